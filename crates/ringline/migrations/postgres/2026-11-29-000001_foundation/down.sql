@@ -1,0 +1,10 @@
+DROP TABLE settings;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE zone_members;
+DROP TABLE zone_overrides;
+DROP TABLE zones;
+DROP TABLE programs;
+DROP TABLE boundaries;
+DROP TABLE division_history;
+DROP TABLE divisions;

@@ -1,0 +1,610 @@
+//! Command line: `serve`, `divisions list|import|history`, `zones list|members`.
+//! Every list command takes `--format table|json|csv` (json: an array of objects).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use ringline_core::division::Level;
+use ringline_core::geo::Crs;
+use serde::Serialize;
+
+use crate::auth::{self, AdminSetup};
+use crate::config::Config;
+use crate::db::Db;
+use crate::divisions::{self, ListFilter};
+use crate::import::divisions::{self as imp, ImportError, Options};
+use crate::{seed, zones};
+
+/// ringline — party-building demonstration zones that drive rural industry.
+#[derive(Debug, Parser)]
+#[command(name = "ringline", version, about)]
+pub struct Cli {
+    /// Database: a SQLite file path (default ./ringline.db) or postgres://user:pass@host/db.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Configuration file (default ./ringline.toml when present).
+    #[arg(long, global = true, env = "RINGLINE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the web server (first start loads Datong's divisions and default program).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "RINGLINE_BIND")]
+        bind: Option<String>,
+    },
+    /// Divisions (county → town → village, NBS codes).
+    #[command(subcommand)]
+    Divisions(DivisionsCmd),
+    /// Programs' zones.
+    #[command(subcommand)]
+    Zones(ZonesCmd),
+}
+
+/// Output format of list commands.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum Format {
+    /// Aligned table for people.
+    #[default]
+    Table,
+    /// JSON array of objects.
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// Level names accepted by `--level`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LevelArg {
+    /// Province.
+    Province,
+    /// City (prefecture).
+    City,
+    /// County.
+    County,
+    /// Town or township.
+    Town,
+    /// Village or community.
+    Village,
+}
+
+impl From<LevelArg> for Level {
+    fn from(l: LevelArg) -> Level {
+        match l {
+            LevelArg::Province => Level::Province,
+            LevelArg::City => Level::City,
+            LevelArg::County => Level::County,
+            LevelArg::Town => Level::Town,
+            LevelArg::Village => Level::Village,
+        }
+    }
+}
+
+/// Coordinate systems accepted by `--crs`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CrsArg {
+    /// WGS-84 (GPS).
+    Wgs84,
+    /// GCJ-02 (AMap, Tencent and other Chinese web maps).
+    Gcj02,
+    /// BD-09 (Baidu maps).
+    Bd09,
+}
+
+/// Division commands.
+#[derive(Debug, Subcommand)]
+pub enum DivisionsCmd {
+    /// List divisions.
+    List {
+        /// Only this level.
+        #[arg(long, value_enum)]
+        level: Option<LevelArg>,
+        /// Only children of this code.
+        #[arg(long)]
+        parent: Option<String>,
+        /// Include retired codes.
+        #[arg(long)]
+        all: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Import divisions from CSV (UTF-8 or GBK), CSV.GZ or XLSX; a dry run unless --apply.
+    Import {
+        /// The file: the project layout (code,name,level,parent_code,…) or a national table
+        /// file (villages/streets/areas/cities/provinces).
+        file: PathBuf,
+        /// Coordinate system of lng/lat columns whose header does not name one.
+        #[arg(long, value_enum, default_value = "wgs84")]
+        crs: CrsArg,
+        /// Only codes starting with these digits (e.g. 63 for Qinghai).
+        #[arg(long)]
+        only: Option<String>,
+        /// Write the changes (otherwise nothing is written).
+        #[arg(long)]
+        apply: bool,
+        /// Output format of the report.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show the history (created, renamed, retired …) of one code.
+    History {
+        /// 12-digit code.
+        code: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// Zone commands.
+#[derive(Debug, Subcommand)]
+pub enum ZonesCmd {
+    /// List zones with member counts.
+    List {
+        /// Only this program (id).
+        #[arg(long)]
+        program: Option<i64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List the member villages of a zone with the reason each is in.
+    Members {
+        /// Zone id or exact name (Chinese or English).
+        zone: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RINGLINE_LOG")
+                .unwrap_or_else(|_| "ringline=info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(config: &Config) -> Result<Db> {
+    let db = Db::open(&config.database_url)
+        .with_context(|| format!("opening the database {}", config.database_display()))?;
+    let mut conn = db.conn()?;
+    let s = seed::first_start(&mut conn).context("loading the bundled Datong data")?;
+    if s.divisions > 0 {
+        eprintln!(
+            "First start: loaded {} Datong divisions and the default program with its zones.",
+            s.divisions
+        );
+    }
+    Ok(db)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let bind_flag = match &cli.command {
+        Command::Serve { bind } => bind.clone(),
+        _ => None,
+    };
+    let config = Config::load(
+        cli.config.as_deref(),
+        |k| std::env::var(k).ok(),
+        cli.database_url.clone(),
+        bind_flag,
+    )?;
+    match cli.command {
+        Command::Serve { .. } => serve(config),
+        Command::Divisions(cmd) => divisions_cmd(&config, cmd),
+        Command::Zones(cmd) => zones_cmd(&config, cmd),
+    }
+}
+
+fn serve(config: Config) -> Result<ExitCode> {
+    let db = open(&config)?;
+    let setup = {
+        let mut conn = db.conn()?;
+        auth::ensure_admin(&mut conn, seed::DATONG_COUNTY, config.admin_password.as_deref())?
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let server = crate::web::Server::bind(config.clone(), db)
+            .await
+            .with_context(|| format!("listening on {}", config.bind))?;
+        let addr = server.local_addr()?;
+        println!(
+            "ringline is running at http://{addr}/  (database: {})",
+            config.database_display()
+        );
+        match setup {
+            AdminSetup::Generated(p) => {
+                println!("Created the account 'admin' with the one-time password: {p}");
+                println!("It is shown only this once; keep it safe.");
+            }
+            AdminSetup::FromEnvironment => {
+                println!("Created the account 'admin' with the password from RINGLINE_ADMIN_PASSWORD.")
+            }
+            AdminSetup::Existing => {}
+        }
+        println!("Press Ctrl+C to stop.");
+        let _ = std::io::stdout().flush();
+        server
+            .run(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Prints rows in the chosen format. `headers` name the table/CSV columns; JSON uses the serde
+/// field names of `rows`.
+fn print_rows<T: Serialize>(
+    format: Format,
+    headers: &[&str],
+    rows: &[T],
+    cells: impl Fn(&T) -> Vec<String>,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, rows)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(headers)?;
+            for r in rows {
+                w.write_record(cells(r))?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut t = comfy_table::Table::new();
+            t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+            t.set_header(headers.to_vec());
+            for r in rows {
+                t.add_row(cells(r));
+            }
+            writeln!(out, "{t}")?;
+            writeln!(out, "{} row(s)", rows.len())?;
+        }
+    }
+    Ok(())
+}
+
+fn divisions_cmd(config: &Config, cmd: DivisionsCmd) -> Result<ExitCode> {
+    let db = open(config)?;
+    let mut conn = db.conn()?;
+    match cmd {
+        DivisionsCmd::List {
+            level,
+            parent,
+            all,
+            format,
+        } => {
+            let filter = ListFilter {
+                level: level.map(Into::into),
+                parent,
+                under: None,
+                include_retired: all,
+            };
+            let rows = divisions::list(&mut conn, &filter, i64::MAX, 0)?;
+            print_rows(
+                format,
+                &[
+                    "code",
+                    "name",
+                    "level",
+                    "parent_code",
+                    "lon",
+                    "lat",
+                    "approximate",
+                    "status",
+                ],
+                &rows,
+                |d| {
+                    vec![
+                        d.code.clone(),
+                        d.name.clone(),
+                        d.level.clone(),
+                        d.parent_code.clone().unwrap_or_default(),
+                        d.lon.map(|v| format!("{v:.6}")).unwrap_or_default(),
+                        d.lat.map(|v| format!("{v:.6}")).unwrap_or_default(),
+                        d.approximate.to_string(),
+                        d.status.clone(),
+                    ]
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DivisionsCmd::History { code, format } => {
+            let rows = divisions::history(&mut conn, &code)?;
+            if rows.is_empty() && divisions::get(&mut conn, &code)?.is_none() {
+                bail!("no division has the code {code}");
+            }
+            print_rows(format, &["at", "event", "old_name", "new_name", "source"], &rows, |h| {
+                vec![
+                    h.at.to_string(),
+                    h.event.clone(),
+                    h.old_name.clone().unwrap_or_default(),
+                    h.new_name.clone().unwrap_or_default(),
+                    h.source.clone(),
+                ]
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DivisionsCmd::Import {
+            file,
+            crs,
+            only,
+            apply,
+            format,
+        } => {
+            let crs = match crs {
+                CrsArg::Wgs84 => Crs::Wgs84,
+                CrsArg::Gcj02 => Crs::Gcj02,
+                CrsArg::Bd09 => Crs::Bd09,
+            };
+            let opts = Options {
+                crs,
+                only,
+                with_parents: true,
+            };
+            let terminal = std::io::stderr().is_terminal();
+            eprintln!("Reading {} …", file.display());
+            let r = imp::read(&file, &opts)?;
+            eprintln!(
+                "Checking {} rows against the database …",
+                r.incoming.len() + r.issues.len()
+            );
+            let plan = imp::plan(&mut conn, r.incoming, r.files, r.issues, &opts)?;
+            report(&plan, format)?;
+            if !plan.errors.is_empty() {
+                eprintln!(
+                    "{} error(s): nothing was written. Fix the file and run again.",
+                    plan.errors.len()
+                );
+                return Ok(ExitCode::from(2));
+            }
+            if apply {
+                let source = file
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("import")
+                    .to_string();
+                let mut last = 0usize;
+                let result = imp::apply(&mut conn, &plan, &source, &mut |done, total| {
+                    if terminal && (done - last >= 1000 || done == total) {
+                        eprint!("\rWriting … {done}/{total}");
+                        last = done;
+                    }
+                });
+                if terminal {
+                    eprintln!();
+                }
+                match result {
+                    Ok(()) => eprintln!("Applied: the changes above were written."),
+                    Err(ImportError::Invalid(n)) => {
+                        eprintln!("{n} error(s): nothing was written.");
+                        return Ok(ExitCode::from(2));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            } else {
+                eprintln!("Dry run: nothing was written. Run again with --apply to write these changes.");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn report(plan: &imp::Plan, format: Format) -> Result<()> {
+    let counts = plan.counts();
+    if let Format::Json = format {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            counts: imp::Counts,
+            #[serde(flatten)]
+            plan: &'a imp::Plan,
+        }
+        println!("{}", serde_json::to_string_pretty(&Report { counts, plan })?);
+        return Ok(());
+    }
+    for f in &plan.files {
+        println!(
+            "{}: {} rows read{}{}",
+            f.file,
+            f.rows,
+            if f.kept != f.rows {
+                format!(", {} match --only", f.kept)
+            } else {
+                String::new()
+            },
+            f.encoding.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+        );
+    }
+    println!(
+        "Covers codes under {:?} at levels {}",
+        if plan.coverage.is_empty() {
+            "(all)"
+        } else {
+            plan.coverage.as_str()
+        },
+        plan.levels.join(", ")
+    );
+    for (label, n) in [
+        ("new", counts.new),
+        ("renamed", counts.renamed),
+        ("updated", counts.updated),
+        ("unchanged", counts.unchanged),
+        ("retired", counts.retired),
+        ("reinstated", counts.reinstated),
+        ("errors", counts.errors),
+        ("warnings", counts.warnings),
+    ] {
+        println!("  {label:<11} {n}");
+    }
+    for r in &plan.renamed {
+        println!("  renamed  {} {} → {}", r.code, r.old_name, r.new_name);
+    }
+    for r in plan.retired.iter().take(50) {
+        println!("  retired  {} {}", r.code, r.old_name);
+    }
+    if plan.retired.len() > 50 {
+        println!("  … and {} more retired", plan.retired.len() - 50);
+    }
+    for w in &plan.warnings {
+        println!("warning: {w}");
+    }
+    for e in &plan.errors {
+        println!("error: {e}");
+    }
+    if plan.errors.len() > 10 {
+        let mut by_key: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for e in &plan.errors {
+            *by_key.entry(e.key.as_str()).or_default() += 1;
+        }
+        let summary: Vec<String> = by_key.iter().map(|(k, n)| format!("{n} × {k}")).collect();
+        println!("errors by kind: {}", summary.join(", "));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ZoneRow {
+    id: i64,
+    program_id: i64,
+    name: String,
+    name_en: String,
+    kind: String,
+    theme: String,
+    area: String,
+    member_count: i64,
+    geometry: ringline_core::zone::ZoneGeometry,
+    geometry_note: Option<String>,
+}
+
+fn zones_cmd(config: &Config, cmd: ZonesCmd) -> Result<ExitCode> {
+    let db = open(config)?;
+    let mut conn = db.conn()?;
+    match cmd {
+        ZonesCmd::List { program, format } => {
+            let mut rows = Vec::new();
+            for p in zones::programs(&mut conn)? {
+                if program.is_none_or(|id| id == p.id) {
+                    for z in zones::zones_of(&mut conn, p.id)? {
+                        rows.push(ZoneRow {
+                            id: z.id,
+                            program_id: z.program_id,
+                            name: z.name,
+                            name_en: z.name_en,
+                            kind: z.kind,
+                            theme: z.theme,
+                            area: z.area,
+                            member_count: z.member_count,
+                            geometry: z.geometry,
+                            geometry_note: z.geometry_note,
+                        });
+                    }
+                }
+            }
+            print_rows(
+                format,
+                &[
+                    "id",
+                    "program_id",
+                    "name",
+                    "name_en",
+                    "kind",
+                    "theme",
+                    "area",
+                    "member_count",
+                ],
+                &rows,
+                |z| {
+                    vec![
+                        z.id.to_string(),
+                        z.program_id.to_string(),
+                        z.name.clone(),
+                        z.name_en.clone(),
+                        z.kind.clone(),
+                        z.theme.clone(),
+                        z.area.clone(),
+                        z.member_count.to_string(),
+                    ]
+                },
+            )?;
+            for p in zones::programs(&mut conn)? {
+                let ov = zones::overlaps(&mut conn, p.id)?;
+                if !ov.is_empty() {
+                    eprintln!(
+                        "warning: {} village(s) are in more than one zone of program {}:",
+                        ov.len(),
+                        p.id
+                    );
+                    for o in ov {
+                        eprintln!("  {} {} in zones {:?}", o.code, o.name, o.zone_ids);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ZonesCmd::Members { zone, format } => {
+            let id = match zone.parse::<i64>() {
+                Ok(id) => id,
+                Err(_) => {
+                    let mut found = None;
+                    for p in zones::programs(&mut conn)? {
+                        for z in zones::zones_of(&mut conn, p.id)? {
+                            if z.name == zone || z.name_en.eq_ignore_ascii_case(&zone) {
+                                found = Some(z.id);
+                            }
+                        }
+                    }
+                    found.with_context(|| format!("no zone is named {zone:?}; see `ringline zones list`"))?
+                }
+            };
+            if zones::zone(&mut conn, id)?.is_none() {
+                bail!("no zone has the id {id}; see `ringline zones list`");
+            }
+            let rows = zones::zone_members(&mut conn, id)?;
+            print_rows(
+                format,
+                &["code", "name", "town_name", "reason", "distance_km", "approximate"],
+                &rows,
+                |m| {
+                    vec![
+                        m.code.clone(),
+                        m.name.clone(),
+                        m.town_name.clone().unwrap_or_default(),
+                        m.reason.clone(),
+                        m.distance_km.map(|d| format!("{d:.3}")).unwrap_or_default(),
+                        m.approximate.to_string(),
+                    ]
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

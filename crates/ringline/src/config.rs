@@ -1,0 +1,176 @@
+//! Configuration, layered: built-in defaults < `ringline.toml` (in the working folder, or the
+//! file named by `--config` / `RINGLINE_CONFIG`) < `RINGLINE_*` environment variables (and
+//! `DATABASE_URL`) < command-line flags. There is no global config: the value is built once in
+//! `main` and passed down. Secrets are never printed.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// Default SQLite file, in the working folder.
+pub const DEFAULT_DATABASE: &str = "ringline.db";
+/// Default listen address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SQLite path or `postgres://…` URL.
+    pub database_url: String,
+    /// Listen address for `serve`.
+    pub bind: String,
+    /// Password for the first `admin` account (instead of a generated one).
+    pub admin_password: Option<String>,
+    /// Mark the session cookie `Secure` (set when served behind TLS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: DEFAULT_DATABASE.into(),
+            bind: DEFAULT_BIND.into(),
+            admin_password: None,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// The optional TOML file's shape (all keys optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// See [`Config::database_url`].
+    pub database_url: Option<String>,
+    /// See [`Config::bind`].
+    pub bind: Option<String>,
+    /// See [`Config::secure_cookies`].
+    pub secure_cookies: Option<bool>,
+}
+
+/// Errors reading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Io {
+        /// Path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("configuration file {path}: {message}")]
+    Parse {
+        /// Path.
+        path: String,
+        /// Parser message (names the line and key).
+        message: String,
+    },
+}
+
+impl Config {
+    /// Builds the configuration from the file (if any), the environment given as a lookup
+    /// function (so tests need not touch the process environment) and flag overrides.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        database_flag: Option<String>,
+        bind_flag: Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut c = Config::default();
+        let explicit = file
+            .map(Path::to_path_buf)
+            .or_else(|| env("RINGLINE_CONFIG").map(Into::into));
+        let path = explicit.clone().unwrap_or_else(|| "ringline.toml".into());
+        if explicit.is_some() || path.exists() {
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            if let Some(v) = f.database_url {
+                c.database_url = v;
+            }
+            if let Some(v) = f.bind {
+                c.bind = v;
+            }
+            if let Some(v) = f.secure_cookies {
+                c.secure_cookies = v;
+            }
+        }
+        if let Some(v) = env("DATABASE_URL").or_else(|| env("RINGLINE_DATABASE_URL")) {
+            c.database_url = v;
+        }
+        if let Some(v) = env("RINGLINE_BIND") {
+            c.bind = v;
+        }
+        if let Some(v) = env("RINGLINE_SECURE_COOKIES") {
+            c.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        c.admin_password = env("RINGLINE_ADMIN_PASSWORD").filter(|p| !p.is_empty());
+        if let Some(v) = database_flag {
+            c.database_url = v;
+        }
+        if let Some(v) = bind_flag {
+            c.bind = v;
+        }
+        Ok(c)
+    }
+
+    /// The database URL with any password replaced by `***`, for messages.
+    pub fn database_display(&self) -> String {
+        redact_url(&self.database_url)
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host/…` with `***`.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("r.toml");
+        std::fs::write(&file, "database_url = \"file.db\"\nbind = \"0.0.0.0:1\"\n").expect("write");
+        let env = |k: &str| match k {
+            "RINGLINE_BIND" => Some("127.0.0.1:2".to_string()),
+            _ => None,
+        };
+        let c = Config::load(Some(&file), env, None, None).expect("loads");
+        assert_eq!(c.database_url, "file.db");
+        assert_eq!(c.bind, "127.0.0.1:2");
+        let c = Config::load(Some(&file), env, Some("flag.db".into()), Some("127.0.0.1:3".into())).expect("loads");
+        assert_eq!(c.database_url, "flag.db");
+        assert_eq!(c.bind, "127.0.0.1:3");
+    }
+
+    #[test]
+    fn bad_file_names_the_problem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("r.toml");
+        std::fs::write(&file, "databse_url = 1\n").expect("write");
+        let err = Config::load(Some(&file), |_| None, None, None).expect_err("rejected");
+        assert!(err.to_string().contains("databse_url"), "{err}");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("ringline.db"), "ringline.db");
+    }
+}

@@ -1,0 +1,287 @@
+//! Storage: one code path for SQLite and PostgreSQL.
+//!
+//! [`DbConn`] is a diesel `MultiConnection` over both backends, so ordinary diesel queries are
+//! written once. Where the two backends differ in semantics (bulk upserts), code matches on the
+//! variant. Connections come from an r2d2 pool; every call from async code goes through
+//! [`Db::run`], which moves the blocking work onto tokio's blocking pool.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// Migrations for SQLite, embedded in the binary.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// Migrations for PostgreSQL, embedded in the binary.
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// The connection enum and the types `diesel::MultiConnection` generates for it (which carry no
+/// docs of their own).
+#[allow(missing_docs)]
+mod connection {
+    use diesel::pg::PgConnection;
+    use diesel::sqlite::SqliteConnection;
+
+    /// A connection to either backend.
+    #[derive(diesel::MultiConnection)]
+    pub enum DbConn {
+        /// PostgreSQL (`postgres://…` or `postgresql://…`).
+        Pg(PgConnection),
+        /// SQLite (a file path, optionally prefixed `sqlite://`).
+        Sqlite(SqliteConnection),
+    }
+}
+
+pub use connection::{DbConn, MultiBackend};
+
+/// Which backend a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend for a URL: `postgres://` and `postgresql://` are PostgreSQL, anything else is
+    /// a SQLite file path (with or without `sqlite://`).
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// No connection could be had from the pool.
+    #[error("could not get a database connection: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    /// Connecting failed.
+    #[error("could not connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    /// Migrations failed.
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    /// The blocking task panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// Result of storage calls.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Opens one connection for `url` and applies the per-connection settings (for SQLite: WAL,
+/// foreign keys, a 10 s busy timeout, synchronous=NORMAL).
+pub fn establish(url: &str) -> DbResult<DbConn> {
+    match Backend::of_url(url) {
+        Backend::Postgres => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+        Backend::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            let mut c = SqliteConnection::establish(path)?;
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+            )?;
+            Ok(DbConn::Sqlite(c))
+        }
+    }
+}
+
+/// r2d2 manager creating [`DbConn`]s for one URL.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = DbError;
+
+    fn connect(&self) -> DbResult<DbConn> {
+        establish(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> DbResult<()> {
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// A pooled handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish()
+    }
+}
+
+impl Db {
+    /// Connects to `url` (SQLite file or `postgres://…`), creating a SQLite file if missing,
+    /// and applies the embedded migrations.
+    pub fn open(url: &str) -> DbResult<Db> {
+        let backend = Backend::of_url(url);
+        // SQLite serialises writers; a small pool avoids lock contention between them.
+        let size = match backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 10,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .connection_timeout(Duration::from_secs(30))
+            .build(Manager { url: url.to_string() })?;
+        let db = Db { pool, backend };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection from the pool, for blocking code (CLI, tests, jobs).
+    pub fn conn(&self) -> DbResult<r2d2::PooledConnection<Manager>> {
+        Ok(self.pool.get()?)
+    }
+
+    fn migrate(&self) -> DbResult<()> {
+        let mut conn = self.conn()?;
+        let result = match &mut *conn {
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+            DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|_| ()),
+        };
+        result.map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    /// Runs blocking database work on tokio's blocking pool.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+}
+
+/// Inserts many rows of one table: multi-row `INSERT`s of `chunk` rows on PostgreSQL, one
+/// prepared statement per row on SQLite (where diesel's multi-row insert needs every column
+/// present). Use inside a transaction.
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr, $chunk:expr) => {{
+        let rows = $rows;
+        match $conn {
+            $crate::db::DbConn::Pg(c) => {
+                for part in rows.chunks($chunk) {
+                    diesel::insert_into($table).values(part).execute(c)?;
+                }
+            }
+            $crate::db::DbConn::Sqlite(c) => {
+                for row in rows.iter() {
+                    diesel::insert_into($table).values(row).execute(c)?;
+                }
+            }
+        }
+    }};
+}
+
+/// Current UTC time as stored in timestamp columns (seconds precision, UTC, no zone).
+pub fn now() -> chrono::NaiveDateTime {
+    let t = chrono::Utc::now().naive_utc();
+    t - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&t)))
+}
+
+/// Reads a value from the `settings` table.
+pub fn get_setting(conn: &mut DbConn, key: &str) -> DbResult<Option<String>> {
+    use schema::settings::dsl as s;
+    Ok(s::settings
+        .filter(s::key.eq(key))
+        .select(s::value)
+        .first::<String>(conn)
+        .optional()?)
+}
+
+/// Writes a value to the `settings` table (insert or replace).
+pub fn set_setting(conn: &mut DbConn, key: &str, value: &str) -> DbResult<()> {
+    use schema::settings::dsl as s;
+    let updated = diesel::update(s::settings.filter(s::key.eq(key)))
+        .set(s::value.eq(value))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(s::settings)
+            .values((s::key.eq(key), s::value.eq(value)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Upper bound for a code-prefix range query: every 12-digit code starting with the digit
+/// string `prefix` satisfies `prefix <= code < prefix_end(prefix)`, where the bound is the prefix
+/// plus one at the same width (`"630121103"` → `"630121104"`); `None` when the prefix is all nines
+/// (no upper bound needed). Digit strings compare the same under every collation, so subtree
+/// queries stay index range scans on both backends.
+pub fn prefix_end(prefix: &str) -> Option<String> {
+    let n: u64 = prefix.parse().ok()?;
+    let next = format!("{:0width$}", n + 1, width = prefix.len());
+    (next.len() == prefix.len()).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_end_is_next_number_at_same_width() {
+        assert_eq!(prefix_end("630121103").as_deref(), Some("630121104"));
+        assert_eq!(prefix_end("630129").as_deref(), Some("630130"));
+        assert_eq!(prefix_end("0109").as_deref(), Some("0110"));
+        assert_eq!(prefix_end("99"), None);
+        assert!("630121103999" < "630121104" && "630121103000" >= "630121103");
+    }
+
+    #[test]
+    fn backend_from_url() {
+        assert_eq!(Backend::of_url("postgres://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("postgresql://h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("ringline.db"), Backend::Sqlite);
+        assert_eq!(Backend::of_url("sqlite://x.db"), Backend::Sqlite);
+    }
+}

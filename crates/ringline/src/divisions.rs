@@ -1,0 +1,261 @@
+//! Divisions (SPEC C1): the county → town → village tree keyed by the 12-digit NBS statistical
+//! code, its listing with effective points, and its history of renames and retirements.
+//!
+//! The code is its own materialized path: a subtree is the range of codes that start with the
+//! node's significant prefix ([`ringline_core::division::DivisionCode::prefix`]), queried as
+//! `prefix <= code < prefix_end` so both backends use the primary-key index.
+
+use diesel::prelude::*;
+use ringline_core::division::{DivisionCode, Level};
+use ringline_core::geo::LonLat;
+use serde::Serialize;
+
+use crate::db::schema::{division_history, divisions};
+use crate::db::{DbConn, DbResult, prefix_end};
+
+/// Division status: in use, or retired by a re-import that no longer lists it.
+pub const ACTIVE: &str = "active";
+/// See [`ACTIVE`].
+pub const RETIRED: &str = "retired";
+
+/// A stored division row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = divisions)]
+pub struct DivisionRow {
+    /// 12-digit NBS code.
+    pub code: String,
+    /// Official name.
+    pub name: String,
+    /// `province` … `village`.
+    pub level: String,
+    /// Parent's code (absent for roots).
+    pub parent_code: Option<String>,
+    /// NBS urban-rural class code (111 … 220), when known.
+    pub urban_rural_code: Option<String>,
+    /// Own longitude, WGS-84 degrees.
+    pub lon: Option<f64>,
+    /// Own latitude, WGS-84 degrees.
+    pub lat: Option<f64>,
+    /// `active` or `retired`.
+    pub status: String,
+    /// When the row was first stored (UTC).
+    pub created_at: chrono::NaiveDateTime,
+    /// When it last changed (UTC).
+    pub updated_at: chrono::NaiveDateTime,
+    /// When it was retired (UTC).
+    pub retired_at: Option<chrono::NaiveDateTime>,
+}
+
+impl DivisionRow {
+    /// The division's own point, if it has one.
+    pub fn own_point(&self) -> Option<LonLat> {
+        Some(LonLat {
+            lon: self.lon?,
+            lat: self.lat?,
+        })
+    }
+}
+
+/// A division as shown to users and the API: with its effective point (its own, or its town
+/// seat's, then marked approximate).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Division {
+    /// 12-digit NBS statistical code.
+    pub code: String,
+    /// Official name.
+    pub name: String,
+    /// `province`, `city`, `county`, `town` or `village`.
+    pub level: String,
+    /// Parent code.
+    pub parent_code: Option<String>,
+    /// Parent name, when the parent is stored.
+    pub parent_name: Option<String>,
+    /// Town kind (`sub_district`, `town`, `township`, `town_like`) or village kind
+    /// (`residents_committee`, `villagers_committee`, …) from the code.
+    pub kind: Option<String>,
+    /// NBS urban-rural class code.
+    pub urban_rural_code: Option<String>,
+    /// Effective longitude, WGS-84 degrees.
+    pub lon: Option<f64>,
+    /// Effective latitude, WGS-84 degrees.
+    pub lat: Option<f64>,
+    /// True when the point is the town seat's, not the division's own.
+    pub approximate: bool,
+    /// `active` or `retired`.
+    pub status: String,
+}
+
+/// Filters for listing divisions.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only this level.
+    pub level: Option<Level>,
+    /// Only children of this code.
+    pub parent: Option<String>,
+    /// Only codes within this subtree prefix (e.g. the user's scope or a county).
+    pub under: Option<String>,
+    /// Include retired divisions.
+    pub include_retired: bool,
+}
+
+/// Counts the divisions matching `filter`.
+pub fn count(conn: &mut DbConn, filter: &ListFilter) -> DbResult<i64> {
+    let mut q = divisions::table.into_boxed();
+    q = apply_filter(q, filter);
+    Ok(q.count().get_result(conn)?)
+}
+
+fn apply_filter<'a>(
+    mut q: divisions::BoxedQuery<'a, crate::db::MultiBackend>,
+    filter: &ListFilter,
+) -> divisions::BoxedQuery<'a, crate::db::MultiBackend> {
+    if let Some(level) = filter.level {
+        q = q.filter(divisions::level.eq(level.as_str()));
+    }
+    if let Some(parent) = &filter.parent {
+        q = q.filter(divisions::parent_code.eq(parent.clone()));
+    }
+    if let Some(prefix) = &filter.under {
+        q = q.filter(divisions::code.ge(prefix.clone()));
+        if let Some(end) = prefix_end(prefix) {
+            q = q.filter(divisions::code.lt(end));
+        }
+    }
+    if !filter.include_retired {
+        q = q.filter(divisions::status.eq(ACTIVE));
+    }
+    q
+}
+
+/// Lists divisions matching `filter`, ordered by code, with effective points.
+pub fn list(conn: &mut DbConn, filter: &ListFilter, limit: i64, offset: i64) -> DbResult<Vec<Division>> {
+    let q = apply_filter(divisions::table.into_boxed(), filter);
+    let rows: Vec<DivisionRow> = q
+        .order(divisions::code.asc())
+        .limit(limit)
+        .offset(offset)
+        .select(DivisionRow::as_select())
+        .load(conn)?;
+    with_parents(conn, rows)
+}
+
+/// One division by code (active or retired).
+pub fn get(conn: &mut DbConn, code: &str) -> DbResult<Option<Division>> {
+    let row: Option<DivisionRow> = divisions::table
+        .find(code)
+        .select(DivisionRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some(r) => with_parents(conn, vec![r])?.into_iter().next(),
+        None => None,
+    })
+}
+
+/// Resolves parent names and approximate points for `rows` with one extra query.
+fn with_parents(conn: &mut DbConn, rows: Vec<DivisionRow>) -> DbResult<Vec<Division>> {
+    let mut parent_codes: Vec<String> = rows.iter().filter_map(|r| r.parent_code.clone()).collect();
+    parent_codes.sort();
+    parent_codes.dedup();
+    let mut parents = std::collections::HashMap::new();
+    for chunk in parent_codes.chunks(500) {
+        let found: Vec<DivisionRow> = divisions::table
+            .filter(divisions::code.eq_any(chunk))
+            .select(DivisionRow::as_select())
+            .load(conn)?;
+        for p in found {
+            parents.insert(p.code.clone(), p);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let parent = r.parent_code.as_ref().and_then(|c| parents.get(c));
+            let (point, approximate) = effective_point(&r, parent);
+            let kind = DivisionCode::parse(&r.code).ok().and_then(|c| match c.level() {
+                Level::Town => c.town_kind().map(|k| k.as_str().to_string()),
+                Level::Village => c.village_kind().map(|k| k.as_str().to_string()),
+                _ => None,
+            });
+            Division {
+                parent_name: parent.map(|p| p.name.clone()),
+                kind,
+                lon: point.map(|p| p.lon),
+                lat: point.map(|p| p.lat),
+                approximate,
+                code: r.code,
+                name: r.name,
+                level: r.level,
+                parent_code: r.parent_code,
+                urban_rural_code: r.urban_rural_code,
+                status: r.status,
+            }
+        })
+        .collect())
+}
+
+/// The point a division is drawn and measured at: its own, else (villages only) its town
+/// seat's, which is then approximate.
+pub fn effective_point(row: &DivisionRow, parent: Option<&DivisionRow>) -> (Option<LonLat>, bool) {
+    match row.own_point() {
+        Some(p) => (Some(p), false),
+        None if row.level == Level::Village.as_str() => match parent.and_then(DivisionRow::own_point) {
+            Some(p) => (Some(p), true),
+            None => (None, false),
+        },
+        None => (None, false),
+    }
+}
+
+/// All active villages under `prefix` with their effective points (for zone membership and
+/// maps), ordered by code.
+pub fn villages_with_points(conn: &mut DbConn, prefix: &str) -> DbResult<Vec<Division>> {
+    let filter = ListFilter {
+        level: Some(Level::Village),
+        under: Some(prefix.to_string()),
+        ..Default::default()
+    };
+    list(conn, &filter, i64::MAX, 0)
+}
+
+/// A history entry (created, renamed, retired, reinstated, updated).
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = division_history)]
+pub struct HistoryEntry {
+    /// Row id.
+    pub id: i64,
+    /// Division code.
+    pub code: String,
+    /// `created`, `renamed`, `updated`, `retired` or `reinstated`.
+    pub event: String,
+    /// Name before the event.
+    pub old_name: Option<String>,
+    /// Name after the event.
+    pub new_name: Option<String>,
+    /// Where the change came from (the import file name).
+    pub source: String,
+    /// When (UTC).
+    pub at: chrono::NaiveDateTime,
+}
+
+/// The history of one code, oldest first.
+pub fn history(conn: &mut DbConn, code: &str) -> DbResult<Vec<HistoryEntry>> {
+    Ok(division_history::table
+        .filter(division_history::code.eq(code))
+        .order(division_history::id.asc())
+        .select(HistoryEntry::as_select())
+        .load(conn)?)
+}
+
+/// Divisions for a list of codes (any status), in no particular order.
+pub fn get_many(conn: &mut DbConn, codes: &[String]) -> DbResult<Vec<Division>> {
+    let mut out = Vec::with_capacity(codes.len());
+    for chunk in codes.chunks(500) {
+        let rows: Vec<DivisionRow> = divisions::table
+            .filter(divisions::code.eq_any(chunk))
+            .select(DivisionRow::as_select())
+            .load(conn)?;
+        out.extend(with_parents(conn, rows)?);
+    }
+    Ok(out)
+}

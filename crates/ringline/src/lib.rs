@@ -1,0 +1,20 @@
+//! ringline: the platform a county's organization department uses to plan, run and assess
+//! party-building demonstration zones that drive rural industry (党建引领乡村振兴示范带).
+//!
+//! Layers: [`ringline_core`] (pure domain rules) ← storage ([`db`], feature modules
+//! [`divisions`], [`zones`], [`auth`]) ← [`import`] ← [`web`] and [`cli`]. See ARCHITECTURE.md.
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod divisions;
+pub mod i18n;
+pub mod import;
+pub mod seed;
+pub mod web;
+pub mod zones;
+
+pub use ringline_core as core;

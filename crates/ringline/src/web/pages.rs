@@ -1,0 +1,814 @@
+//! HTML pages: login, program (map + zones), zone (members with reasons), division tree and
+//! division page. Pages never run scripts; maps are inline SVG.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use ringline_core::division::Level;
+use ringline_core::geo::LonLat;
+use ringline_core::zone::ZoneGeometry;
+use serde::Deserialize;
+
+use super::map::{MapInput, MapPoint, MapZone, render};
+use super::{AppError, AppState, LANG_COOKIE, PageLang, PageUser, clear_session_cookie, session_cookie};
+use crate::auth::{self, SessionUser};
+use crate::divisions::{self, Division, ListFilter};
+use crate::i18n::{Lang, Tr};
+use crate::zones::{self, Program, Zone, ZoneMember};
+
+/// Zone colours by display position.
+pub const ZONE_COLOURS: [&str; 8] = [
+    "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
+];
+
+/// Page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/lang/{code}", get(set_lang))
+        .route("/programs/{id}", get(program_page))
+        .route("/zones/{id}", get(zone_page))
+        .route("/divisions", get(divisions_page))
+        .route("/divisions/{code}", get(division_page))
+        .route("/static/style.css", get(style_css))
+}
+
+/// What every page's frame needs.
+pub struct Chrome {
+    /// Translator.
+    pub t: Tr,
+    /// Logged-in user.
+    pub user: Option<SessionUser>,
+    /// Current path (the language switch returns here).
+    pub path: String,
+}
+
+impl Chrome {
+    fn of(u: &PageUser) -> Chrome {
+        Chrome {
+            t: u.t,
+            user: Some(u.user.clone()),
+            path: u.path.clone(),
+        }
+    }
+
+    /// CSRF token for forms.
+    pub fn csrf(&self) -> &str {
+        self.user.as_ref().map(|u| u.csrf_token.as_str()).unwrap_or("")
+    }
+
+    /// Label of the other language.
+    pub fn other_lang_label(&self) -> &'static str {
+        match self.t.lang() {
+            Lang::Zh => "English",
+            Lang::En => "中文",
+        }
+    }
+
+    /// The user's role in words.
+    pub fn role_label(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| self.t.get(&format!("role-{}", u.role)))
+            .unwrap_or_default()
+    }
+
+    /// Code of the other language.
+    pub fn other_lang(&self) -> &'static str {
+        self.t.lang().other().code()
+    }
+}
+
+fn html<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(s) => Html(s).into_response(),
+        Err(e) => AppError::Internal(e.to_string()).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    status: u16,
+    message: String,
+}
+
+/// An error as an HTML page in the user's language.
+pub fn error_page(t: Tr, e: AppError) -> Response {
+    if let AppError::Internal(cause) = &e {
+        tracing::error!(error = %cause, "internal error");
+    }
+    let status = e.status();
+    let page = ErrorPage {
+        c: Chrome {
+            t,
+            user: None,
+            path: "/".into(),
+        },
+        status: status.as_u16(),
+        message: e.message(t),
+    };
+    (status, html(&page)).into_response()
+}
+
+async fn style_css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/style.css"),
+    )
+}
+
+async fn home(State(state): State<AppState>, u: PageUser) -> Response {
+    match state.db.run(zones::programs).await {
+        Ok(ps) => match ps.first() {
+            Some(p) => Redirect::to(&format!("/programs/{}", p.id)).into_response(),
+            None => Redirect::to("/divisions").into_response(),
+        },
+        Err(e) => error_page(u.t, e.into()),
+    }
+}
+
+async fn set_lang(Path(code): Path<String>, Query(q): Query<HashMap<String, String>>, jar: CookieJar) -> Response {
+    let lang = Lang::parse(&code).unwrap_or(Lang::Zh);
+    let back = q
+        .get("next")
+        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .cloned()
+        .unwrap_or_else(|| "/".into());
+    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .permanent()
+        .build();
+    (jar.add(cookie), Redirect::to(&back)).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    next: String,
+    username: String,
+    error: Option<String>,
+    login_csrf: String,
+}
+
+/// Cookie holding the login form's double-submit CSRF token.
+const LOGIN_CSRF_COOKIE: &str = "ringline_login_csrf";
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or("/")
+        .to_string()
+}
+
+fn new_login_csrf(jar: CookieJar) -> (CookieJar, String) {
+    let token = auth::random_password() + &auth::random_password();
+    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .build();
+    (jar.add(cookie), token)
+}
+
+async fn login_form(PageLang(t): PageLang, Query(q): Query<NextQuery>, jar: CookieJar) -> Response {
+    let (jar, login_csrf) = new_login_csrf(jar);
+    let page = LoginPage {
+        c: Chrome {
+            t,
+            user: None,
+            path: "/login".into(),
+        },
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        error: None,
+        login_csrf,
+    };
+    (jar, html(&page)).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+    csrf_token: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    PageLang(t): PageLang,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    let next = safe_next(f.next.as_deref());
+    if expected.as_deref() != Some(f.csrf_token.as_str()) || f.csrf_token.is_empty() {
+        let (jar, login_csrf) = new_login_csrf(jar);
+        let page = LoginPage {
+            c: Chrome {
+                t,
+                user: None,
+                path: "/login".into(),
+            },
+            next,
+            username: f.username,
+            error: Some(t.get("error-csrf")),
+            login_csrf,
+        };
+        return (StatusCode::FORBIDDEN, jar, html(&page)).into_response();
+    }
+    let (username, password) = (f.username.trim().to_string(), f.password);
+    let u2 = username.clone();
+    let result = state.db.run(move |c| auth::login(c, &u2, &password)).await;
+    match result {
+        Ok((token, _)) => {
+            let jar = jar
+                .add(session_cookie(token, state.config.secure_cookies))
+                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"));
+            (jar, Redirect::to(&next)).into_response()
+        }
+        Err(auth::AuthError::BadCredentials) => {
+            let (jar, login_csrf) = new_login_csrf(jar);
+            let page = LoginPage {
+                c: Chrome {
+                    t,
+                    user: None,
+                    path: "/login".into(),
+                },
+                next,
+                username,
+                error: Some(t.get("error-bad-credentials")),
+                login_csrf,
+            };
+            (StatusCode::UNAUTHORIZED, jar, html(&page)).into_response()
+        }
+        Err(auth::AuthError::Db(e)) => error_page(t, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf_token: String,
+}
+
+async fn logout(State(state): State<AppState>, u: PageUser, jar: CookieJar, Form(f): Form<CsrfForm>) -> Response {
+    if f.csrf_token != u.user.csrf_token {
+        return error_page(u.t, AppError::Csrf);
+    }
+    if let Some(token) = jar.get(super::SESSION_COOKIE).map(|c| c.value().to_string())
+        && let Err(e) = state.db.run(move |c| auth::logout(c, &token)).await
+    {
+        return error_page(u.t, e.into());
+    }
+    (jar.remove(clear_session_cookie()), Redirect::to("/login")).into_response()
+}
+
+/// A zone prepared for display.
+pub struct ZoneView {
+    /// The zone.
+    pub z: Zone,
+    /// Name in the page language.
+    pub name: String,
+    /// Kind label.
+    pub kind: String,
+    /// Theme label.
+    pub theme: String,
+    /// Geometry described in words.
+    pub geometry: String,
+    /// Colour.
+    pub colour: &'static str,
+    /// Position in the program (selects the legend swatch class `sw<index>`).
+    pub index: usize,
+}
+
+fn theme_label(t: Tr, theme: &str) -> String {
+    let key = format!("theme-{}", theme.replace('_', "-"));
+    let s = t.get(&key);
+    if s == key { theme.to_string() } else { s }
+}
+
+/// Describes a geometry in words, with the distances in km.
+pub fn describe_geometry(t: Tr, g: &ZoneGeometry, seat_names: &dyn Fn(LonLat) -> Option<String>) -> String {
+    let name_or_point = |p: LonLat| seat_names(p).unwrap_or_else(|| format!("{:.5}, {:.5}", p.lon, p.lat));
+    match g {
+        ZoneGeometry::Ring {
+            centre,
+            inner_km,
+            outer_km,
+        } => t.args(
+            "geometry-ring",
+            &[
+                ("centre", name_or_point(*centre)),
+                ("inner", format!("{inner_km}")),
+                ("outer", format!("{outer_km}")),
+            ],
+        ),
+        ZoneGeometry::Polygon { ring } => t.args("geometry-polygon", &[("count", ring.len().to_string())]),
+        ZoneGeometry::Line { path, half_width_km } => t.args(
+            "geometry-line",
+            &[
+                (
+                    "path",
+                    path.iter().map(|p| name_or_point(*p)).collect::<Vec<_>>().join(" → "),
+                ),
+                ("width", format!("{half_width_km}")),
+            ],
+        ),
+    }
+}
+
+fn zone_views(t: Tr, zs: Vec<Zone>, seats: &[Division]) -> Vec<ZoneView> {
+    let seat_names = |p: LonLat| {
+        seats
+            .iter()
+            .find(|s| {
+                s.lon
+                    .zip(s.lat)
+                    .is_some_and(|(lon, lat)| (lon - p.lon).abs() < 1e-9 && (lat - p.lat).abs() < 1e-9)
+            })
+            .map(|s| s.name.clone())
+    };
+    zs.into_iter()
+        .enumerate()
+        .map(|(i, z)| ZoneView {
+            name: t.pick(&z.name, &z.name_en).to_string(),
+            kind: t.get(&format!("kind-{}", z.kind)),
+            theme: theme_label(t, &z.theme),
+            geometry: describe_geometry(t, &z.geometry, &seat_names),
+            colour: ZONE_COLOURS[i % ZONE_COLOURS.len()],
+            index: i % ZONE_COLOURS.len(),
+            z,
+        })
+        .collect()
+}
+
+/// Everything the program and zone pages load.
+struct ProgramData {
+    program: Program,
+    zones: Vec<Zone>,
+    towns: Vec<Division>,
+    villages: Vec<Division>,
+    membership: HashMap<String, Vec<i64>>,
+    overlaps: Vec<zones::OverlapWarning>,
+    boundary: Vec<Vec<LonLat>>,
+}
+
+async fn load_program(state: &AppState, id: i64, scope: String) -> Result<ProgramData, AppError> {
+    state
+        .db
+        .run(move |c| {
+            let program = zones::program(c, id)?.ok_or(AppError::NotFound)?;
+            let county = ringline_core::division::DivisionCode::parse(&program.county_code)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            // The program is visible when the user's scope and the county overlap.
+            if !(program.county_code.starts_with(scope_prefix(&scope)) || scope.starts_with(county.prefix())) {
+                return Err(AppError::NotFound);
+            }
+            let under = longest(county.prefix(), scope_prefix(&scope)).to_string();
+            let zs = zones::zones_of(c, id)?;
+            let towns = divisions::list(
+                c,
+                &ListFilter {
+                    level: Some(Level::Town),
+                    under: Some(under.clone()),
+                    ..Default::default()
+                },
+                i64::MAX,
+                0,
+            )?;
+            let villages = divisions::villages_with_points(c, &under)?;
+            let membership = zones::membership_map(c, id)?;
+            let overlaps = zones::overlaps(c, id)?;
+            let boundary = crate::seed::boundary_rings(c, &program.county_code)?;
+            Ok(ProgramData {
+                program,
+                zones: zs,
+                towns,
+                villages,
+                membership,
+                overlaps,
+                boundary,
+            })
+        })
+        .await
+}
+
+/// The significant prefix of a scope code (a user's division).
+pub fn scope_prefix(scope: &str) -> &str {
+    ringline_core::division::DivisionCode::parse(scope)
+        .ok()
+        .map(|c| {
+            let n = c.prefix().len();
+            &scope[..n.min(scope.len())]
+        })
+        .unwrap_or(scope)
+}
+
+fn longest<'a>(a: &'a str, b: &'a str) -> &'a str {
+    if a.len() >= b.len() { a } else { b }
+}
+
+fn map_for(t: Tr, d: &ProgramData, views: &[ZoneView], only_zone: Option<i64>) -> String {
+    let zones: Vec<MapZone> = views
+        .iter()
+        .filter(|v| only_zone.is_none_or(|id| id == v.z.id))
+        .map(|v| MapZone {
+            id: v.z.id,
+            name: &v.name,
+            geometry: &v.z.geometry,
+            color: v.colour,
+        })
+        .collect();
+    let mut points: Vec<MapPoint> = d
+        .villages
+        .iter()
+        .filter_map(|v| {
+            Some(MapPoint {
+                code: &v.code,
+                name: &v.name,
+                point: LonLat {
+                    lon: v.lon?,
+                    lat: v.lat?,
+                },
+                approximate: v.approximate,
+                seat: false,
+            })
+        })
+        .collect();
+    points.extend(d.towns.iter().filter_map(|s| {
+        Some(MapPoint {
+            code: &s.code,
+            name: &s.name,
+            point: LonLat {
+                lon: s.lon?,
+                lat: s.lat?,
+            },
+            approximate: false,
+            seat: true,
+        })
+    }));
+    let membership = match only_zone {
+        Some(id) => d
+            .membership
+            .iter()
+            .filter(|(_, z)| z.contains(&id))
+            .map(|(k, _)| (k.clone(), vec![id]))
+            .collect(),
+        None => d.membership.clone(),
+    };
+    render(
+        &MapInput {
+            boundary: d.boundary.clone(),
+            zones,
+            points,
+            membership,
+            approximate_label: t.get("approximate-point"),
+            title: t.get("map-title"),
+        },
+        900.0,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "program.html")]
+struct ProgramPage {
+    c: Chrome,
+    program: Program,
+    program_name: String,
+    zones: Vec<ZoneView>,
+    map: String,
+    overlaps: Vec<(String, String, String)>,
+    villages_total: usize,
+    villages_in_zones: usize,
+    villages_approximate: usize,
+    any_assumed: bool,
+}
+
+async fn program_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+    let t = u.t;
+    let d = match load_program(&state, id, u.user.scope.clone()).await {
+        Ok(d) => d,
+        Err(e) => return error_page(t, e),
+    };
+    let views = zone_views(t, d.zones.clone(), &d.towns);
+    let map = map_for(t, &d, &views, None);
+    let zone_name: HashMap<i64, String> = views.iter().map(|v| (v.z.id, v.name.clone())).collect();
+    let overlaps = d
+        .overlaps
+        .iter()
+        .map(|o| {
+            (
+                o.code.clone(),
+                o.name.clone(),
+                o.zone_ids
+                    .iter()
+                    .filter_map(|z| zone_name.get(z).cloned())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            )
+        })
+        .collect();
+    let page = ProgramPage {
+        c: Chrome::of(&u),
+        program_name: t.pick(&d.program.name, &d.program.name_en).to_string(),
+        villages_total: d.villages.len(),
+        villages_in_zones: d.villages.iter().filter(|v| d.membership.contains_key(&v.code)).count(),
+        villages_approximate: d.villages.iter().filter(|v| v.approximate).count(),
+        any_assumed: views.iter().any(|v| v.z.geometry_note.as_deref() == Some("assumption")),
+        program: d.program.clone(),
+        zones: views,
+        map,
+        overlaps,
+    };
+    html(&page)
+}
+
+/// A zone member prepared for display.
+pub struct MemberView {
+    /// The member.
+    pub m: ZoneMember,
+    /// Reason in words.
+    pub reason: String,
+    /// Distance, formatted.
+    pub distance: String,
+}
+
+#[derive(Template)]
+#[template(path = "zone.html")]
+struct ZonePage {
+    c: Chrome,
+    program: Program,
+    program_name: String,
+    zone: ZoneView,
+    members: Vec<MemberView>,
+    map: String,
+}
+
+async fn zone_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+    let t = u.t;
+    let program_id = match state.db.run(move |c| zones::zone(c, id).map_err(AppError::from)).await {
+        Ok(Some(z)) => z.program_id,
+        Ok(None) => return error_page(t, AppError::NotFound),
+        Err(e) => return error_page(t, e),
+    };
+    let d = match load_program(&state, program_id, u.user.scope.clone()).await {
+        Ok(d) => d,
+        Err(e) => return error_page(t, e),
+    };
+    let members = match state
+        .db
+        .run(move |c| zones::zone_members(c, id).map_err(AppError::from))
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => return error_page(t, e),
+    };
+    let scope = scope_prefix(&u.user.scope).to_string();
+    let views = zone_views(t, d.zones.clone(), &d.towns);
+    let map = map_for(t, &d, &views, Some(id));
+    let Some(zone) = views.into_iter().find(|v| v.z.id == id) else {
+        return error_page(t, AppError::NotFound);
+    };
+    let members = members
+        .into_iter()
+        .filter(|m| m.code.starts_with(&scope))
+        .map(|m| MemberView {
+            reason: t.get(&format!("reason-{}", m.reason.replace('_', "-"))),
+            distance: m.distance_km.map(|d| format!("{d:.2}")).unwrap_or_default(),
+            m,
+        })
+        .collect();
+    let page = ZonePage {
+        c: Chrome::of(&u),
+        program_name: t.pick(&d.program.name, &d.program.name_en).to_string(),
+        program: d.program,
+        zone,
+        members,
+        map,
+    };
+    html(&page)
+}
+
+/// A town with its villages, for the tree.
+pub struct TownNode {
+    /// The town.
+    pub town: Division,
+    /// Its villages.
+    pub villages: Vec<Division>,
+}
+
+#[derive(Template)]
+#[template(path = "divisions.html")]
+struct DivisionsPage {
+    c: Chrome,
+    roots: Vec<Division>,
+    towns: Vec<TownNode>,
+    zone_of: HashMap<String, String>,
+    village_count: usize,
+}
+
+async fn divisions_page(State(state): State<AppState>, u: PageUser) -> Response {
+    let t = u.t;
+    let scope = scope_prefix(&u.user.scope).to_string();
+    let result = state
+        .db
+        .run(move |c| {
+            let roots = divisions::list(
+                c,
+                &ListFilter {
+                    level: Some(Level::County),
+                    under: Some(scope.clone()),
+                    ..Default::default()
+                },
+                1000,
+                0,
+            )?;
+            let towns = divisions::list(
+                c,
+                &ListFilter {
+                    level: Some(Level::Town),
+                    under: Some(scope.clone()),
+                    ..Default::default()
+                },
+                100_000,
+                0,
+            )?;
+            let villages = divisions::list(
+                c,
+                &ListFilter {
+                    level: Some(Level::Village),
+                    under: Some(scope.clone()),
+                    ..Default::default()
+                },
+                1_000_000,
+                0,
+            )?;
+            let mut zone_of = HashMap::new();
+            for p in zones::programs(c)? {
+                let zs = zones::zones_of(c, p.id)?;
+                let names: HashMap<i64, (String, String)> =
+                    zs.into_iter().map(|z| (z.id, (z.name, z.name_en))).collect();
+                for (code, ids) in zones::membership_map(c, p.id)? {
+                    let n: Vec<String> = ids
+                        .iter()
+                        .filter_map(|i| names.get(i))
+                        .map(|(zh, en)| t.pick(zh, en).to_string())
+                        .collect();
+                    zone_of.insert(code, n.join("、"));
+                }
+            }
+            Ok::<_, AppError>((roots, towns, villages, zone_of))
+        })
+        .await;
+    let (roots, towns, villages, zone_of) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(t, e),
+    };
+    let village_count = villages.len();
+    let mut by_town: HashMap<String, Vec<Division>> = HashMap::new();
+    for v in villages {
+        by_town
+            .entry(v.parent_code.clone().unwrap_or_default())
+            .or_default()
+            .push(v);
+    }
+    let towns = towns
+        .into_iter()
+        .map(|town| TownNode {
+            villages: by_town.remove(&town.code).unwrap_or_default(),
+            town,
+        })
+        .collect();
+    html(&DivisionsPage {
+        c: Chrome::of(&u),
+        roots,
+        towns,
+        zone_of,
+        village_count,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "division.html")]
+struct DivisionPage {
+    c: Chrome,
+    d: Division,
+    kind: String,
+    level: String,
+    status: String,
+    point: String,
+    children: Vec<Division>,
+    zones: Vec<(i64, String, String, String)>,
+    history: Vec<(String, String, String, String)>,
+}
+
+async fn division_page(State(state): State<AppState>, u: PageUser, Path(code): Path<String>) -> Response {
+    let t = u.t;
+    let scope = scope_prefix(&u.user.scope).to_string();
+    let result = state
+        .db
+        .run(move |c| {
+            let Some(d) = divisions::get(c, &code)? else {
+                return Err(AppError::NotFound);
+            };
+            if !d.code.starts_with(&scope) {
+                return Err(AppError::NotFound);
+            }
+            let children = divisions::list(
+                c,
+                &ListFilter {
+                    parent: Some(d.code.clone()),
+                    ..Default::default()
+                },
+                10_000,
+                0,
+            )?;
+            let mut zs = Vec::new();
+            for p in zones::programs(c)? {
+                for z in zones::zones_of(c, p.id)? {
+                    if let Some(m) = zones::zone_members(c, z.id)?.into_iter().find(|m| m.code == d.code) {
+                        zs.push((z, m));
+                    }
+                }
+            }
+            let history = divisions::history(c, &d.code)?;
+            Ok((d, children, zs, history))
+        })
+        .await;
+    let (d, children, zs, history) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(t, e),
+    };
+    let kind = d
+        .kind
+        .as_ref()
+        .map(|k| t.get(&format!("division-kind-{}", k.replace('_', "-"))))
+        .unwrap_or_default();
+    let zones = zs
+        .into_iter()
+        .map(|(z, m)| {
+            (
+                z.id,
+                t.pick(&z.name, &z.name_en).to_string(),
+                t.get(&format!("reason-{}", m.reason.replace('_', "-"))),
+                m.distance_km.map(|d| format!("{d:.2}")).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let level = t.get(&format!("level-{}", d.level));
+    let status = t.get(&format!("status-{}", d.status));
+    let point = format!("{}, {}", coord(&d.lon), coord(&d.lat));
+    let history = history
+        .into_iter()
+        .map(|h| {
+            let names = match (h.old_name, h.new_name) {
+                (Some(o), Some(n)) if o != n => format!("{o} → {n}"),
+                (_, Some(n)) => n,
+                (Some(o), None) => o,
+                (None, None) => String::new(),
+            };
+            (
+                h.at.format("%Y-%m-%d %H:%M").to_string(),
+                t.get(&format!("event-{}", h.event)),
+                names,
+                h.source,
+            )
+        })
+        .collect();
+    html(&DivisionPage {
+        c: Chrome::of(&u),
+        d,
+        kind,
+        level,
+        status,
+        point,
+        children,
+        zones,
+        history,
+    })
+}
+
+/// Formats an optional coordinate to 6 decimals.
+pub fn coord(v: &Option<f64>) -> String {
+    v.map(|x| format!("{x:.6}")).unwrap_or_default()
+}

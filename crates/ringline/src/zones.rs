@@ -1,0 +1,424 @@
+//! Programs and zones (SPEC C2, §3): a program is a county's plan for a period; its zones are
+//! ring or line demonstration zones with a geometry. Membership of villages is computed from the
+//! geometry by [`ringline_core::zone::members`] (with include/exclude overrides) and stored in
+//! `zone_members`, so later scope filters can join on it; it is recomputed whenever zones,
+//! overrides or divisions change.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use ringline_core::zone::{Candidate, ZoneGeometry, members, overlaps as core_overlaps};
+use serde::Serialize;
+
+use crate::db::schema::{programs, zone_members, zone_overrides, zones};
+use crate::db::{DbConn, DbResult, now};
+use crate::divisions;
+
+/// A program (示范创建方案).
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = programs)]
+pub struct Program {
+    /// Id.
+    pub id: i64,
+    /// Name (Chinese).
+    pub name: String,
+    /// Name (English).
+    pub name_en: String,
+    /// County (12-digit code) the program covers.
+    pub county_code: String,
+    /// First year of the period.
+    pub start_year: i32,
+    /// Last year of the period.
+    pub end_year: i32,
+    /// Description.
+    pub description: String,
+    /// Created (UTC).
+    #[schema(value_type = String)]
+    pub created_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = zones)]
+struct ZoneRow {
+    id: i64,
+    program_id: i64,
+    name: String,
+    name_en: String,
+    kind: String,
+    theme: String,
+    area: String,
+    goals: String,
+    geometry: String,
+    geometry_note: Option<String>,
+    allow_overlap: bool,
+    sort_order: i32,
+}
+
+/// A zone (示范区 / 示范带) with its member count.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Zone {
+    /// Id.
+    pub id: i64,
+    /// Program id.
+    pub program_id: i64,
+    /// Name (Chinese).
+    pub name: String,
+    /// Name (English).
+    pub name_en: String,
+    /// `ring` or `line`.
+    pub kind: String,
+    /// Theme key: `commerce_economy`, `new_rural_construction`, `characteristic_industry`,
+    /// `collective_economy`, or a county's own.
+    pub theme: String,
+    /// Area (片区) name.
+    pub area: String,
+    /// Goals, free text.
+    pub goals: String,
+    /// Geometry: ring (centre, inner/outer radius in km), polygon, or line (path, corridor
+    /// half-width in km); points in WGS-84 degrees.
+    #[schema(value_type = Object)]
+    pub geometry: ZoneGeometry,
+    /// `assumption` when the geometry is an assumed default to be confirmed by the county.
+    pub geometry_note: Option<String>,
+    /// Whether members may also belong to other zones of the program without a warning.
+    pub allow_overlap: bool,
+    /// Display order.
+    pub sort_order: i32,
+    /// Number of member villages.
+    pub member_count: i64,
+}
+
+/// A member village of a zone, with the reason it is in.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ZoneMember {
+    /// 12-digit village code.
+    pub code: String,
+    /// Village name.
+    pub name: String,
+    /// Town code.
+    pub town_code: Option<String>,
+    /// Town name.
+    pub town_name: Option<String>,
+    /// `geometry`, `geometry_approximate` or `include_list`.
+    pub reason: String,
+    /// Distance to the ring centre or the line path, km.
+    pub distance_km: Option<f64>,
+    /// True when the village is placed at its town seat.
+    pub approximate: bool,
+}
+
+/// A village that is a member of more than one zone of a program.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OverlapWarning {
+    /// Village code.
+    pub code: String,
+    /// Village name.
+    pub name: String,
+    /// Ids of the zones it is in.
+    pub zone_ids: Vec<i64>,
+}
+
+/// All programs, newest first.
+pub fn programs(conn: &mut DbConn) -> DbResult<Vec<Program>> {
+    Ok(programs::table
+        .order(programs::id.desc())
+        .select(Program::as_select())
+        .load(conn)?)
+}
+
+/// One program.
+pub fn program(conn: &mut DbConn, id: i64) -> DbResult<Option<Program>> {
+    Ok(programs::table
+        .find(id)
+        .select(Program::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+fn to_zone(r: ZoneRow, member_count: i64) -> Zone {
+    // Geometry JSON is written only by this module from a validated ZoneGeometry.
+    let geometry = serde_json::from_str(&r.geometry).unwrap_or(ZoneGeometry::Polygon { ring: Vec::new() });
+    Zone {
+        id: r.id,
+        program_id: r.program_id,
+        name: r.name,
+        name_en: r.name_en,
+        kind: r.kind,
+        theme: r.theme,
+        area: r.area,
+        goals: r.goals,
+        geometry,
+        geometry_note: r.geometry_note,
+        allow_overlap: r.allow_overlap,
+        sort_order: r.sort_order,
+        member_count,
+    }
+}
+
+fn member_counts(conn: &mut DbConn, zone_ids: &[i64]) -> DbResult<HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = zone_members::table
+        .filter(zone_members::zone_id.eq_any(zone_ids))
+        .group_by(zone_members::zone_id)
+        .select((zone_members::zone_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The zones of a program in display order, with member counts.
+pub fn zones_of(conn: &mut DbConn, program_id: i64) -> DbResult<Vec<Zone>> {
+    let rows: Vec<ZoneRow> = zones::table
+        .filter(zones::program_id.eq(program_id))
+        .order((zones::sort_order.asc(), zones::id.asc()))
+        .select(ZoneRow::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let counts = member_counts(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let n = counts.get(&r.id).copied().unwrap_or(0);
+            to_zone(r, n)
+        })
+        .collect())
+}
+
+/// One zone.
+pub fn zone(conn: &mut DbConn, id: i64) -> DbResult<Option<Zone>> {
+    let row: Option<ZoneRow> = zones::table
+        .find(id)
+        .select(ZoneRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some(r) => {
+            let n = member_counts(conn, &[r.id])?.get(&r.id).copied().unwrap_or(0);
+            Some(to_zone(r, n))
+        }
+        None => None,
+    })
+}
+
+/// The member villages of a zone, ordered by code.
+pub fn zone_members(conn: &mut DbConn, zone_id: i64) -> DbResult<Vec<ZoneMember>> {
+    let rows: Vec<(String, String, Option<f64>)> = zone_members::table
+        .filter(zone_members::zone_id.eq(zone_id))
+        .order(zone_members::division_code.asc())
+        .select((
+            zone_members::division_code,
+            zone_members::reason,
+            zone_members::distance_km,
+        ))
+        .load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    let codes: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let info: HashMap<String, divisions::Division> = divisions::get_many(conn, &codes)?
+        .into_iter()
+        .map(|d| (d.code.clone(), d))
+        .collect();
+    for (code, reason, distance_km) in rows {
+        let d = info.get(&code);
+        out.push(ZoneMember {
+            name: d.map(|d| d.name.clone()).unwrap_or_default(),
+            town_code: d.and_then(|d| d.parent_code.clone()),
+            town_name: d.and_then(|d| d.parent_name.clone()),
+            approximate: d.is_some_and(|d| d.approximate),
+            code,
+            reason,
+            distance_km,
+        });
+    }
+    Ok(out)
+}
+
+/// Zone ids per village code for a program (for colouring maps).
+pub fn membership_map(conn: &mut DbConn, program_id: i64) -> DbResult<HashMap<String, Vec<i64>>> {
+    let rows: Vec<(i64, String)> = zone_members::table
+        .inner_join(zones::table)
+        .filter(zones::program_id.eq(program_id))
+        .select((zone_members::zone_id, zone_members::division_code))
+        .load(conn)?;
+    let mut map: HashMap<String, Vec<i64>> = HashMap::new();
+    for (z, c) in rows {
+        map.entry(c).or_default().push(z);
+    }
+    Ok(map)
+}
+
+/// Villages in more than one zone of the program where the zones do not allow overlap.
+pub fn overlaps(conn: &mut DbConn, program_id: i64) -> DbResult<Vec<OverlapWarning>> {
+    let zs = zones_of(conn, program_id)?;
+    let allowed: HashMap<i64, bool> = zs.iter().map(|z| (z.id, z.allow_overlap)).collect();
+    let map = membership_map(conn, program_id)?;
+    let mut per_zone: HashMap<i64, Vec<String>> = HashMap::new();
+    for (code, ids) in &map {
+        for id in ids {
+            per_zone.entry(*id).or_default().push(code.clone());
+        }
+    }
+    let memberships: Vec<(i64, Vec<String>)> = per_zone.into_iter().collect();
+    let found = core_overlaps(&memberships);
+    let codes: Vec<String> = found.iter().map(|o| o.code.clone()).collect();
+    let names: HashMap<String, String> = divisions::get_many(conn, &codes)?
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect();
+    Ok(found
+        .into_iter()
+        .filter(|o| {
+            o.zones
+                .iter()
+                .filter(|z| !allowed.get(z).copied().unwrap_or(false))
+                .count()
+                >= 2
+        })
+        .map(|o| OverlapWarning {
+            name: names.get(&o.code).cloned().unwrap_or_default(),
+            code: o.code,
+            zone_ids: o.zones,
+        })
+        .collect())
+}
+
+/// Recomputes the stored membership of every zone of every program.
+pub fn recompute_all(conn: &mut DbConn) -> DbResult<()> {
+    let ids: Vec<i64> = programs::table.select(programs::id).load(conn)?;
+    for id in ids {
+        recompute_program(conn, id)?;
+    }
+    Ok(())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = zone_members)]
+struct NewMember<'a> {
+    zone_id: i64,
+    division_code: &'a str,
+    reason: &'a str,
+    distance_km: Option<f64>,
+}
+
+/// Recomputes the stored membership of the zones of one program from their geometry and
+/// overrides, against the program county's active villages.
+pub fn recompute_program(conn: &mut DbConn, program_id: i64) -> DbResult<()> {
+    let Some(p) = program(conn, program_id)? else {
+        return Ok(());
+    };
+    let prefix = ringline_core::division::DivisionCode::parse(&p.county_code)
+        .map(|c| c.prefix().to_string())
+        .unwrap_or_else(|_| p.county_code.clone());
+    let villages = divisions::villages_with_points(conn, &prefix)?;
+    let candidates: Vec<Candidate> = villages
+        .iter()
+        .map(|v| Candidate {
+            code: &v.code,
+            point: v
+                .lon
+                .zip(v.lat)
+                .map(|(lon, lat)| ringline_core::geo::LonLat { lon, lat }),
+            approximate: v.approximate,
+        })
+        .collect();
+    let zs = zones_of(conn, program_id)?;
+    conn.transaction(|conn| {
+        for z in &zs {
+            let ov: Vec<(String, String)> = zone_overrides::table
+                .filter(zone_overrides::zone_id.eq(z.id))
+                .select((zone_overrides::division_code, zone_overrides::action))
+                .load(conn)?;
+            let include: Vec<&str> = ov.iter().filter(|o| o.1 == "include").map(|o| o.0.as_str()).collect();
+            let exclude: Vec<&str> = ov.iter().filter(|o| o.1 == "exclude").map(|o| o.0.as_str()).collect();
+            let ms = members(&z.geometry, &candidates, &include, &exclude);
+            diesel::delete(zone_members::table.filter(zone_members::zone_id.eq(z.id))).execute(conn)?;
+            for chunk in ms.chunks(1000) {
+                let rows: Vec<NewMember> = chunk
+                    .iter()
+                    .map(|m| NewMember {
+                        zone_id: z.id,
+                        division_code: &m.code,
+                        reason: m.reason.as_str(),
+                        distance_km: m.distance_km,
+                    })
+                    .collect();
+                crate::insert_rows!(&mut *conn, zone_members::table, &rows, 1000);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Fields of a new program.
+#[derive(Debug, Clone)]
+pub struct NewProgram {
+    /// Chinese name.
+    pub name: String,
+    /// English name.
+    pub name_en: String,
+    /// County code.
+    pub county_code: String,
+    /// First year.
+    pub start_year: i32,
+    /// Last year.
+    pub end_year: i32,
+    /// Description.
+    pub description: String,
+}
+
+/// Creates a program and returns its id.
+pub fn create_program(conn: &mut DbConn, p: &NewProgram) -> DbResult<i64> {
+    Ok(diesel::insert_into(programs::table)
+        .values((
+            programs::name.eq(&p.name),
+            programs::name_en.eq(&p.name_en),
+            programs::county_code.eq(&p.county_code),
+            programs::start_year.eq(p.start_year),
+            programs::end_year.eq(p.end_year),
+            programs::description.eq(&p.description),
+            programs::created_at.eq(now()),
+        ))
+        .returning(programs::id)
+        .get_result(conn)?)
+}
+
+/// Fields of a new zone.
+#[derive(Debug, Clone)]
+pub struct NewZone {
+    /// Chinese name.
+    pub name: String,
+    /// English name.
+    pub name_en: String,
+    /// Theme key.
+    pub theme: String,
+    /// Area name.
+    pub area: String,
+    /// Goals.
+    pub goals: String,
+    /// Validated geometry.
+    pub geometry: ZoneGeometry,
+    /// `assumption` for an assumed default geometry.
+    pub geometry_note: Option<String>,
+    /// Allow overlap with other zones.
+    pub allow_overlap: bool,
+    /// Display order.
+    pub sort_order: i32,
+}
+
+/// Creates a zone (membership is not computed; call [`recompute_program`]).
+pub fn create_zone(conn: &mut DbConn, program_id: i64, z: &NewZone) -> DbResult<i64> {
+    let geometry = serde_json::to_string(&z.geometry).map_err(|e| crate::db::DbError::Task(e.to_string()))?;
+    Ok(diesel::insert_into(zones::table)
+        .values((
+            zones::program_id.eq(program_id),
+            zones::name.eq(&z.name),
+            zones::name_en.eq(&z.name_en),
+            zones::kind.eq(z.geometry.kind().as_str()),
+            zones::theme.eq(&z.theme),
+            zones::area.eq(&z.area),
+            zones::goals.eq(&z.goals),
+            zones::geometry.eq(geometry),
+            zones::geometry_note.eq(&z.geometry_note),
+            zones::allow_overlap.eq(z.allow_overlap),
+            zones::sort_order.eq(z.sort_order),
+        ))
+        .returning(zones::id)
+        .get_result(conn)?)
+}
