@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use ringline_core::division::Level;
-use ringline_core::geo::Crs;
+use ringline_core::geo::{Crs, LonLat, to_wgs84};
+use ringline_core::zone::ZoneGeometry;
 use serde::Serialize;
 
 use crate::auth::{self, AdminSetup};
@@ -165,6 +166,59 @@ pub enum ZonesCmd {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+    /// Put a village on a zone's include list (a member whatever the geometry says).
+    Include {
+        /// Zone id or name.
+        zone: String,
+        /// 12-digit village code.
+        code: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Put a village on a zone's exclude list (never a member).
+    Exclude {
+        /// Zone id or name.
+        zone: String,
+        /// 12-digit village code.
+        code: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Take a village off a zone's include and exclude lists.
+    Reset {
+        /// Zone id or name.
+        zone: String,
+        /// 12-digit village code.
+        code: String,
+    },
+    /// Replace a zone's geometry. A POINT is a division code (its stored point) or LON,LAT.
+    SetGeometry {
+        /// Zone id or name.
+        zone: String,
+        /// Ring: the centre POINT.
+        #[arg(long, conflicts_with_all = ["through", "polygon"], requires = "outer_km")]
+        ring_centre: Option<String>,
+        /// Ring: inner radius in km.
+        #[arg(long, default_value_t = 0.0)]
+        inner_km: f64,
+        /// Ring: outer radius in km.
+        #[arg(long)]
+        outer_km: Option<f64>,
+        /// Line: the POINTs it runs through, in order (repeat the flag).
+        #[arg(long, num_args = 1.., requires = "half_width_km")]
+        through: Vec<String>,
+        /// Line: corridor half-width in km.
+        #[arg(long)]
+        half_width_km: Option<f64>,
+        /// Polygon: a GeoJSON file with a Polygon (outer ring used).
+        #[arg(long)]
+        polygon: Option<PathBuf>,
+        /// Coordinate system of LON,LAT points and of the polygon file.
+        #[arg(long, value_enum, default_value = "wgs84")]
+        crs: CrsArg,
     },
 }
 
@@ -419,6 +473,56 @@ fn divisions_cmd(config: &Config, cmd: DivisionsCmd) -> Result<ExitCode> {
     }
 }
 
+fn crs_of(c: CrsArg) -> Crs {
+    match c {
+        CrsArg::Wgs84 => Crs::Wgs84,
+        CrsArg::Gcj02 => Crs::Gcj02,
+        CrsArg::Bd09 => Crs::Bd09,
+    }
+}
+
+/// A zone by id or by exact Chinese or English name.
+fn zone_id(conn: &mut crate::db::DbConn, zone: &str) -> Result<i64> {
+    if let Ok(id) = zone.parse::<i64>() {
+        if zones::zone(conn, id)?.is_none() {
+            bail!("no zone has the id {id}; see `ringline zones list`");
+        }
+        return Ok(id);
+    }
+    for p in zones::programs(conn)? {
+        for z in zones::zones_of(conn, p.id)? {
+            if z.name == zone || z.name_en.eq_ignore_ascii_case(zone) {
+                return Ok(z.id);
+            }
+        }
+    }
+    bail!("no zone is named {zone:?}; see `ringline zones list`")
+}
+
+/// A point given as a division code (its stored WGS-84 point) or as `LON,LAT` in `crs`.
+fn resolve_point(conn: &mut crate::db::DbConn, s: &str, crs: Crs) -> Result<LonLat> {
+    if let Some((lon, lat)) = s.split_once(',') {
+        let lon: f64 = lon
+            .trim()
+            .parse()
+            .with_context(|| format!("longitude in {s:?} is not a number"))?;
+        let lat: f64 = lat
+            .trim()
+            .parse()
+            .with_context(|| format!("latitude in {s:?} is not a number"))?;
+        let p = LonLat { lon, lat };
+        if !ringline_core::geo::in_china(p) {
+            bail!("the point {s} lies outside China; give LON,LAT (longitude first)");
+        }
+        return Ok(to_wgs84(crs, p));
+    }
+    let d = divisions::get(conn, s)?.with_context(|| format!("no division has the code {s}"))?;
+    match (d.lon, d.lat, d.approximate) {
+        (Some(lon), Some(lat), false) => Ok(LonLat { lon, lat }),
+        _ => bail!("{} ({s}) has no point of its own; give LON,LAT instead", d.name),
+    }
+}
+
 fn report(plan: &imp::Plan, format: Format) -> Result<()> {
     let counts = plan.counts();
     if let Format::Json = format {
@@ -570,24 +674,72 @@ fn zones_cmd(config: &Config, cmd: ZonesCmd) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        ZonesCmd::Members { zone, format } => {
-            let id = match zone.parse::<i64>() {
-                Ok(id) => id,
-                Err(_) => {
-                    let mut found = None;
-                    for p in zones::programs(&mut conn)? {
-                        for z in zones::zones_of(&mut conn, p.id)? {
-                            if z.name == zone || z.name_en.eq_ignore_ascii_case(&zone) {
-                                found = Some(z.id);
-                            }
-                        }
-                    }
-                    found.with_context(|| format!("no zone is named {zone:?}; see `ringline zones list`"))?
+        ZonesCmd::Include { zone, code, note } => {
+            let id = zone_id(&mut conn, &zone)?;
+            zones::set_override(&mut conn, id, &code, Some("include"), &note)?;
+            eprintln!("{code} is on the include list of zone {id}; membership recomputed.");
+            Ok(ExitCode::SUCCESS)
+        }
+        ZonesCmd::Exclude { zone, code, note } => {
+            let id = zone_id(&mut conn, &zone)?;
+            zones::set_override(&mut conn, id, &code, Some("exclude"), &note)?;
+            eprintln!("{code} is on the exclude list of zone {id}; membership recomputed.");
+            Ok(ExitCode::SUCCESS)
+        }
+        ZonesCmd::Reset { zone, code } => {
+            let id = zone_id(&mut conn, &zone)?;
+            zones::set_override(&mut conn, id, &code, None, "")?;
+            eprintln!("{code} is on neither list of zone {id}; membership recomputed.");
+            Ok(ExitCode::SUCCESS)
+        }
+        ZonesCmd::SetGeometry {
+            zone,
+            ring_centre,
+            inner_km,
+            outer_km,
+            through,
+            half_width_km,
+            polygon,
+            crs,
+        } => {
+            let id = zone_id(&mut conn, &zone)?;
+            let crs = crs_of(crs);
+            let geometry = if let Some(c) = ring_centre {
+                let centre = resolve_point(&mut conn, &c, crs)?;
+                ZoneGeometry::Ring {
+                    centre,
+                    inner_km,
+                    outer_km: outer_km.unwrap_or_default(),
                 }
+            } else if !through.is_empty() {
+                let path = through
+                    .iter()
+                    .map(|p| resolve_point(&mut conn, p, crs))
+                    .collect::<Result<Vec<_>>>()?;
+                ZoneGeometry::Line {
+                    path,
+                    half_width_km: half_width_km.unwrap_or_default(),
+                }
+            } else if let Some(file) = polygon {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                let rings =
+                    crate::seed::polygon_rings(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                let ring = rings.into_iter().next().context("the file has no polygon")?;
+                ZoneGeometry::Polygon {
+                    ring: ring.into_iter().map(|p| to_wgs84(crs, p)).collect(),
+                }
+            } else {
+                bail!(
+                    "give --ring-centre with --outer-km, --through (twice or more) with --half-width-km, or --polygon FILE"
+                );
             };
-            if zones::zone(&mut conn, id)?.is_none() {
-                bail!("no zone has the id {id}; see `ringline zones list`");
-            }
+            zones::set_geometry(&mut conn, id, &geometry)?;
+            let z = zones::zone(&mut conn, id)?.context("zone vanished")?;
+            eprintln!("Zone {id} now has {} member(s).", z.member_count);
+            Ok(ExitCode::SUCCESS)
+        }
+        ZonesCmd::Members { zone, format } => {
+            let id = zone_id(&mut conn, &zone)?;
             let rows = zones::zone_members(&mut conn, id)?;
             print_rows(
                 format,

@@ -102,9 +102,21 @@ pub fn boundary_rings(conn: &mut DbConn, code: &str) -> DbResult<Vec<Vec<LonLat>
         .select(boundaries::geojson)
         .first(conn)
         .optional()?;
-    let Some(text) = text else { return Ok(Vec::new()) };
-    let Ok(geojson::GeoJson::Geometry(g)) = text.parse::<geojson::GeoJson>() else {
-        return Ok(Vec::new());
+    Ok(text.and_then(|t| polygon_rings(&t).ok()).unwrap_or_default())
+}
+
+/// The outer rings (one per polygon) of a GeoJSON Polygon or MultiPolygon, given as a geometry,
+/// a Feature or the first geometry of a FeatureCollection; coordinates as written.
+pub fn polygon_rings(text: &str) -> Result<Vec<Vec<LonLat>>, String> {
+    let gj: geojson::GeoJson = text.parse().map_err(|e: geojson::Error| e.to_string())?;
+    let g = match gj {
+        geojson::GeoJson::Geometry(g) => g,
+        geojson::GeoJson::Feature(f) => f.geometry.ok_or("feature without geometry")?,
+        geojson::GeoJson::FeatureCollection(fc) => fc
+            .features
+            .into_iter()
+            .find_map(|f| f.geometry)
+            .ok_or("feature collection without geometry")?,
     };
     let ring = |r: &Vec<Vec<f64>>| {
         r.iter()
@@ -112,11 +124,11 @@ pub fn boundary_rings(conn: &mut DbConn, code: &str) -> DbResult<Vec<Vec<LonLat>
             .map(|p| LonLat { lon: p[0], lat: p[1] })
             .collect()
     };
-    Ok(match g.value {
-        geojson::Value::Polygon(rings) => rings.first().map(ring).into_iter().collect(),
-        geojson::Value::MultiPolygon(polys) => polys.iter().filter_map(|p| p.first().map(ring)).collect(),
-        _ => Vec::new(),
-    })
+    match g.value {
+        geojson::Value::Polygon(rings) => Ok(rings.first().map(ring).into_iter().collect()),
+        geojson::Value::MultiPolygon(polys) => Ok(polys.iter().filter_map(|p| p.first().map(ring)).collect()),
+        _ => Err("the geometry is not a Polygon or MultiPolygon".into()),
+    }
 }
 
 /// The stored WGS-84 point of a division (a town seat), if any.

@@ -422,3 +422,115 @@ pub fn create_zone(conn: &mut DbConn, program_id: i64, z: &NewZone) -> DbResult<
         .returning(zones::id)
         .get_result(conn)?)
 }
+
+/// An include or exclude entry of a zone.
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+pub struct Override {
+    /// Village code.
+    pub division_code: String,
+    /// `include` or `exclude`.
+    pub action: String,
+    /// Why (free text).
+    pub note: String,
+}
+
+/// The include/exclude lists of a zone.
+pub fn overrides(conn: &mut DbConn, zone_id: i64) -> DbResult<Vec<Override>> {
+    Ok(zone_overrides::table
+        .filter(zone_overrides::zone_id.eq(zone_id))
+        .order(zone_overrides::division_code.asc())
+        .select((
+            zone_overrides::division_code,
+            zone_overrides::action,
+            zone_overrides::note,
+        ))
+        .load(conn)?)
+}
+
+/// Why a zone change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ZoneError {
+    /// No such zone.
+    #[error("no zone has the id {0}")]
+    UnknownZone(i64),
+    /// The code is not an active village of the program's county.
+    #[error("{0} is not an active village or community of this program's county")]
+    NotAVillage(String),
+    /// The geometry is invalid.
+    #[error(transparent)]
+    Geometry(#[from] ringline_core::zone::GeometryError),
+    /// Database failure.
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+impl From<diesel::result::Error> for ZoneError {
+    fn from(e: diesel::result::Error) -> Self {
+        ZoneError::Db(e.into())
+    }
+}
+
+/// Puts a village on a zone's include list (`Some("include")`), exclude list
+/// (`Some("exclude")`), or off both (`None`), then recomputes the program's membership, all in
+/// one transaction.
+pub fn set_override(
+    conn: &mut DbConn,
+    zone_id: i64,
+    code: &str,
+    action: Option<&str>,
+    note: &str,
+) -> Result<(), ZoneError> {
+    conn.transaction(|conn| {
+        let z = zone(conn, zone_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
+        let p = program(conn, z.program_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
+        let county = ringline_core::division::DivisionCode::parse(&p.county_code)
+            .map(|c| c.prefix().to_string())
+            .unwrap_or_default();
+        let d = divisions::get(conn, code)?;
+        let ok = d
+            .as_ref()
+            .is_some_and(|d| d.level == "village" && d.status == divisions::ACTIVE && d.code.starts_with(&county));
+        if !ok {
+            return Err(ZoneError::NotAVillage(code.to_string()));
+        }
+        diesel::delete(
+            zone_overrides::table.filter(
+                zone_overrides::zone_id
+                    .eq(zone_id)
+                    .and(zone_overrides::division_code.eq(code)),
+            ),
+        )
+        .execute(conn)?;
+        if let Some(action) = action {
+            diesel::insert_into(zone_overrides::table)
+                .values((
+                    zone_overrides::zone_id.eq(zone_id),
+                    zone_overrides::division_code.eq(code),
+                    zone_overrides::action.eq(action),
+                    zone_overrides::note.eq(note),
+                ))
+                .execute(conn)?;
+        }
+        recompute_program(conn, z.program_id)?;
+        Ok(())
+    })
+}
+
+/// Replaces a zone's geometry (validated first), clears its "assumption" note, and recomputes
+/// the program's membership, in one transaction.
+pub fn set_geometry(conn: &mut DbConn, zone_id: i64, geometry: &ZoneGeometry) -> Result<(), ZoneError> {
+    geometry.validate()?;
+    let json = serde_json::to_string(geometry).map_err(|e| crate::db::DbError::Task(e.to_string()))?;
+    conn.transaction(|conn| {
+        let z = zone(conn, zone_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
+        diesel::update(zones::table.find(zone_id))
+            .set((
+                zones::geometry.eq(json),
+                zones::kind.eq(geometry.kind().as_str()),
+                zones::geometry_note.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        recompute_program(conn, z.program_id)?;
+        Ok(())
+    })
+}

@@ -106,3 +106,10 @@ event-renamed = renamed
 event-updated = updated
 event-retired = retired
 event-reinstated = reinstated
+
+overrides-title = Include and exclude lists
+col-list = List
+col-note = Note
+override-include = include
+override-exclude = exclude
+zone-edit-hint = To change this zone: ringline zones set-geometry, ringline zones include, ringline zones exclude (membership is recomputed at once).

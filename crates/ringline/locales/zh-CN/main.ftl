@@ -106,3 +106,10 @@ event-renamed = 更名
 event-updated = 更新
 event-retired = 撤销
 event-reinstated = 恢复
+
+overrides-title = 纳入与排除名单
+col-list = 名单
+col-note = 说明
+override-include = 纳入
+override-exclude = 排除
+zone-edit-hint = 修改本示范区（带）：使用命令 ringline zones set-geometry、ringline zones include、ringline zones exclude（成员随即重新计算）。

@@ -52,6 +52,35 @@ pub struct MapInput<'a> {
     pub approximate_label: String,
     /// Accessible title of the map (localised).
     pub title: String,
+    /// When set, the map is framed on these points instead of the whole county (shapes outside
+    /// are clipped).
+    pub frame: Option<Vec<LonLat>>,
+}
+
+/// Points framing a zone's geometry with `margin_km` around it.
+pub fn zone_frame(g: &ZoneGeometry, margin_km: f64) -> Vec<LonLat> {
+    let km_lat = EARTH_RADIUS_KM * std::f64::consts::PI / 180.0;
+    let pad = |p: LonLat, km: f64| {
+        let dlat = km / km_lat;
+        let dlon = km / (km_lat * p.lat.to_radians().cos());
+        [
+            LonLat {
+                lon: p.lon - dlon,
+                lat: p.lat - dlat,
+            },
+            LonLat {
+                lon: p.lon + dlon,
+                lat: p.lat + dlat,
+            },
+        ]
+    };
+    match g {
+        ZoneGeometry::Ring { centre, outer_km, .. } => pad(*centre, outer_km + margin_km).to_vec(),
+        ZoneGeometry::Polygon { ring } => ring.iter().flat_map(|p| pad(*p, margin_km)).collect(),
+        ZoneGeometry::Line { path, half_width_km } => {
+            path.iter().flat_map(|p| pad(*p, half_width_km + margin_km)).collect()
+        }
+    }
 }
 
 struct Projection {
@@ -86,7 +115,10 @@ pub fn esc(s: &str) -> String {
 
 /// Renders the map as an SVG element of the given pixel width.
 pub fn render(input: &MapInput, width: f64) -> String {
-    let mut pts: Vec<LonLat> = input.boundary.iter().flatten().copied().collect();
+    let mut pts: Vec<LonLat> = match &input.frame {
+        Some(f) => f.clone(),
+        None => input.boundary.iter().flatten().copied().collect(),
+    };
     if pts.is_empty() {
         pts.extend(input.points.iter().map(|p| p.point));
         for z in &input.zones {
@@ -217,7 +249,7 @@ pub fn render(input: &MapInput, width: f64) -> String {
         };
         let shape = if p.approximate {
             format!(
-                r#"<circle class="village approximate" cx="{x:.1}" cy="{y:.1}" r="3.2" fill="none" stroke="{colour}" stroke-width="1.2" stroke-dasharray="2,1.5">"#
+                r#"<circle class="village approximate" cx="{x:.1}" cy="{y:.1}" r="7" fill="none" stroke="{colour}" stroke-width="1.5" stroke-dasharray="2.5,2">"#
             )
         } else {
             format!(
@@ -290,6 +322,7 @@ mod tests {
             membership: HashMap::from([("630121100202".to_string(), vec![7])]),
             approximate_label: "approximate".into(),
             title: "map".into(),
+            frame: None,
         };
         let svg = render(&input, 800.0);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));

@@ -484,6 +484,9 @@ fn map_for(t: Tr, d: &ProgramData, views: &[ZoneView], only_zone: Option<i64>) -
             membership,
             approximate_label: t.get("approximate-point"),
             title: t.get("map-title"),
+            frame: only_zone
+                .and_then(|id| views.iter().find(|v| v.z.id == id))
+                .map(|v| super::map::zone_frame(&v.z.geometry, 4.0)),
         },
         900.0,
     )
@@ -561,6 +564,7 @@ struct ZonePage {
     program_name: String,
     zone: ZoneView,
     members: Vec<MemberView>,
+    overrides: Vec<(String, String, String)>,
     map: String,
 }
 
@@ -575,9 +579,9 @@ async fn zone_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
         Ok(d) => d,
         Err(e) => return error_page(t, e),
     };
-    let members = match state
+    let (members, overrides) = match state
         .db
-        .run(move |c| zones::zone_members(c, id).map_err(AppError::from))
+        .run(move |c| Ok::<_, AppError>((zones::zone_members(c, id)?, zones::overrides(c, id)?)))
         .await
     {
         Ok(m) => m,
@@ -604,6 +608,11 @@ async fn zone_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
         program: d.program,
         zone,
         members,
+        overrides: overrides
+            .into_iter()
+            .filter(|o| o.division_code.starts_with(&scope))
+            .map(|o| (o.division_code, t.get(&format!("override-{}", o.action)), o.note))
+            .collect(),
         map,
     };
     html(&page)
