@@ -7,4 +7,5 @@
 
 pub mod division;
 pub mod geo;
+pub mod mask;
 pub mod zone;

@@ -65,12 +65,26 @@ impl Role {
     }
 }
 
+/// Failed logins counted per account and per address over this window (15 minutes).
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// Failed logins of one account within the window (since its last success) before further
+/// attempts are refused.
+pub const MAX_ACCOUNT_FAILURES: i64 = 10;
+/// Failed logins from one address within the window before further attempts are refused.
+pub const MAX_ADDRESS_FAILURES: i64 = 30;
+
 /// Failures of login.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// Unknown user, wrong password or disabled account (deliberately not told apart).
     #[error("wrong username or password")]
     BadCredentials,
+    /// Too many recent failures for the account or the address.
+    #[error("too many failed logins; try again in {retry_after_secs} seconds")]
+    Throttled {
+        /// Seconds until the oldest counted failure leaves the window.
+        retry_after_secs: i64,
+    },
     /// Database failure.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -203,24 +217,81 @@ pub struct SessionUser {
     pub csrf_token: String,
 }
 
-/// Checks credentials and opens a session; returns the raw token for the cookie.
-pub fn login(conn: &mut DbConn, username: &str, password: &str) -> Result<(String, SessionUser), AuthError> {
+/// Seconds until login is allowed again for `username` from `ip`, when either has too many
+/// recent failures (failures of an account count only since its last successful login).
+pub fn throttled(conn: &mut DbConn, username: &str, ip: &str) -> DbResult<Option<i64>> {
+    use crate::db::schema::login_attempts as la;
+    let at = now();
+    let window_start = at - THROTTLE_WINDOW;
+    let last_success: Option<chrono::NaiveDateTime> = la::table
+        .filter(la::username.eq(username).and(la::success.eq(true)))
+        .select(diesel::dsl::max(la::at))
+        .first(conn)?;
+    let since = last_success.map_or(window_start, |s| s.max(window_start));
+    let account: Vec<chrono::NaiveDateTime> = la::table
+        .filter(
+            la::username
+                .eq(username)
+                .and(la::success.eq(false))
+                .and(la::at.gt(since)),
+        )
+        .order(la::at.asc())
+        .select(la::at)
+        .load(conn)?;
+    let address: Vec<chrono::NaiveDateTime> = la::table
+        .filter(la::ip.eq(ip).and(la::success.eq(false)).and(la::at.gt(window_start)))
+        .order(la::at.asc())
+        .select(la::at)
+        .load(conn)?;
+    let wait = |times: &[chrono::NaiveDateTime], max: i64| {
+        (times.len() as i64 >= max).then(|| {
+            let oldest = times[times.len() - max as usize];
+            (oldest + THROTTLE_WINDOW - at).num_seconds().max(1)
+        })
+    };
+    Ok(wait(&account, MAX_ACCOUNT_FAILURES).max(wait(&address, MAX_ADDRESS_FAILURES)))
+}
+
+fn record_attempt(conn: &mut DbConn, username: &str, ip: &str, success: bool) -> DbResult<()> {
+    use crate::db::schema::login_attempts as la;
+    let at = now();
+    diesel::insert_into(la::table)
+        .values((
+            la::at.eq(at),
+            la::username.eq(username),
+            la::ip.eq(ip),
+            la::success.eq(success),
+        ))
+        .execute(conn)?;
+    // Attempts older than a day no longer matter.
+    diesel::delete(la::table.filter(la::at.lt(at - Duration::days(1)))).execute(conn)?;
+    Ok(())
+}
+
+/// Checks credentials and opens a session; returns the raw token for the cookie. Refuses
+/// without checking the password while the account or the address `ip` is throttled
+/// ([`MAX_ACCOUNT_FAILURES`], [`MAX_ADDRESS_FAILURES`] per [`THROTTLE_WINDOW`]).
+pub fn login(conn: &mut DbConn, username: &str, password: &str, ip: &str) -> Result<(String, SessionUser), AuthError> {
+    if let Some(retry_after_secs) = throttled(conn, username, ip)? {
+        return Err(AuthError::Throttled { retry_after_secs });
+    }
     let user: Option<User> = users::table
         .filter(users::username.eq(username))
         .select(User::as_select())
         .first(conn)
         .optional()?;
-    let Some(user) = user else {
-        // Spend the same time as a real check so response times do not reveal usernames.
-        let _ = verify_password(
-            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0000000000000000000000000000000000000000000",
-            password,
-        );
+    let ok = match &user {
+        Some(u) => !u.disabled && verify_password(&u.password_hash, password),
+        None => {
+            // Spend the same time as a real check so response times do not reveal usernames.
+            let _ = verify_password(DUMMY_HASH.as_str(), password);
+            false
+        }
+    };
+    record_attempt(conn, username, ip, ok)?;
+    let Some(user) = user.filter(|_| ok) else {
         return Err(AuthError::BadCredentials);
     };
-    if user.disabled || !verify_password(&user.password_hash, password) {
-        return Err(AuthError::BadCredentials);
-    }
     let token = random_token();
     let csrf = random_token();
     let at = now();
@@ -234,6 +305,9 @@ pub fn login(conn: &mut DbConn, username: &str, password: &str) -> Result<(Strin
             sessions::expires_at.eq(at + ABSOLUTE_TIMEOUT),
         ))
         .execute(conn)?;
+    diesel::update(users::table.find(user.id))
+        .set(users::last_login_at.eq(Some(at)))
+        .execute(conn)?;
     Ok((
         token,
         SessionUser {
@@ -245,6 +319,9 @@ pub fn login(conn: &mut DbConn, username: &str, password: &str) -> Result<(Strin
         },
     ))
 }
+
+/// A real argon2id hash of a random password, verified against when the username is unknown.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password(&random_password()));
 
 /// The user of a session token, if the session is still valid; refreshes its idle timer.
 pub fn session_user(conn: &mut DbConn, token: &str) -> DbResult<Option<SessionUser>> {

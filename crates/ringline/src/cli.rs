@@ -12,6 +12,7 @@ use ringline_core::geo::{Crs, LonLat, to_wgs84};
 use ringline_core::zone::ZoneGeometry;
 use serde::Serialize;
 
+use crate::access::Access;
 use crate::auth::{self, AdminSetup};
 use crate::config::Config;
 use crate::db::Db;
@@ -49,6 +50,59 @@ pub enum Command {
     /// Programs' zones.
     #[command(subcommand)]
     Zones(ZonesCmd),
+    /// User accounts (works while the server runs).
+    #[command(subcommand)]
+    Users(UsersCmd),
+}
+
+/// User commands.
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    /// Create a user.
+    Add {
+        /// Login name.
+        name: String,
+        /// Role: county-admin, town-admin, village-reporter, unit-admin, dispatched-cadre, viewer.
+        #[arg(long)]
+        role: String,
+        /// Scope: a 12-digit division code (the subtree the user works on) or zone:ID.
+        #[arg(long)]
+        scope: String,
+        /// Password (at least 10 characters); also read from RINGLINE_NEW_PASSWORD. Without
+        /// either, a random one is generated and printed once.
+        #[arg(long, env = "RINGLINE_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// Full name.
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// Mobile phone (stored as personal data, shown masked).
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// List users.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Disable a user and end their sessions.
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        /// Login name.
+        name: String,
+    },
+    /// Set a new password and end all the user's sessions.
+    ResetPassword {
+        /// Login name.
+        name: String,
+        /// The new password; without it a random one is generated and printed once.
+        #[arg(long, env = "RINGLINE_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
 }
 
 /// Output format of list commands.
@@ -271,6 +325,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve { .. } => serve(config),
         Command::Divisions(cmd) => divisions_cmd(&config, cmd),
         Command::Zones(cmd) => zones_cmd(&config, cmd),
+        Command::Users(cmd) => users_cmd(&config, cmd),
     }
 }
 
@@ -363,7 +418,7 @@ fn divisions_cmd(config: &Config, cmd: DivisionsCmd) -> Result<ExitCode> {
                 under: None,
                 include_retired: all,
             };
-            let rows = divisions::list(&mut conn, &filter, i64::MAX, 0)?;
+            let rows = divisions::list(&mut conn, &Access::system(), &filter, i64::MAX, 0)?;
             print_rows(
                 format,
                 &[
@@ -393,8 +448,8 @@ fn divisions_cmd(config: &Config, cmd: DivisionsCmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         DivisionsCmd::History { code, format } => {
-            let rows = divisions::history(&mut conn, &code)?;
-            if rows.is_empty() && divisions::get(&mut conn, &code)?.is_none() {
+            let rows = divisions::history(&mut conn, &Access::system(), &code)?;
+            if rows.is_empty() && divisions::get(&mut conn, &Access::system(), &code)?.is_none() {
                 bail!("no division has the code {code}");
             }
             print_rows(format, &["at", "event", "old_name", "new_name", "source"], &rows, |h| {
@@ -448,7 +503,7 @@ fn divisions_cmd(config: &Config, cmd: DivisionsCmd) -> Result<ExitCode> {
                     .unwrap_or("import")
                     .to_string();
                 let mut last = 0usize;
-                let result = imp::apply(&mut conn, &plan, &source, &mut |done, total| {
+                let result = imp::apply(&mut conn, &Access::system(), &plan, &source, &mut |done, total| {
                     if terminal && (done - last >= 1000 || done == total) {
                         eprint!("\rWriting … {done}/{total}");
                         last = done;
@@ -484,13 +539,13 @@ fn crs_of(c: CrsArg) -> Crs {
 /// A zone by id or by exact Chinese or English name.
 fn zone_id(conn: &mut crate::db::DbConn, zone: &str) -> Result<i64> {
     if let Ok(id) = zone.parse::<i64>() {
-        if zones::zone(conn, id)?.is_none() {
+        if zones::zone(conn, &Access::system(), id)?.is_none() {
             bail!("no zone has the id {id}; see `ringline zones list`");
         }
         return Ok(id);
     }
-    for p in zones::programs(conn)? {
-        for z in zones::zones_of(conn, p.id)? {
+    for p in zones::programs(conn, &Access::system())? {
+        for z in zones::zones_of(conn, &Access::system(), p.id)? {
             if z.name == zone || z.name_en.eq_ignore_ascii_case(zone) {
                 return Ok(z.id);
             }
@@ -516,7 +571,7 @@ fn resolve_point(conn: &mut crate::db::DbConn, s: &str, crs: Crs) -> Result<LonL
         }
         return Ok(to_wgs84(crs, p));
     }
-    let d = divisions::get(conn, s)?.with_context(|| format!("no division has the code {s}"))?;
+    let d = divisions::get(conn, &Access::system(), s)?.with_context(|| format!("no division has the code {s}"))?;
     match (d.lon, d.lat, d.approximate) {
         (Some(lon), Some(lat), false) => Ok(LonLat { lon, lat }),
         _ => bail!("{} ({s}) has no point of its own; give LON,LAT instead", d.name),
@@ -615,9 +670,9 @@ fn zones_cmd(config: &Config, cmd: ZonesCmd) -> Result<ExitCode> {
     match cmd {
         ZonesCmd::List { program, format } => {
             let mut rows = Vec::new();
-            for p in zones::programs(&mut conn)? {
+            for p in zones::programs(&mut conn, &Access::system())? {
                 if program.is_none_or(|id| id == p.id) {
-                    for z in zones::zones_of(&mut conn, p.id)? {
+                    for z in zones::zones_of(&mut conn, &Access::system(), p.id)? {
                         rows.push(ZoneRow {
                             id: z.id,
                             program_id: z.program_id,
@@ -659,8 +714,8 @@ fn zones_cmd(config: &Config, cmd: ZonesCmd) -> Result<ExitCode> {
                     ]
                 },
             )?;
-            for p in zones::programs(&mut conn)? {
-                let ov = zones::overlaps(&mut conn, p.id)?;
+            for p in zones::programs(&mut conn, &Access::system())? {
+                let ov = zones::overlaps(&mut conn, &Access::system(), p.id)?;
                 if !ov.is_empty() {
                     eprintln!(
                         "warning: {} village(s) are in more than one zone of program {}:",
@@ -676,19 +731,19 @@ fn zones_cmd(config: &Config, cmd: ZonesCmd) -> Result<ExitCode> {
         }
         ZonesCmd::Include { zone, code, note } => {
             let id = zone_id(&mut conn, &zone)?;
-            zones::set_override(&mut conn, id, &code, Some("include"), &note)?;
+            zones::set_override(&mut conn, &Access::system(), id, &code, Some("include"), &note)?;
             eprintln!("{code} is on the include list of zone {id}; membership recomputed.");
             Ok(ExitCode::SUCCESS)
         }
         ZonesCmd::Exclude { zone, code, note } => {
             let id = zone_id(&mut conn, &zone)?;
-            zones::set_override(&mut conn, id, &code, Some("exclude"), &note)?;
+            zones::set_override(&mut conn, &Access::system(), id, &code, Some("exclude"), &note)?;
             eprintln!("{code} is on the exclude list of zone {id}; membership recomputed.");
             Ok(ExitCode::SUCCESS)
         }
         ZonesCmd::Reset { zone, code } => {
             let id = zone_id(&mut conn, &zone)?;
-            zones::set_override(&mut conn, id, &code, None, "")?;
+            zones::set_override(&mut conn, &Access::system(), id, &code, None, "")?;
             eprintln!("{code} is on neither list of zone {id}; membership recomputed.");
             Ok(ExitCode::SUCCESS)
         }
@@ -733,14 +788,14 @@ fn zones_cmd(config: &Config, cmd: ZonesCmd) -> Result<ExitCode> {
                     "give --ring-centre with --outer-km, --through (twice or more) with --half-width-km, or --polygon FILE"
                 );
             };
-            zones::set_geometry(&mut conn, id, &geometry)?;
-            let z = zones::zone(&mut conn, id)?.context("zone vanished")?;
+            zones::set_geometry(&mut conn, &Access::system(), id, &geometry)?;
+            let z = zones::zone(&mut conn, &Access::system(), id)?.context("zone vanished")?;
             eprintln!("Zone {id} now has {} member(s).", z.member_count);
             Ok(ExitCode::SUCCESS)
         }
         ZonesCmd::Members { zone, format } => {
             let id = zone_id(&mut conn, &zone)?;
-            let rows = zones::zone_members(&mut conn, id)?;
+            let rows = zones::zone_members(&mut conn, &Access::system(), id)?;
             print_rows(
                 format,
                 &["code", "name", "town_name", "reason", "distance_km", "approximate"],
@@ -759,4 +814,89 @@ fn zones_cmd(config: &Config, cmd: ZonesCmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn users_cmd(config: &Config, cmd: UsersCmd) -> Result<ExitCode> {
+    use crate::users;
+    let db = open(config)?;
+    let mut conn = db.conn()?;
+    let sys = Access::system();
+    let password_or_random = |p: Option<String>| match p {
+        Some(p) => (p, false),
+        None => (auth::random_password(), true),
+    };
+    match cmd {
+        UsersCmd::Add {
+            name,
+            role,
+            scope,
+            password,
+            display_name,
+            phone,
+        } => {
+            let (password, generated) = password_or_random(password);
+            let n = users::NewUser {
+                username: name.clone(),
+                password: password.clone(),
+                role,
+                scope,
+                display_name,
+                phone,
+            };
+            let id = users::create(&mut conn, &sys, &n)?;
+            eprintln!("Created user {name} (id {id}).");
+            if generated {
+                println!("One-time password for {name}: {password}");
+            }
+        }
+        UsersCmd::List { format } => {
+            let rows = users::list(&mut conn, &sys)?;
+            print_rows(
+                format,
+                &[
+                    "id",
+                    "username",
+                    "display_name",
+                    "role",
+                    "scope",
+                    "disabled",
+                    "phone",
+                    "last_login_at",
+                ],
+                &rows,
+                |u| {
+                    vec![
+                        u.id.to_string(),
+                        u.username.clone(),
+                        u.display_name.clone(),
+                        u.role.clone(),
+                        u.scope.clone(),
+                        u.disabled.to_string(),
+                        u.phone_masked.clone().unwrap_or_default(),
+                        u.last_login_at.map(|t| t.to_string()).unwrap_or_default(),
+                    ]
+                },
+            )?;
+        }
+        UsersCmd::Disable { name } => {
+            let id = users::id_of(&mut conn, &name).with_context(|| format!("no user is named {name:?}"))?;
+            users::set_disabled(&mut conn, &sys, id, true)?;
+            eprintln!("Disabled {name}; their sessions have ended.");
+        }
+        UsersCmd::Enable { name } => {
+            let id = users::id_of(&mut conn, &name).with_context(|| format!("no user is named {name:?}"))?;
+            users::set_disabled(&mut conn, &sys, id, false)?;
+            eprintln!("Enabled {name}.");
+        }
+        UsersCmd::ResetPassword { name, password } => {
+            let id = users::id_of(&mut conn, &name).with_context(|| format!("no user is named {name:?}"))?;
+            let (password, generated) = password_or_random(password);
+            users::reset_password(&mut conn, &sys, id, &password)?;
+            eprintln!("Set a new password for {name}; their sessions have ended.");
+            if generated {
+                println!("One-time password for {name}: {password}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

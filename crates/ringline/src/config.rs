@@ -23,6 +23,8 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Mark the session cookie `Secure` (set when served behind TLS).
     pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy: bool,
 }
 
 impl Default for Config {
@@ -32,6 +34,7 @@ impl Default for Config {
             bind: DEFAULT_BIND.into(),
             admin_password: None,
             secure_cookies: false,
+            trust_proxy: false,
         }
     }
 }
@@ -46,6 +49,8 @@ pub struct FileConfig {
     pub bind: Option<String>,
     /// See [`Config::secure_cookies`].
     pub secure_cookies: Option<bool>,
+    /// See [`Config::trust_proxy`].
+    pub trust_proxy: Option<bool>,
 }
 
 /// Errors reading the configuration.
@@ -101,6 +106,9 @@ impl Config {
             if let Some(v) = f.secure_cookies {
                 c.secure_cookies = v;
             }
+            if let Some(v) = f.trust_proxy {
+                c.trust_proxy = v;
+            }
         }
         if let Some(v) = env("DATABASE_URL").or_else(|| env("RINGLINE_DATABASE_URL")) {
             c.database_url = v;
@@ -110,6 +118,9 @@ impl Config {
         }
         if let Some(v) = env("RINGLINE_SECURE_COOKIES") {
             c.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("RINGLINE_TRUST_PROXY") {
+            c.trust_proxy = matches!(v.as_str(), "1" | "true" | "yes");
         }
         c.admin_password = env("RINGLINE_ADMIN_PASSWORD").filter(|p| !p.is_empty());
         if let Some(v) = database_flag {

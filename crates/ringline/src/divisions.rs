@@ -10,6 +10,7 @@ use ringline_core::division::{DivisionCode, Level};
 use ringline_core::geo::LonLat;
 use serde::Serialize;
 
+use crate::access::{Access, CodeFilter};
 use crate::db::schema::{division_history, divisions};
 use crate::db::{DbConn, DbResult, prefix_end};
 
@@ -99,16 +100,26 @@ pub struct ListFilter {
 }
 
 /// Counts the divisions matching `filter`.
-pub fn count(conn: &mut DbConn, filter: &ListFilter) -> DbResult<i64> {
-    let mut q = divisions::table.into_boxed();
-    q = apply_filter(q, filter);
+pub fn count(conn: &mut DbConn, access: &Access, filter: &ListFilter) -> DbResult<i64> {
+    let q = apply_filter(divisions::table.into_boxed(), access, filter);
     Ok(q.count().get_result(conn)?)
 }
 
 fn apply_filter<'a>(
     mut q: divisions::BoxedQuery<'a, crate::db::MultiBackend>,
+    access: &Access,
     filter: &ListFilter,
 ) -> divisions::BoxedQuery<'a, crate::db::MultiBackend> {
+    match access.code_filter() {
+        CodeFilter::None => {}
+        CodeFilter::Range(start, end) => {
+            q = q.filter(divisions::code.ge(start));
+            if let Some(end) = end {
+                q = q.filter(divisions::code.lt(end));
+            }
+        }
+        CodeFilter::List(codes) => q = q.filter(divisions::code.eq_any(codes)),
+    }
     if let Some(level) = filter.level {
         q = q.filter(divisions::level.eq(level.as_str()));
     }
@@ -127,9 +138,16 @@ fn apply_filter<'a>(
     q
 }
 
-/// Lists divisions matching `filter`, ordered by code, with effective points.
-pub fn list(conn: &mut DbConn, filter: &ListFilter, limit: i64, offset: i64) -> DbResult<Vec<Division>> {
-    let q = apply_filter(divisions::table.into_boxed(), filter);
+/// Lists the divisions in `access`'s scope matching `filter`, ordered by code, with effective
+/// points.
+pub fn list(
+    conn: &mut DbConn,
+    access: &Access,
+    filter: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<Division>> {
+    let q = apply_filter(divisions::table.into_boxed(), access, filter);
     let rows: Vec<DivisionRow> = q
         .order(divisions::code.asc())
         .limit(limit)
@@ -139,8 +157,11 @@ pub fn list(conn: &mut DbConn, filter: &ListFilter, limit: i64, offset: i64) -> 
     with_parents(conn, rows)
 }
 
-/// One division by code (active or retired).
-pub fn get(conn: &mut DbConn, code: &str) -> DbResult<Option<Division>> {
+/// One division by code (active or retired); `None` when unknown or outside the scope.
+pub fn get(conn: &mut DbConn, access: &Access, code: &str) -> DbResult<Option<Division>> {
+    if !access.sees_code(code) {
+        return Ok(None);
+    }
     let row: Option<DivisionRow> = divisions::table
         .find(code)
         .select(DivisionRow::as_select())
@@ -207,15 +228,15 @@ pub fn effective_point(row: &DivisionRow, parent: Option<&DivisionRow>) -> (Opti
     }
 }
 
-/// All active villages under `prefix` with their effective points (for zone membership and
-/// maps), ordered by code.
+/// All active villages under `prefix` with their effective points, ordered by code, whatever
+/// the caller's scope: for zone membership, which is a property of the data, not of a view.
 pub fn villages_with_points(conn: &mut DbConn, prefix: &str) -> DbResult<Vec<Division>> {
     let filter = ListFilter {
         level: Some(Level::Village),
         under: Some(prefix.to_string()),
         ..Default::default()
     };
-    list(conn, &filter, i64::MAX, 0)
+    list(conn, &Access::system(), &filter, i64::MAX, 0)
 }
 
 /// A history entry (created, renamed, retired, reinstated, updated).
@@ -238,8 +259,11 @@ pub struct HistoryEntry {
     pub at: chrono::NaiveDateTime,
 }
 
-/// The history of one code, oldest first.
-pub fn history(conn: &mut DbConn, code: &str) -> DbResult<Vec<HistoryEntry>> {
+/// The history of one code, oldest first (empty outside the scope).
+pub fn history(conn: &mut DbConn, access: &Access, code: &str) -> DbResult<Vec<HistoryEntry>> {
+    if !access.sees_code(code) {
+        return Ok(Vec::new());
+    }
     Ok(division_history::table
         .filter(division_history::code.eq(code))
         .order(division_history::id.asc())
@@ -247,8 +271,9 @@ pub fn history(conn: &mut DbConn, code: &str) -> DbResult<Vec<HistoryEntry>> {
         .load(conn)?)
 }
 
-/// Divisions for a list of codes (any status), in no particular order.
-pub fn get_many(conn: &mut DbConn, codes: &[String]) -> DbResult<Vec<Division>> {
+/// Divisions for a list of codes (any status) within the scope, in no particular order.
+pub fn get_many(conn: &mut DbConn, access: &Access, codes: &[String]) -> DbResult<Vec<Division>> {
+    let codes: Vec<String> = codes.iter().filter(|c| access.sees_code(c)).cloned().collect();
     let mut out = Vec::with_capacity(codes.len());
     for chunk in codes.chunks(500) {
         let rows: Vec<DivisionRow> = divisions::table

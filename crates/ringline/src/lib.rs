@@ -6,6 +6,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -14,6 +16,7 @@ pub mod divisions;
 pub mod i18n;
 pub mod import;
 pub mod seed;
+pub mod users;
 pub mod web;
 pub mod zones;
 

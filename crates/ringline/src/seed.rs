@@ -42,7 +42,13 @@ pub fn first_start(conn: &mut DbConn) -> Result<Seeded, ImportError> {
         let file = imp::read_rows(&table, &opts, &mut incoming, &mut issues);
         let plan = imp::plan(conn, incoming, vec![file], issues, &opts)?;
         seeded.divisions = plan.new.len();
-        imp::apply(conn, &plan, "data/datong/divisions.csv", &mut |_, _| {})?;
+        imp::apply(
+            conn,
+            &crate::access::Access::system(),
+            &plan,
+            "data/datong/divisions.csv",
+            &mut |_, _| {},
+        )?;
     }
     let b: i64 = boundaries::table.count().get_result(conn)?;
     if b == 0 {

@@ -10,6 +10,8 @@ use diesel::prelude::*;
 use ringline_core::zone::{Candidate, ZoneGeometry, members, overlaps as core_overlaps};
 use serde::Serialize;
 
+use crate::access::{Access, CodeFilter, Permission};
+use crate::audit::{self, Change};
 use crate::db::schema::{programs, zone_members, zone_overrides, zones};
 use crate::db::{DbConn, DbResult, now};
 use crate::divisions;
@@ -118,21 +120,23 @@ pub struct OverlapWarning {
     pub zone_ids: Vec<i64>,
 }
 
-/// All programs, newest first.
-pub fn programs(conn: &mut DbConn) -> DbResult<Vec<Program>> {
-    Ok(programs::table
+/// The programs whose county the caller's scope touches, newest first.
+pub fn programs(conn: &mut DbConn, access: &Access) -> DbResult<Vec<Program>> {
+    let all: Vec<Program> = programs::table
         .order(programs::id.desc())
         .select(Program::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    Ok(all.into_iter().filter(|p| access.sees_county(&p.county_code)).collect())
 }
 
-/// One program.
-pub fn program(conn: &mut DbConn, id: i64) -> DbResult<Option<Program>> {
-    Ok(programs::table
+/// One program, if the caller's scope touches its county.
+pub fn program(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<Option<Program>> {
+    let p: Option<Program> = programs::table
         .find(id)
         .select(Program::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?;
+    Ok(p.filter(|p| access.sees_county(&p.county_code)))
 }
 
 fn to_zone(r: ZoneRow, member_count: i64) -> Zone {
@@ -155,24 +159,42 @@ fn to_zone(r: ZoneRow, member_count: i64) -> Zone {
     }
 }
 
-fn member_counts(conn: &mut DbConn, zone_ids: &[i64]) -> DbResult<HashMap<i64, i64>> {
-    let rows: Vec<(i64, i64)> = zone_members::table
+/// Member counts per zone, counting only villages within the caller's scope.
+fn member_counts(conn: &mut DbConn, access: &Access, zone_ids: &[i64]) -> DbResult<HashMap<i64, i64>> {
+    let mut q = zone_members::table
         .filter(zone_members::zone_id.eq_any(zone_ids))
-        .group_by(zone_members::zone_id)
-        .select((zone_members::zone_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
+        .into_boxed();
+    match access.code_filter() {
+        CodeFilter::None => {}
+        CodeFilter::Range(start, end) => {
+            q = q.filter(zone_members::division_code.ge(start));
+            if let Some(end) = end {
+                q = q.filter(zone_members::division_code.lt(end));
+            }
+        }
+        CodeFilter::List(codes) => q = q.filter(zone_members::division_code.eq_any(codes)),
+    }
+    let codes: Vec<i64> = q.select(zone_members::zone_id).load(conn)?;
+    let mut counts = HashMap::new();
+    for z in codes {
+        *counts.entry(z).or_insert(0) += 1;
+    }
+    Ok(counts)
 }
 
-/// The zones of a program in display order, with member counts.
-pub fn zones_of(conn: &mut DbConn, program_id: i64) -> DbResult<Vec<Zone>> {
+/// The zones of a program visible to the caller, in display order, with member counts within
+/// the caller's scope.
+pub fn zones_of(conn: &mut DbConn, access: &Access, program_id: i64) -> DbResult<Vec<Zone>> {
+    if program(conn, access, program_id)?.is_none() {
+        return Ok(Vec::new());
+    }
     let rows: Vec<ZoneRow> = zones::table
         .filter(zones::program_id.eq(program_id))
         .order((zones::sort_order.asc(), zones::id.asc()))
         .select(ZoneRow::as_select())
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let counts = member_counts(conn, &ids)?;
+    let counts = member_counts(conn, access, &ids)?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -182,24 +204,26 @@ pub fn zones_of(conn: &mut DbConn, program_id: i64) -> DbResult<Vec<Zone>> {
         .collect())
 }
 
-/// One zone.
-pub fn zone(conn: &mut DbConn, id: i64) -> DbResult<Option<Zone>> {
+/// One zone, if its program is visible to the caller.
+pub fn zone(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<Option<Zone>> {
     let row: Option<ZoneRow> = zones::table
         .find(id)
         .select(ZoneRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(match row {
-        Some(r) => {
-            let n = member_counts(conn, &[r.id])?.get(&r.id).copied().unwrap_or(0);
-            Some(to_zone(r, n))
-        }
-        None => None,
-    })
+    let Some(r) = row else { return Ok(None) };
+    if program(conn, access, r.program_id)?.is_none() {
+        return Ok(None);
+    }
+    let n = member_counts(conn, access, &[r.id])?.get(&r.id).copied().unwrap_or(0);
+    Ok(Some(to_zone(r, n)))
 }
 
-/// The member villages of a zone, ordered by code.
-pub fn zone_members(conn: &mut DbConn, zone_id: i64) -> DbResult<Vec<ZoneMember>> {
+/// The member villages of a zone within the caller's scope, ordered by code.
+pub fn zone_members(conn: &mut DbConn, access: &Access, zone_id: i64) -> DbResult<Vec<ZoneMember>> {
+    if zone(conn, access, zone_id)?.is_none() {
+        return Ok(Vec::new());
+    }
     let rows: Vec<(String, String, Option<f64>)> = zone_members::table
         .filter(zone_members::zone_id.eq(zone_id))
         .order(zone_members::division_code.asc())
@@ -209,46 +233,81 @@ pub fn zone_members(conn: &mut DbConn, zone_id: i64) -> DbResult<Vec<ZoneMember>
             zone_members::distance_km,
         ))
         .load(conn)?;
-    let mut out = Vec::with_capacity(rows.len());
+    let rows: Vec<_> = rows.into_iter().filter(|r| access.sees_code(&r.0)).collect();
     let codes: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-    let info: HashMap<String, divisions::Division> = divisions::get_many(conn, &codes)?
+    let info: HashMap<String, divisions::Division> = divisions::get_many(conn, access, &codes)?
         .into_iter()
         .map(|d| (d.code.clone(), d))
         .collect();
-    for (code, reason, distance_km) in rows {
-        let d = info.get(&code);
-        out.push(ZoneMember {
-            name: d.map(|d| d.name.clone()).unwrap_or_default(),
-            town_code: d.and_then(|d| d.parent_code.clone()),
-            town_name: d.and_then(|d| d.parent_name.clone()),
-            approximate: d.is_some_and(|d| d.approximate),
-            code,
-            reason,
-            distance_km,
-        });
+    Ok(rows
+        .into_iter()
+        .map(|(code, reason, distance_km)| {
+            let d = info.get(&code);
+            ZoneMember {
+                name: d.map(|d| d.name.clone()).unwrap_or_default(),
+                town_code: d.and_then(|d| d.parent_code.clone()),
+                town_name: d.and_then(|d| d.parent_name.clone()),
+                approximate: d.is_some_and(|d| d.approximate),
+                code,
+                reason,
+                distance_km,
+            }
+        })
+        .collect())
+}
+
+/// The zones (with membership reason and distance) a village belongs to, within visible
+/// programs.
+pub fn zones_of_village(conn: &mut DbConn, access: &Access, code: &str) -> DbResult<Vec<(Zone, ZoneMember)>> {
+    if !access.sees_code(code) {
+        return Ok(Vec::new());
     }
+    let rows: Vec<(i64, String, Option<f64>)> = zone_members::table
+        .filter(zone_members::division_code.eq(code))
+        .select((zone_members::zone_id, zone_members::reason, zone_members::distance_km))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (zone_id, reason, distance_km) in rows {
+        if let Some(z) = zone(conn, access, zone_id)? {
+            let m = ZoneMember {
+                code: code.to_string(),
+                name: String::new(),
+                town_code: None,
+                town_name: None,
+                reason,
+                distance_km,
+                approximate: false,
+            };
+            out.push((z, m));
+        }
+    }
+    out.sort_by_key(|(z, _)| (z.program_id, z.sort_order, z.id));
     Ok(out)
 }
 
-/// Zone ids per village code for a program (for colouring maps).
-pub fn membership_map(conn: &mut DbConn, program_id: i64) -> DbResult<HashMap<String, Vec<i64>>> {
+/// Zone ids per village code for a program, within the caller's scope (for colouring maps).
+pub fn membership_map(conn: &mut DbConn, access: &Access, program_id: i64) -> DbResult<HashMap<String, Vec<i64>>> {
+    if program(conn, access, program_id)?.is_none() {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<(i64, String)> = zone_members::table
         .inner_join(zones::table)
         .filter(zones::program_id.eq(program_id))
         .select((zone_members::zone_id, zone_members::division_code))
         .load(conn)?;
     let mut map: HashMap<String, Vec<i64>> = HashMap::new();
-    for (z, c) in rows {
+    for (z, c) in rows.into_iter().filter(|(_, c)| access.sees_code(c)) {
         map.entry(c).or_default().push(z);
     }
     Ok(map)
 }
 
-/// Villages in more than one zone of the program where the zones do not allow overlap.
-pub fn overlaps(conn: &mut DbConn, program_id: i64) -> DbResult<Vec<OverlapWarning>> {
-    let zs = zones_of(conn, program_id)?;
+/// Villages (within the caller's scope) in more than one zone of the program where the zones
+/// do not allow overlap.
+pub fn overlaps(conn: &mut DbConn, access: &Access, program_id: i64) -> DbResult<Vec<OverlapWarning>> {
+    let zs = zones_of(conn, access, program_id)?;
     let allowed: HashMap<i64, bool> = zs.iter().map(|z| (z.id, z.allow_overlap)).collect();
-    let map = membership_map(conn, program_id)?;
+    let map = membership_map(conn, access, program_id)?;
     let mut per_zone: HashMap<i64, Vec<String>> = HashMap::new();
     for (code, ids) in &map {
         for id in ids {
@@ -258,7 +317,7 @@ pub fn overlaps(conn: &mut DbConn, program_id: i64) -> DbResult<Vec<OverlapWarni
     let memberships: Vec<(i64, Vec<String>)> = per_zone.into_iter().collect();
     let found = core_overlaps(&memberships);
     let codes: Vec<String> = found.iter().map(|o| o.code.clone()).collect();
-    let names: HashMap<String, String> = divisions::get_many(conn, &codes)?
+    let names: HashMap<String, String> = divisions::get_many(conn, access, &codes)?
         .into_iter()
         .map(|d| (d.code, d.name))
         .collect();
@@ -300,7 +359,8 @@ struct NewMember<'a> {
 /// Recomputes the stored membership of the zones of one program from their geometry and
 /// overrides, against the program county's active villages.
 pub fn recompute_program(conn: &mut DbConn, program_id: i64) -> DbResult<()> {
-    let Some(p) = program(conn, program_id)? else {
+    let system = Access::system();
+    let Some(p) = program(conn, &system, program_id)? else {
         return Ok(());
     };
     let prefix = ringline_core::division::DivisionCode::parse(&p.county_code)
@@ -318,7 +378,7 @@ pub fn recompute_program(conn: &mut DbConn, program_id: i64) -> DbResult<()> {
             approximate: v.approximate,
         })
         .collect();
-    let zs = zones_of(conn, program_id)?;
+    let zs = zones_of(conn, &system, program_id)?;
     conn.transaction(|conn| {
         for z in &zs {
             let ov: Vec<(String, String)> = zone_overrides::table
@@ -434,9 +494,12 @@ pub struct Override {
     pub note: String,
 }
 
-/// The include/exclude lists of a zone.
-pub fn overrides(conn: &mut DbConn, zone_id: i64) -> DbResult<Vec<Override>> {
-    Ok(zone_overrides::table
+/// The include/exclude lists of a zone, within the caller's scope.
+pub fn overrides(conn: &mut DbConn, access: &Access, zone_id: i64) -> DbResult<Vec<Override>> {
+    if zone(conn, access, zone_id)?.is_none() {
+        return Ok(Vec::new());
+    }
+    let all: Vec<Override> = zone_overrides::table
         .filter(zone_overrides::zone_id.eq(zone_id))
         .order(zone_overrides::division_code.asc())
         .select((
@@ -444,7 +507,8 @@ pub fn overrides(conn: &mut DbConn, zone_id: i64) -> DbResult<Vec<Override>> {
             zone_overrides::action,
             zone_overrides::note,
         ))
-        .load(conn)?)
+        .load(conn)?;
+    Ok(all.into_iter().filter(|o| access.sees_code(&o.division_code)).collect())
 }
 
 /// Why a zone change was refused.
@@ -459,6 +523,9 @@ pub enum ZoneError {
     /// The geometry is invalid.
     #[error(transparent)]
     Geometry(#[from] ringline_core::zone::GeometryError),
+    /// The caller's role may not change zones, or the village is outside their scope.
+    #[error("your role may not change zones")]
+    Forbidden,
     /// Database failure.
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
@@ -475,18 +542,22 @@ impl From<diesel::result::Error> for ZoneError {
 /// one transaction.
 pub fn set_override(
     conn: &mut DbConn,
+    by: &Access,
     zone_id: i64,
     code: &str,
     action: Option<&str>,
     note: &str,
 ) -> Result<(), ZoneError> {
+    if !by.can(Permission::Configure) {
+        return Err(ZoneError::Forbidden);
+    }
     conn.transaction(|conn| {
-        let z = zone(conn, zone_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
-        let p = program(conn, z.program_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
+        let z = zone(conn, by, zone_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
+        let p = program(conn, by, z.program_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
         let county = ringline_core::division::DivisionCode::parse(&p.county_code)
             .map(|c| c.prefix().to_string())
             .unwrap_or_default();
-        let d = divisions::get(conn, code)?;
+        let d = divisions::get(conn, by, code)?;
         let ok = d
             .as_ref()
             .is_some_and(|d| d.level == "village" && d.status == divisions::ACTIVE && d.code.starts_with(&county));
@@ -518,11 +589,26 @@ pub fn set_override(
 
 /// Replaces a zone's geometry (validated first), clears its "assumption" note, and recomputes
 /// the program's membership, in one transaction.
-pub fn set_geometry(conn: &mut DbConn, zone_id: i64, geometry: &ZoneGeometry) -> Result<(), ZoneError> {
+pub fn set_geometry(conn: &mut DbConn, by: &Access, zone_id: i64, geometry: &ZoneGeometry) -> Result<(), ZoneError> {
+    if !by.can(Permission::Configure) {
+        return Err(ZoneError::Forbidden);
+    }
     geometry.validate()?;
     let json = serde_json::to_string(geometry).map_err(|e| crate::db::DbError::Task(e.to_string()))?;
     conn.transaction(|conn| {
-        let z = zone(conn, zone_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
+        let z = zone(conn, by, zone_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
+        audit::record(
+            conn,
+            by,
+            Change {
+                action: "update",
+                entity: "zone",
+                entity_id: &zone_id.to_string(),
+                before: Some(serde_json::json!({"geometry": z.geometry, "geometry_note": z.geometry_note})),
+                after: Some(serde_json::json!({"geometry": geometry, "geometry_note": null})),
+                ..Default::default()
+            },
+        )?;
         diesel::update(zones::table.find(zone_id))
             .set((
                 zones::geometry.eq(json),

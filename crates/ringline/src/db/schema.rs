@@ -96,6 +96,34 @@ diesel::table! {
         disabled -> Bool,
         created_at -> Timestamp,
         password_changed_at -> Timestamp,
+        display_name -> Text,
+        phone -> Nullable<Text>,
+        last_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        user_id -> Nullable<BigInt>,
+        username -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    login_attempts (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        username -> Text,
+        ip -> Text,
+        success -> Bool,
     }
 }
 
@@ -133,4 +161,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
     settings,
+    audit_log,
+    login_attempts,
 );

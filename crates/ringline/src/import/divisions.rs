@@ -743,6 +743,7 @@ const CHUNK: usize = 1000;
 /// `progress` is called with (rows done, rows total) as rows are written.
 pub fn apply(
     conn: &mut DbConn,
+    who: &crate::access::Access,
     plan: &Plan,
     source: &str,
     progress: &mut dyn FnMut(usize, usize),
@@ -857,6 +858,23 @@ pub fn apply(
         }
         progress(done, total);
         crate::zones::recompute_all(conn)?;
+        // Per-record before/after lives in division_history; the audit entry points to it.
+        let c = plan.counts();
+        crate::audit::record(
+            conn,
+            who,
+            crate::audit::Change {
+                action: "import",
+                entity: "division",
+                entity_id: if plan.coverage.is_empty() { "*" } else { &plan.coverage },
+                after: Some(serde_json::json!(c)),
+                detail: format!(
+                    "{source}: {} new, {} renamed, {} updated, {} retired, {} reinstated (details in the division history)",
+                    c.new, c.renamed, c.updated, c.retired, c.reinstated
+                ),
+                ..Default::default()
+            },
+        )?;
         Ok(())
     })
 }
@@ -871,7 +889,7 @@ pub fn import_file(conn: &mut DbConn, path: &Path, opts: &Options, write: bool) 
             .and_then(|n| n.to_str())
             .unwrap_or("import")
             .to_string();
-        apply(conn, &plan, &source, &mut |_, _| {})?;
+        apply(conn, &crate::access::Access::system(), &plan, &source, &mut |_, _| {})?;
     }
     Ok(plan)
 }

@@ -3,39 +3,77 @@
 //! with a JSON error. Unsafe calls with a session also need the `X-CSRF-Token` header (the
 //! token is returned by `POST /api/v1/session`).
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::Method;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::{delete, get, patch, post};
 use axum_extra::extract::CookieJar;
 use ringline_core::division::Level;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
-use super::pages::scope_prefix;
-use super::{ApiUser, AppError, AppState, ErrorBody, clear_session_cookie, session_cookie};
+use super::{
+    ApiUser, AppError, AppState, ClientIp, ErrorBody, Guard, Route, clear_session_cookie, route, session_cookie,
+};
+use crate::access::Permission;
+use crate::audit;
 use crate::auth;
 use crate::divisions::{self, Division, ListFilter};
+use crate::users::{self, NewUser, UserError, UserView};
 use crate::zones::{self, OverlapWarning, Program, Zone, ZoneMember};
 
-/// API routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/openapi.json", get(openapi_json))
-        .route(
-            "/api/v1/session",
-            axum::routing::post(create_session)
-                .delete(delete_session)
-                .get(get_session),
-        )
-        .route("/api/v1/divisions", get(list_divisions))
-        .route("/api/v1/divisions/{code}", get(get_division))
-        .route("/api/v1/programs", get(list_programs))
-        .route("/api/v1/programs/{id}", get(get_program))
-        .route("/api/v1/zones", get(list_zones))
-        .route("/api/v1/zones/{id}", get(get_zone))
-        .route("/api/v1/zones/{id}/members", get(zone_members))
+/// API routes, each with its guard.
+pub fn routes() -> Vec<Route> {
+    use Guard::{Login, Perm, Public};
+    use Method as M;
+    vec![
+        route(M::GET, "/api/openapi.json", Public, get(openapi_json)),
+        route(M::POST, "/api/v1/session", Public, post(create_session)),
+        route(M::GET, "/api/v1/session", Login, get(get_session)),
+        route(M::DELETE, "/api/v1/session", Login, delete(delete_session)),
+        route(M::GET, "/api/v1/divisions", Login, get(list_divisions)),
+        route(M::GET, "/api/v1/divisions/{code}", Login, get(get_division)),
+        route(M::GET, "/api/v1/programs", Login, get(list_programs)),
+        route(M::GET, "/api/v1/programs/{id}", Login, get(get_program)),
+        route(M::GET, "/api/v1/zones", Login, get(list_zones)),
+        route(M::GET, "/api/v1/zones/{id}", Login, get(get_zone)),
+        route(M::GET, "/api/v1/zones/{id}/members", Login, get(zone_members)),
+        route(M::GET, "/api/v1/users", Perm(Permission::ManageUsers), get(list_users)),
+        route(
+            M::POST,
+            "/api/v1/users",
+            Perm(Permission::ManageUsers),
+            post(create_user),
+        ),
+        route(
+            M::GET,
+            "/api/v1/users/{id}",
+            Perm(Permission::ManageUsers),
+            get(get_user),
+        ),
+        route(
+            M::PATCH,
+            "/api/v1/users/{id}",
+            Perm(Permission::ManageUsers),
+            patch(update_user),
+        ),
+        route(
+            M::POST,
+            "/api/v1/users/{id}/password",
+            Perm(Permission::ManageUsers),
+            post(reset_user_password),
+        ),
+        route(
+            M::POST,
+            "/api/v1/users/{id}/unmask",
+            Perm(Permission::Unmask),
+            post(unmask_user),
+        ),
+        route(M::POST, "/api/v1/account/password", Login, post(change_password)),
+        route(M::GET, "/api/v1/audit", Perm(Permission::ReadAudit), get(search_audit)),
+    ]
 }
 
 /// The OpenAPI document.
@@ -55,7 +93,15 @@ pub fn router() -> Router<AppState> {
         get_program,
         list_zones,
         get_zone,
-        zone_members
+        zone_members,
+        list_users,
+        create_user,
+        get_user,
+        update_user,
+        reset_user_password,
+        unmask_user,
+        change_password,
+        search_audit
     ),
     components(schemas(
         Credentials,
@@ -68,7 +114,15 @@ pub fn router() -> Router<AppState> {
         ZoneMember,
         OverlapWarning,
         ErrorBody,
-        super::ErrorDetail
+        super::ErrorDetail,
+        UserView,
+        NewUser,
+        UserUpdate,
+        PasswordBody,
+        PasswordChange,
+        UnmaskedPhone,
+        audit::Entry,
+        AuditPage
     ))
 )]
 pub struct ApiDoc;
@@ -102,13 +156,19 @@ pub struct SessionInfo {
     pub csrf_token: String,
 }
 
-/// Log in: sets the session cookie.
+/// Log in: sets the session cookie. Repeated failures for an account or an address answer 429
+/// with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/session", request_body = Credentials, tag = "session",
-    responses((status = 200, body = SessionInfo), (status = 401, body = ErrorBody)))]
-async fn create_session(State(state): State<AppState>, jar: CookieJar, Json(c): Json<Credentials>) -> Response {
+    responses((status = 200, body = SessionInfo), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn create_session(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Json(c): Json<Credentials>,
+) -> Response {
     let result = state
         .db
-        .run(move |conn| auth::login(conn, c.username.trim(), &c.password))
+        .run(move |conn| auth::login(conn, c.username.trim(), &c.password, &ip))
         .await;
     match result {
         Ok((token, u)) => {
@@ -121,6 +181,9 @@ async fn create_session(State(state): State<AppState>, jar: CookieJar, Json(c): 
             (jar.add(session_cookie(token, state.config.secure_cookies)), Json(info)).into_response()
         }
         Err(auth::AuthError::BadCredentials) => AppError::BadCredentials.into_response(),
+        Err(auth::AuthError::Throttled { retry_after_secs }) => {
+            AppError::Throttled { retry_after_secs }.into_response()
+        }
         Err(auth::AuthError::Db(e)) => AppError::from(e).into_response(),
     }
 }
@@ -140,11 +203,7 @@ async fn get_session(u: ApiUser) -> Json<SessionInfo> {
 /// Log out (needs `X-CSRF-Token`).
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn delete_session(State(state): State<AppState>, u: ApiUser, headers: HeaderMap, jar: CookieJar) -> Response {
-    let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if sent != u.user.csrf_token {
-        return AppError::Csrf.into_response();
-    }
+async fn delete_session(State(state): State<AppState>, u: ApiUser, jar: CookieJar) -> Response {
     let token = u.token.clone();
     if let Err(e) = state.db.run(move |c| auth::logout(c, &token)).await {
         return AppError::from(e).into_response();
@@ -182,6 +241,21 @@ fn bad(code: &'static str, message: String) -> AppError {
     AppError::BadRequest { code, message }
 }
 
+fn page_limits(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), AppError> {
+    let limit = limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(bad(
+            "invalid-limit",
+            format!("limit must be between 1 and 1000, not {limit}"),
+        ));
+    }
+    let offset = offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(bad("invalid-offset", format!("offset must be 0 or more, not {offset}")));
+    }
+    Ok((limit, offset))
+}
+
 /// List divisions in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/divisions", params(DivisionQuery), tag = "divisions",
     responses((status = 200, body = DivisionList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -199,28 +273,19 @@ async fn list_divisions(
         })?),
         None => None,
     };
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(bad(
-            "invalid-limit",
-            format!("limit must be between 1 and 1000, not {limit}"),
-        ));
-    }
-    let offset = q.offset.unwrap_or(0);
-    if offset < 0 {
-        return Err(bad("invalid-offset", format!("offset must be 0 or more, not {offset}")));
-    }
+    let (limit, offset) = page_limits(q.limit, q.offset)?;
     let filter = ListFilter {
         level,
         parent: q.parent.filter(|p| !p.is_empty()),
-        under: Some(scope_prefix(&u.user.scope).to_string()),
+        under: None,
         include_retired: false,
     };
+    let access = u.access;
     let page = state
         .db
         .run(move |c| {
-            let total = divisions::count(c, &filter)?;
-            let items = divisions::list(c, &filter, limit, offset)?;
+            let total = divisions::count(c, &access, &filter)?;
+            let items = divisions::list(c, &access, &filter, limit, offset)?;
             Ok::<_, AppError>(DivisionList {
                 items,
                 total,
@@ -240,30 +305,24 @@ async fn get_division(
     u: ApiUser,
     Path(code): Path<String>,
 ) -> Result<Json<Division>, AppError> {
-    let scope = scope_prefix(&u.user.scope).to_string();
+    let access = u.access;
     let d = state
         .db
-        .run(move |c| divisions::get(c, &code).map_err(AppError::from))
+        .run(move |c| divisions::get(c, &access, &code).map_err(AppError::from))
         .await?;
-    match d {
-        Some(d) if d.code.starts_with(&scope) => Ok(Json(d)),
-        _ => Err(AppError::NotFound),
-    }
-}
-
-fn program_visible(p: &Program, scope: &str) -> bool {
-    let county = scope_prefix(&p.county_code);
-    let s = scope_prefix(scope);
-    county.starts_with(s) || s.starts_with(county)
+    d.map(Json).ok_or(AppError::NotFound)
 }
 
 /// Programs visible to the caller.
 #[utoipa::path(get, path = "/api/v1/programs", tag = "programs",
     responses((status = 200, body = [Program]), (status = 401, body = ErrorBody)))]
 async fn list_programs(State(state): State<AppState>, u: ApiUser) -> Result<Json<Vec<Program>>, AppError> {
-    let ps = state.db.run(|c| zones::programs(c).map_err(AppError::from)).await?;
+    let access = u.access;
     Ok(Json(
-        ps.into_iter().filter(|p| program_visible(p, &u.user.scope)).collect(),
+        state
+            .db
+            .run(move |c| zones::programs(c, &access).map_err(AppError::from))
+            .await?,
     ))
 }
 
@@ -272,7 +331,7 @@ async fn list_programs(State(state): State<AppState>, u: ApiUser) -> Result<Json
 pub struct ProgramDetail {
     /// The program.
     pub program: Program,
-    /// Its zones with member counts.
+    /// Its zones with member counts (within the caller's scope).
     pub zones: Vec<Zone>,
     /// Villages in more than one zone (a data-integrity warning).
     pub overlaps: Vec<OverlapWarning>,
@@ -286,15 +345,13 @@ async fn get_program(
     u: ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<ProgramDetail>, AppError> {
-    let scope = u.user.scope.clone();
+    let access = u.access;
     let d = state
         .db
         .run(move |c| {
-            let program = zones::program(c, id)?
-                .filter(|p| program_visible(p, &scope))
-                .ok_or(AppError::NotFound)?;
-            let zones = zones::zones_of(c, id)?;
-            let overlaps = zones::overlaps(c, id)?;
+            let program = zones::program(c, &access, id)?.ok_or(AppError::NotFound)?;
+            let zones = zones::zones_of(c, &access, id)?;
+            let overlaps = zones::overlaps(c, &access, id)?;
             Ok::<_, AppError>(ProgramDetail {
                 program,
                 zones,
@@ -320,14 +377,14 @@ async fn list_zones(
     u: ApiUser,
     Query(q): Query<ZoneQuery>,
 ) -> Result<Json<Vec<Zone>>, AppError> {
-    let scope = u.user.scope.clone();
+    let access = u.access;
     let zs = state
         .db
         .run(move |c| {
             let mut out = Vec::new();
-            for p in zones::programs(c)?.into_iter().filter(|p| program_visible(p, &scope)) {
+            for p in zones::programs(c, &access)? {
                 if q.program.is_none_or(|id| id == p.id) {
-                    out.extend(zones::zones_of(c, p.id)?);
+                    out.extend(zones::zones_of(c, &access, p.id)?);
                 }
             }
             Ok::<_, AppError>(out)
@@ -336,26 +393,16 @@ async fn list_zones(
     Ok(Json(zs))
 }
 
-async fn visible_zone(state: &AppState, scope: String, id: i64) -> Result<Zone, AppError> {
-    state
-        .db
-        .run(move |c| {
-            let z = zones::zone(c, id)?.ok_or(AppError::NotFound)?;
-            let p = zones::program(c, z.program_id)?.ok_or(AppError::NotFound)?;
-            if program_visible(&p, &scope) {
-                Ok(z)
-            } else {
-                Err(AppError::NotFound)
-            }
-        })
-        .await
-}
-
 /// One zone.
 #[utoipa::path(get, path = "/api/v1/zones/{id}", params(("id" = i64, Path)), tag = "zones",
     responses((status = 200, body = Zone), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_zone(State(state): State<AppState>, u: ApiUser, Path(id): Path<i64>) -> Result<Json<Zone>, AppError> {
-    Ok(Json(visible_zone(&state, u.user.scope.clone(), id).await?))
+    let access = u.access;
+    let z = state
+        .db
+        .run(move |c| zones::zone(c, &access, id).map_err(AppError::from))
+        .await?;
+    z.map(Json).ok_or(AppError::NotFound)
 }
 
 /// The member villages of a zone within the caller's scope, each with the reason it is in.
@@ -366,11 +413,228 @@ async fn zone_members(
     u: ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<ZoneMember>>, AppError> {
-    visible_zone(&state, u.user.scope.clone(), id).await?;
-    let scope = scope_prefix(&u.user.scope).to_string();
+    let access = u.access;
     let ms = state
         .db
-        .run(move |c| zones::zone_members(c, id).map_err(AppError::from))
+        .run(move |c| {
+            zones::zone(c, &access, id)?.ok_or(AppError::NotFound)?;
+            Ok::<_, AppError>(zones::zone_members(c, &access, id)?)
+        })
         .await?;
-    Ok(Json(ms.into_iter().filter(|m| m.code.starts_with(&scope)).collect()))
+    Ok(Json(ms))
+}
+
+impl From<UserError> for AppError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::NotFound => AppError::NotFound,
+            UserError::Forbidden => AppError::Forbidden,
+            UserError::Db(e) => AppError::from(e),
+            other => AppError::BadRequest {
+                code: other.code(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Users the caller manages (scopes within the caller's own).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    responses((status = 200, body = [UserView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_users(State(state): State<AppState>, u: ApiUser) -> Result<Json<Vec<UserView>>, AppError> {
+    let access = u.access;
+    Ok(Json(
+        state
+            .db
+            .run(move |c| users::list(c, &access).map_err(AppError::from))
+            .await?,
+    ))
+}
+
+/// Create a user.
+#[utoipa::path(post, path = "/api/v1/users", request_body = NewUser, tag = "users",
+    responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    u: ApiUser,
+    Json(n): Json<NewUser>,
+) -> Result<(StatusCode, Json<UserView>), AppError> {
+    let access = u.access;
+    let v = state
+        .db
+        .run(move |c| {
+            let id = users::create(c, &access, &n)?;
+            users::get(c, &access, id)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{id}", params(("id" = i64, Path)), tag = "users",
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_user(State(state): State<AppState>, u: ApiUser, Path(id): Path<i64>) -> Result<Json<UserView>, AppError> {
+    let access = u.access;
+    Ok(Json(state.db.run(move |c| users::get(c, &access, id)).await?))
+}
+
+/// Changes to a user.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct UserUpdate {
+    /// Disable (true) or enable (false) the account; disabling ends its sessions.
+    pub disabled: Option<bool>,
+}
+
+/// Disable or enable a user.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", params(("id" = i64, Path)), request_body = UserUpdate, tag = "users",
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<i64>,
+    Json(b): Json<UserUpdate>,
+) -> Result<Json<UserView>, AppError> {
+    let access = u.access;
+    let v = state
+        .db
+        .run(move |c| {
+            if let Some(d) = b.disabled {
+                users::set_disabled(c, &access, id, d)?;
+            }
+            users::get(c, &access, id)
+        })
+        .await?;
+    Ok(Json(v))
+}
+
+/// A new password.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasswordBody {
+    /// The new password.
+    pub password: String,
+}
+
+/// Reset a user's password (ends all their sessions).
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", params(("id" = i64, Path)), request_body = PasswordBody, tag = "users",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reset_user_password(
+    State(state): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<i64>,
+    Json(b): Json<PasswordBody>,
+) -> Result<StatusCode, AppError> {
+    let access = u.access;
+    state
+        .db
+        .run(move |c| users::reset_password(c, &access, id, &b.password))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An unmasked phone number.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UnmaskedPhone {
+    /// The full number, if any.
+    pub phone: Option<String>,
+}
+
+/// Show a user's full phone number (audited).
+#[utoipa::path(post, path = "/api/v1/users/{id}/unmask", params(("id" = i64, Path)), tag = "users",
+    responses((status = 200, body = UnmaskedPhone), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn unmask_user(
+    State(state): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<UnmaskedPhone>, AppError> {
+    let access = u.access;
+    let phone = state.db.run(move |c| users::unmask_phone(c, &access, id)).await?;
+    Ok(Json(UnmaskedPhone { phone }))
+}
+
+/// A change of one's own password.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    /// The current password.
+    pub current: String,
+    /// The new password.
+    pub new: String,
+}
+
+/// Change one's own password (ends all one's sessions, this one included).
+#[utoipa::path(post, path = "/api/v1/account/password", request_body = PasswordChange, tag = "users",
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    u: ApiUser,
+    jar: CookieJar,
+    Json(b): Json<PasswordChange>,
+) -> Result<Response, AppError> {
+    let access = u.access;
+    state
+        .db
+        .run(move |c| users::change_own_password(c, &access, &b.current, &b.new))
+        .await?;
+    Ok((StatusCode::NO_CONTENT, jar.remove(clear_session_cookie())).into_response())
+}
+
+/// A page of audit entries.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    /// Entries, newest first.
+    pub items: Vec<audit::Entry>,
+    /// Total matching.
+    pub total: i64,
+}
+
+/// Query of the audit search (filters plus paging).
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct AuditQuery {
+    /// Acting username.
+    pub username: Option<String>,
+    /// Action.
+    pub action: Option<String>,
+    /// Entity kind.
+    pub entity: Option<String>,
+    /// Record id or code.
+    pub entity_id: Option<String>,
+    /// From date, `YYYY-MM-DD`.
+    pub from: Option<chrono::NaiveDate>,
+    /// To date, `YYYY-MM-DD`.
+    pub to: Option<chrono::NaiveDate>,
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    pub offset: Option<i64>,
+}
+
+impl AuditQuery {
+    /// The search filters.
+    pub fn search(&self) -> audit::Search {
+        audit::Search {
+            username: self.username.clone(),
+            action: self.action.clone(),
+            entity: self.entity.clone(),
+            entity_id: self.entity_id.clone(),
+            from: self.from,
+            to: self.to,
+        }
+    }
+}
+
+/// Search the audit log.
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery), tag = "audit",
+    responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody)))]
+async fn search_audit(
+    State(state): State<AppState>,
+    u: ApiUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<AuditPage>, AppError> {
+    let access = u.access;
+    let (limit, offset) = page_limits(q.limit, q.offset)?;
+    let search = q.search();
+    let (items, total) = state
+        .db
+        .run(move |c| audit::search(c, &access, &search, limit, offset).map_err(AppError::from))
+        .await?;
+    Ok(Json(AuditPage { items, total }))
 }

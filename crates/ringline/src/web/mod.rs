@@ -2,6 +2,7 @@
 //! Only this module knows HTTP. Each feature module exposes a `router()`; they are merged in
 //! [`router`]. Sessions are read by extractors ([`PageUser`], [`ApiUser`]), never by handlers.
 
+pub mod admin;
 pub mod api;
 pub mod map;
 pub mod pages;
@@ -9,17 +10,19 @@ pub mod pages;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{self, SessionUser};
+use crate::access::{Access, Permission, Scope};
+use crate::auth::{self, Role, SessionUser};
 use crate::config::Config;
 use crate::db::{Db, DbError};
 use crate::i18n::{Lang, Tr};
@@ -51,6 +54,15 @@ pub enum AppError {
     /// Bad credentials at login.
     #[error("wrong username or password")]
     BadCredentials,
+    /// The role lacks the permission.
+    #[error("your role may not do this")]
+    Forbidden,
+    /// Too many failed logins.
+    #[error("too many failed logins")]
+    Throttled {
+        /// Seconds to wait.
+        retry_after_secs: i64,
+    },
     /// Missing or wrong CSRF token on an unsafe request.
     #[error("the form has expired or did not come from this site; reload the page and try again")]
     Csrf,
@@ -75,6 +87,8 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::BadCredentials => "bad-credentials",
             AppError::Csrf => "csrf",
+            AppError::Forbidden => "forbidden",
+            AppError::Throttled { .. } => "too-many-attempts",
             AppError::BadRequest { code, .. } => code,
             AppError::Internal(_) => "internal",
         }
@@ -85,7 +99,8 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Csrf | AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -96,6 +111,10 @@ impl AppError {
     pub fn message(&self, t: Tr) -> String {
         match self {
             AppError::BadRequest { message, .. } => message.clone(),
+            AppError::Throttled { retry_after_secs } => t.args(
+                "error-too-many-attempts",
+                &[("minutes", ((retry_after_secs + 59) / 60).to_string())],
+            ),
             other => t.get(&format!("error-{}", other.code())),
         }
     }
@@ -140,82 +159,99 @@ impl IntoResponse for AppError {
                 message: self.message(Tr(Lang::En)),
             },
         };
-        (self.status(), Json(body)).into_response()
+        let mut resp = (self.status(), Json(body)).into_response();
+        if let AppError::Throttled { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp
     }
 }
 
 /// The language of a request: the language cookie, else `Accept-Language`.
-pub fn request_lang(parts: &Parts) -> Lang {
-    let jar = CookieJar::from_headers(&parts.headers);
+pub fn request_lang(headers: &HeaderMap) -> Lang {
+    let jar = CookieJar::from_headers(headers);
     if let Some(l) = jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
         return l;
     }
-    Lang::from_accept_language(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+    Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
 }
 
-async fn session_from_parts(parts: &Parts, state: &AppState) -> Result<Option<(String, SessionUser)>, AppError> {
-    let jar = CookieJar::from_headers(&parts.headers);
-    let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
-        return Ok(None);
-    };
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(None);
-    }
-    let t = token.clone();
-    let user = state
-        .db
-        .run(move |c| auth::session_user(c, &t))
-        .await
-        .map_err(AppError::from)?;
-    Ok(user.map(|u| (token, u)))
+/// Who a route is for. Every route is registered with one, in [`routes`], and the guard
+/// middleware enforces it before the handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Anyone (login page, health check, static files).
+    Public,
+    /// Any logged-in user; data is filtered by their scope.
+    Login,
+    /// Logged-in users whose role has this permission.
+    Perm(Permission),
 }
 
-/// The logged-in user of an API request; 401 JSON otherwise.
+/// One registered route.
 #[derive(Debug, Clone)]
-pub struct ApiUser {
-    /// The user.
+pub struct RouteSpec {
+    /// HTTP method.
+    pub method: Method,
+    /// Path pattern (axum syntax, `{param}`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub guard: Guard,
+}
+
+/// A route with its handler.
+pub type Route = (RouteSpec, MethodRouter<AppState>);
+
+/// Shorthand for building a [`Route`].
+pub fn route(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<AppState>) -> Route {
+    (RouteSpec { method, path, guard }, handler)
+}
+
+/// Every route of the application. The router is built from this list only, so no route can
+/// exist without a guard, and the access tests enumerate it.
+pub fn routes() -> Vec<Route> {
+    let mut r = vec![route(Method::GET, "/healthz", Guard::Public, get(healthz))];
+    r.extend(pages::routes());
+    r.extend(api::routes());
+    r
+}
+
+/// The specs of [`routes`].
+pub fn route_specs() -> Vec<RouteSpec> {
+    routes().into_iter().map(|(s, _)| s).collect()
+}
+
+/// The logged-in caller, resolved by the guard middleware and read by handlers.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The session's user.
     pub user: SessionUser,
+    /// Role and scope, for the data layer.
+    pub access: Access,
     /// The raw session token.
     pub token: String,
-}
-
-impl FromRequestParts<AppState> for ApiUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match session_from_parts(parts, state).await? {
-            Some((token, user)) => Ok(ApiUser { user, token }),
-            None => Err(AppError::Unauthorized),
-        }
-    }
-}
-
-/// The logged-in user of a page request, with the page language; redirects to the login page
-/// otherwise.
-#[derive(Debug, Clone)]
-pub struct PageUser {
-    /// The user.
-    pub user: SessionUser,
     /// Translator for the request's language.
     pub t: Tr,
     /// Request path (for the language switch).
     pub path: String,
 }
 
-impl FromRequestParts<AppState> for PageUser {
-    type Rejection = Response;
+/// Page handlers read the caller as `PageUser`.
+pub type PageUser = Caller;
+/// API handlers read the caller as `ApiUser`.
+pub type ApiUser = Caller;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let t = Tr(request_lang(parts));
-        let path = parts.uri.path().to_string();
-        match session_from_parts(parts, state).await {
-            Ok(Some((_, user))) => Ok(PageUser { user, t, path }),
-            Ok(None) => {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                Err(Redirect::to(&format!("/login?next={}", urlencode(next))).into_response())
-            }
-            Err(e) => Err(pages::error_page(t, e)),
-        }
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("route without a login guard asked for the caller".into()))
     }
 }
 
@@ -227,8 +263,159 @@ impl<S: Send + Sync> FromRequestParts<S> for PageLang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(PageLang(Tr(request_lang(parts))))
+        Ok(PageLang(Tr(request_lang(&parts.headers))))
     }
+}
+
+/// The client address: the socket peer, or the first `X-Forwarded-For` entry when
+/// `trust_proxy` is configured (only behind a proxy that sets it).
+pub fn client_ip(headers: &HeaderMap, extensions: &axum::http::Extensions, trust_proxy: bool) -> String {
+    if trust_proxy
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    {
+        return ip.to_string();
+    }
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The client address of a request (see [`client_ip`]).
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(
+            &parts.headers,
+            &parts.extensions,
+            state.config.trust_proxy,
+        )))
+    }
+}
+
+async fn resolve_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(String, SessionUser, Access)>, AppError> {
+    let jar = CookieJar::from_headers(headers);
+    let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    state
+        .db
+        .run(move |c| {
+            let Some(user) = auth::session_user(c, &token)? else {
+                return Ok(None);
+            };
+            let (Some(role), Ok(scope)) = (Role::parse(&user.role), Scope::parse(&user.scope)) else {
+                return Ok(None);
+            };
+            let access = Access::resolve(c, user.user_id, &user.username, role, scope)?;
+            Ok::<_, DbError>(Some((token, user, access)))
+        })
+        .await
+        .map_err(AppError::from)
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// An `Origin` header naming another host than the request's: a cross-site request.
+fn cross_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    origin.split("://").nth(1).unwrap_or("") != host
+}
+
+/// Largest request body (8 MiB); also the limit when a form body is read for the CSRF check.
+pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Checks the CSRF token of an unsafe request: the `X-CSRF-Token` header, or the form field
+/// `csrf_token` of a URL-encoded form (the body is read and put back). Returns the request to
+/// pass on, or `None` when the token is missing or wrong.
+async fn check_csrf(req: Request, expected: &str) -> Option<Request> {
+    if let Some(sent) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        return (sent == expected).then_some(req);
+    }
+    let form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return None;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.ok()?;
+    let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|v| v.into_iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v));
+    (field.as_deref() == Some(expected)).then(|| Request::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
+async fn guard_mw(State((state, guard)): State<(AppState, Guard)>, req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let t = Tr(request_lang(req.headers()));
+    let fail = |e: AppError| {
+        if api {
+            e.into_response()
+        } else {
+            pages::error_page(t, e)
+        }
+    };
+    if is_unsafe(req.method()) && cross_origin(req.headers()) {
+        return fail(AppError::Csrf);
+    }
+    if guard == Guard::Public {
+        return next.run(req).await;
+    }
+    let (token, user, access) = match resolve_caller(&state, req.headers()).await {
+        Ok(Some(c)) => c,
+        Ok(None) if api => return AppError::Unauthorized.into_response(),
+        Ok(None) => {
+            let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            return Redirect::to(&format!("/login?next={}", urlencode(next_url))).into_response();
+        }
+        Err(e) => return fail(e),
+    };
+    if let Guard::Perm(p) = guard
+        && !access.can(p)
+    {
+        return fail(AppError::Forbidden);
+    }
+    let mut req = req;
+    if is_unsafe(req.method()) {
+        match check_csrf(req, &user.csrf_token).await {
+            Some(r) => req = r,
+            None => return fail(AppError::Csrf),
+        }
+    }
+    let path = req.uri().path().to_string();
+    req.extensions_mut().insert(Caller {
+        user,
+        access,
+        token,
+        t,
+        path,
+    });
+    next.run(req).await
 }
 
 /// Percent-encodes a string for a query value.
@@ -284,13 +471,17 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, AppError
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                        object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-/// The whole application router.
+/// The whole application router: every route of [`routes`] behind its guard, and the security
+/// headers on every response.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .merge(pages::router())
-        .merge(api::router())
-        .with_state(state)
+    let mut router = Router::new();
+    for (spec, handler) in routes() {
+        let guarded = handler.route_layer(middleware::from_fn_with_state((state.clone(), spec.guard), guard_mw));
+        router = router.route(spec.path, guarded);
+    }
+    let mut router = router
+        .fallback(fallback)
+        .with_state(state.clone())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -306,9 +497,25 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
-        ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(8 * 1024 * 1024))
+        ));
+    if state.config.secure_cookies {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ));
+    }
+    router
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+async fn fallback(req: Request) -> Response {
+    let t = Tr(request_lang(req.headers()));
+    if req.uri().path().starts_with("/api/") {
+        AppError::NotFound.into_response()
+    } else {
+        pages::error_page(t, AppError::NotFound)
+    }
 }
 
 /// A bound, ready-to-run server (port 0 picks a free port, as tests do).
@@ -338,8 +545,11 @@ impl Server {
 
     /// Serves until the future `shutdown` completes.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            self.listener,
+            self.app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }

@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
@@ -17,7 +16,11 @@ use ringline_core::zone::ZoneGeometry;
 use serde::Deserialize;
 
 use super::map::{MapInput, MapPoint, MapZone, render};
-use super::{AppError, AppState, LANG_COOKIE, PageLang, PageUser, clear_session_cookie, session_cookie};
+use super::{
+    AppError, AppState, ClientIp, Guard, LANG_COOKIE, PageLang, PageUser, Route, admin, clear_session_cookie, route,
+    session_cookie,
+};
+use crate::access::{Access, Permission};
 use crate::auth::{self, SessionUser};
 use crate::divisions::{self, Division, ListFilter};
 use crate::i18n::{Lang, Tr};
@@ -28,18 +31,73 @@ pub const ZONE_COLOURS: [&str; 8] = [
     "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
 ];
 
-/// Page routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/login", get(login_form).post(login_submit))
-        .route("/logout", post(logout))
-        .route("/lang/{code}", get(set_lang))
-        .route("/programs/{id}", get(program_page))
-        .route("/zones/{id}", get(zone_page))
-        .route("/divisions", get(divisions_page))
-        .route("/divisions/{code}", get(division_page))
-        .route("/static/style.css", get(style_css))
+/// Page routes, each with its guard.
+pub fn routes() -> Vec<Route> {
+    use Guard::{Login, Perm, Public};
+    use Method as M;
+    vec![
+        route(M::GET, "/", Login, get(home)),
+        route(M::GET, "/login", Public, get(login_form)),
+        route(M::POST, "/login", Public, post(login_submit)),
+        route(M::POST, "/logout", Login, post(logout)),
+        route(M::GET, "/lang/{code}", Public, get(set_lang)),
+        route(M::GET, "/static/style.css", Public, get(style_css)),
+        route(M::GET, "/programs/{id}", Login, get(program_page)),
+        route(M::GET, "/zones/{id}", Login, get(zone_page)),
+        route(M::GET, "/divisions", Login, get(divisions_page)),
+        route(M::GET, "/divisions/{code}", Login, get(division_page)),
+        route(M::GET, "/account/password", Login, get(admin::password_form)),
+        route(M::POST, "/account/password", Login, post(admin::password_change)),
+        route(
+            M::GET,
+            "/admin/users",
+            Perm(Permission::ManageUsers),
+            get(admin::users_page),
+        ),
+        route(
+            M::POST,
+            "/admin/users",
+            Perm(Permission::ManageUsers),
+            post(admin::users_create),
+        ),
+        route(
+            M::GET,
+            "/admin/users/{id}",
+            Perm(Permission::ManageUsers),
+            get(admin::user_page),
+        ),
+        route(
+            M::POST,
+            "/admin/users/{id}/disable",
+            Perm(Permission::ManageUsers),
+            post(admin::user_disable),
+        ),
+        route(
+            M::POST,
+            "/admin/users/{id}/enable",
+            Perm(Permission::ManageUsers),
+            post(admin::user_enable),
+        ),
+        route(
+            M::POST,
+            "/admin/users/{id}/password",
+            Perm(Permission::ManageUsers),
+            post(admin::user_password),
+        ),
+        route(
+            M::POST,
+            "/admin/users/{id}/unmask",
+            Perm(Permission::Unmask),
+            post(admin::user_unmask),
+        ),
+        route(M::GET, "/audit", Perm(Permission::ReadAudit), get(admin::audit_page)),
+        route(
+            M::GET,
+            "/audit.xlsx",
+            Perm(Permission::ReadAudit),
+            get(admin::audit_xlsx),
+        ),
+    ]
 }
 
 /// What every page's frame needs.
@@ -53,7 +111,8 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn of(u: &PageUser) -> Chrome {
+    /// The frame for a logged-in page.
+    pub fn of(u: &PageUser) -> Chrome {
         Chrome {
             t: u.t,
             user: Some(u.user.clone()),
@@ -82,13 +141,36 @@ impl Chrome {
             .unwrap_or_default()
     }
 
+    /// A role's name in the page language.
+    pub fn role_name(&self, role: &str) -> String {
+        self.t.get(&format!("role-{role}"))
+    }
+
+    /// Whether the user may manage users (shows the admin link).
+    pub fn can_manage_users(&self) -> bool {
+        self.perm(Permission::ManageUsers)
+    }
+
+    /// Whether the user may read the audit log.
+    pub fn can_read_audit(&self) -> bool {
+        self.perm(Permission::ReadAudit)
+    }
+
+    fn perm(&self, p: Permission) -> bool {
+        self.user
+            .as_ref()
+            .and_then(|u| auth::Role::parse(&u.role))
+            .is_some_and(|r| r.can(p))
+    }
+
     /// Code of the other language.
     pub fn other_lang(&self) -> &'static str {
         self.t.lang().other().code()
     }
 }
 
-fn html<T: Template>(t: &T) -> Response {
+/// Renders a template as an HTML response.
+pub fn html<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(s) => Html(s).into_response(),
         Err(e) => AppError::Internal(e.to_string()).into_response(),
@@ -132,7 +214,8 @@ async fn style_css() -> impl IntoResponse {
 }
 
 async fn home(State(state): State<AppState>, u: PageUser) -> Response {
-    match state.db.run(zones::programs).await {
+    let access = u.access.clone();
+    match state.db.run(move |c| zones::programs(c, &access)).await {
         Ok(ps) => match ps.first() {
             Some(p) => Redirect::to(&format!("/programs/{}", p.id)).into_response(),
             None => Redirect::to("/divisions").into_response(),
@@ -217,12 +300,13 @@ struct LoginForm {
 async fn login_submit(
     State(state): State<AppState>,
     PageLang(t): PageLang,
+    ClientIp(ip): ClientIp,
     jar: CookieJar,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
     let next = safe_next(f.next.as_deref());
-    if expected.as_deref() != Some(f.csrf_token.as_str()) || f.csrf_token.is_empty() {
+    let again = |jar: CookieJar, username: String, status: StatusCode, error: String| {
         let (jar, login_csrf) = new_login_csrf(jar);
         let page = LoginPage {
             c: Chrome {
@@ -230,16 +314,19 @@ async fn login_submit(
                 user: None,
                 path: "/login".into(),
             },
-            next,
-            username: f.username,
-            error: Some(t.get("error-csrf")),
+            next: next.clone(),
+            username,
+            error: Some(error),
             login_csrf,
         };
-        return (StatusCode::FORBIDDEN, jar, html(&page)).into_response();
+        (status, jar, html(&page)).into_response()
+    };
+    if expected.as_deref() != Some(f.csrf_token.as_str()) || f.csrf_token.is_empty() {
+        return again(jar, f.username, StatusCode::FORBIDDEN, t.get("error-csrf"));
     }
     let (username, password) = (f.username.trim().to_string(), f.password);
     let u2 = username.clone();
-    let result = state.db.run(move |c| auth::login(c, &u2, &password)).await;
+    let result = state.db.run(move |c| auth::login(c, &u2, &password, &ip)).await;
     match result {
         Ok((token, _)) => {
             let jar = jar
@@ -248,36 +335,19 @@ async fn login_submit(
             (jar, Redirect::to(&next)).into_response()
         }
         Err(auth::AuthError::BadCredentials) => {
-            let (jar, login_csrf) = new_login_csrf(jar);
-            let page = LoginPage {
-                c: Chrome {
-                    t,
-                    user: None,
-                    path: "/login".into(),
-                },
-                next,
-                username,
-                error: Some(t.get("error-bad-credentials")),
-                login_csrf,
-            };
-            (StatusCode::UNAUTHORIZED, jar, html(&page)).into_response()
+            again(jar, username, StatusCode::UNAUTHORIZED, t.get("error-bad-credentials"))
+        }
+        Err(auth::AuthError::Throttled { retry_after_secs }) => {
+            let msg = AppError::Throttled { retry_after_secs }.message(t);
+            again(jar, username, StatusCode::TOO_MANY_REQUESTS, msg)
         }
         Err(auth::AuthError::Db(e)) => error_page(t, e.into()),
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf_token: String,
-}
-
-async fn logout(State(state): State<AppState>, u: PageUser, jar: CookieJar, Form(f): Form<CsrfForm>) -> Response {
-    if f.csrf_token != u.user.csrf_token {
-        return error_page(u.t, AppError::Csrf);
-    }
-    if let Some(token) = jar.get(super::SESSION_COOKIE).map(|c| c.value().to_string())
-        && let Err(e) = state.db.run(move |c| auth::logout(c, &token)).await
-    {
+async fn logout(State(state): State<AppState>, u: PageUser, jar: CookieJar) -> Response {
+    let token = u.token.clone();
+    if let Err(e) = state.db.run(move |c| auth::logout(c, &token)).await {
         return error_page(u.t, e.into());
     }
     (jar.remove(clear_session_cookie()), Redirect::to("/login")).into_response()
@@ -373,32 +443,39 @@ struct ProgramData {
     boundary: Vec<Vec<LonLat>>,
 }
 
-async fn load_program(state: &AppState, id: i64, scope: String) -> Result<ProgramData, AppError> {
+async fn load_program(state: &AppState, id: i64, access: Access) -> Result<ProgramData, AppError> {
     state
         .db
         .run(move |c| {
-            let program = zones::program(c, id)?.ok_or(AppError::NotFound)?;
+            let program = zones::program(c, &access, id)?.ok_or(AppError::NotFound)?;
             let county = ringline_core::division::DivisionCode::parse(&program.county_code)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
-            // The program is visible when the user's scope and the county overlap.
-            if !(program.county_code.starts_with(scope_prefix(&scope)) || scope.starts_with(county.prefix())) {
-                return Err(AppError::NotFound);
-            }
-            let under = longest(county.prefix(), scope_prefix(&scope)).to_string();
-            let zs = zones::zones_of(c, id)?;
+            let under = Some(county.prefix().to_string());
+            let zs = zones::zones_of(c, &access, id)?;
             let towns = divisions::list(
                 c,
+                &access,
                 &ListFilter {
                     level: Some(Level::Town),
-                    under: Some(under.clone()),
+                    under: under.clone(),
                     ..Default::default()
                 },
                 i64::MAX,
                 0,
             )?;
-            let villages = divisions::villages_with_points(c, &under)?;
-            let membership = zones::membership_map(c, id)?;
-            let overlaps = zones::overlaps(c, id)?;
+            let villages = divisions::list(
+                c,
+                &access,
+                &ListFilter {
+                    level: Some(Level::Village),
+                    under,
+                    ..Default::default()
+                },
+                i64::MAX,
+                0,
+            )?;
+            let membership = zones::membership_map(c, &access, id)?;
+            let overlaps = zones::overlaps(c, &access, id)?;
             let boundary = crate::seed::boundary_rings(c, &program.county_code)?;
             Ok(ProgramData {
                 program,
@@ -411,21 +488,6 @@ async fn load_program(state: &AppState, id: i64, scope: String) -> Result<Progra
             })
         })
         .await
-}
-
-/// The significant prefix of a scope code (a user's division).
-pub fn scope_prefix(scope: &str) -> &str {
-    ringline_core::division::DivisionCode::parse(scope)
-        .ok()
-        .map(|c| {
-            let n = c.prefix().len();
-            &scope[..n.min(scope.len())]
-        })
-        .unwrap_or(scope)
-}
-
-fn longest<'a>(a: &'a str, b: &'a str) -> &'a str {
-    if a.len() >= b.len() { a } else { b }
 }
 
 fn map_for(t: Tr, d: &ProgramData, views: &[ZoneView], only_zone: Option<i64>) -> String {
@@ -509,7 +571,7 @@ struct ProgramPage {
 
 async fn program_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
     let t = u.t;
-    let d = match load_program(&state, id, u.user.scope.clone()).await {
+    let d = match load_program(&state, id, u.access.clone()).await {
         Ok(d) => d,
         Err(e) => return error_page(t, e),
     };
@@ -570,24 +632,29 @@ struct ZonePage {
 
 async fn zone_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
     let t = u.t;
-    let program_id = match state.db.run(move |c| zones::zone(c, id).map_err(AppError::from)).await {
+    let access = u.access.clone();
+    let program_id = match state
+        .db
+        .run(move |c| zones::zone(c, &access, id).map_err(AppError::from))
+        .await
+    {
         Ok(Some(z)) => z.program_id,
         Ok(None) => return error_page(t, AppError::NotFound),
         Err(e) => return error_page(t, e),
     };
-    let d = match load_program(&state, program_id, u.user.scope.clone()).await {
+    let d = match load_program(&state, program_id, u.access.clone()).await {
         Ok(d) => d,
         Err(e) => return error_page(t, e),
     };
+    let access = u.access.clone();
     let (members, overrides) = match state
         .db
-        .run(move |c| Ok::<_, AppError>((zones::zone_members(c, id)?, zones::overrides(c, id)?)))
+        .run(move |c| Ok::<_, AppError>((zones::zone_members(c, &access, id)?, zones::overrides(c, &access, id)?)))
         .await
     {
         Ok(m) => m,
         Err(e) => return error_page(t, e),
     };
-    let scope = scope_prefix(&u.user.scope).to_string();
     let views = zone_views(t, d.zones.clone(), &d.towns);
     let map = map_for(t, &d, &views, Some(id));
     let Some(zone) = views.into_iter().find(|v| v.z.id == id) else {
@@ -595,7 +662,6 @@ async fn zone_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
     };
     let members = members
         .into_iter()
-        .filter(|m| m.code.starts_with(&scope))
         .map(|m| MemberView {
             reason: t.get(&format!("reason-{}", m.reason.replace('_', "-"))),
             distance: m.distance_km.map(|d| format!("{d:.2}")).unwrap_or_default(),
@@ -610,7 +676,6 @@ async fn zone_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
         members,
         overrides: overrides
             .into_iter()
-            .filter(|o| o.division_code.starts_with(&scope))
             .map(|o| (o.division_code, t.get(&format!("override-{}", o.action)), o.note))
             .collect(),
         map,
@@ -638,46 +703,23 @@ struct DivisionsPage {
 
 async fn divisions_page(State(state): State<AppState>, u: PageUser) -> Response {
     let t = u.t;
-    let scope = scope_prefix(&u.user.scope).to_string();
+    let access = u.access.clone();
     let result = state
         .db
         .run(move |c| {
-            let roots = divisions::list(
-                c,
-                &ListFilter {
-                    level: Some(Level::County),
-                    under: Some(scope.clone()),
-                    ..Default::default()
-                },
-                1000,
-                0,
-            )?;
-            let towns = divisions::list(
-                c,
-                &ListFilter {
-                    level: Some(Level::Town),
-                    under: Some(scope.clone()),
-                    ..Default::default()
-                },
-                100_000,
-                0,
-            )?;
-            let villages = divisions::list(
-                c,
-                &ListFilter {
-                    level: Some(Level::Village),
-                    under: Some(scope.clone()),
-                    ..Default::default()
-                },
-                1_000_000,
-                0,
-            )?;
+            let level = |l: Level| ListFilter {
+                level: Some(l),
+                ..Default::default()
+            };
+            let roots = divisions::list(c, &access, &level(Level::County), 1000, 0)?;
+            let towns = divisions::list(c, &access, &level(Level::Town), 100_000, 0)?;
+            let villages = divisions::list(c, &access, &level(Level::Village), 1_000_000, 0)?;
             let mut zone_of = HashMap::new();
-            for p in zones::programs(c)? {
-                let zs = zones::zones_of(c, p.id)?;
+            for p in zones::programs(c, &access)? {
+                let zs = zones::zones_of(c, &access, p.id)?;
                 let names: HashMap<i64, (String, String)> =
                     zs.into_iter().map(|z| (z.id, (z.name, z.name_en))).collect();
-                for (code, ids) in zones::membership_map(c, p.id)? {
+                for (code, ids) in zones::membership_map(c, &access, p.id)? {
                     let n: Vec<String> = ids
                         .iter()
                         .filter_map(|i| names.get(i))
@@ -701,13 +743,33 @@ async fn divisions_page(State(state): State<AppState>, u: PageUser) -> Response 
             .or_default()
             .push(v);
     }
-    let towns = towns
+    let mut towns: Vec<TownNode> = towns
         .into_iter()
         .map(|town| TownNode {
             villages: by_town.remove(&town.code).unwrap_or_default(),
             town,
         })
         .collect();
+    // Villages whose town is outside the scope (a village or zone scope) are listed under a
+    // node for their town without a link.
+    for (code, villages) in by_town {
+        let name = villages.first().and_then(|v| v.parent_name.clone()).unwrap_or_default();
+        let town = Division {
+            code,
+            name,
+            level: "town".into(),
+            parent_code: None,
+            parent_name: None,
+            kind: None,
+            urban_rural_code: None,
+            lon: None,
+            lat: None,
+            approximate: false,
+            status: "active".into(),
+        };
+        towns.push(TownNode { town, villages });
+    }
+    towns.sort_by(|a, b| a.town.code.cmp(&b.town.code));
     html(&DivisionsPage {
         c: Chrome::of(&u),
         roots,
@@ -733,18 +795,16 @@ struct DivisionPage {
 
 async fn division_page(State(state): State<AppState>, u: PageUser, Path(code): Path<String>) -> Response {
     let t = u.t;
-    let scope = scope_prefix(&u.user.scope).to_string();
+    let access = u.access.clone();
     let result = state
         .db
         .run(move |c| {
-            let Some(d) = divisions::get(c, &code)? else {
+            let Some(d) = divisions::get(c, &access, &code)? else {
                 return Err(AppError::NotFound);
             };
-            if !d.code.starts_with(&scope) {
-                return Err(AppError::NotFound);
-            }
             let children = divisions::list(
                 c,
+                &access,
                 &ListFilter {
                     parent: Some(d.code.clone()),
                     ..Default::default()
@@ -752,15 +812,8 @@ async fn division_page(State(state): State<AppState>, u: PageUser, Path(code): P
                 10_000,
                 0,
             )?;
-            let mut zs = Vec::new();
-            for p in zones::programs(c)? {
-                for z in zones::zones_of(c, p.id)? {
-                    if let Some(m) = zones::zone_members(c, z.id)?.into_iter().find(|m| m.code == d.code) {
-                        zs.push((z, m));
-                    }
-                }
-            }
-            let history = divisions::history(c, &d.code)?;
+            let zs = zones::zones_of_village(c, &access, &d.code)?;
+            let history = divisions::history(c, &access, &d.code)?;
             Ok((d, children, zs, history))
         })
         .await;

@@ -1,0 +1,264 @@
+//! Who may see and do what (SPEC C10). A user's [`Access`] — role plus scope — is resolved once
+//! per request from the session and handed to the data layer, which filters every read by it and
+//! refuses writes outside it. A record outside the scope is reported exactly like a missing one.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use ringline_core::division::DivisionCode;
+
+use crate::auth::Role;
+use crate::db::schema::zone_members;
+use crate::db::{DbConn, DbResult, prefix_end};
+
+/// What part of the data a user works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything (the command line and the system itself).
+    All,
+    /// A division subtree (county, town or village), by code.
+    Division(DivisionCode),
+    /// The member villages of one zone.
+    Zone(i64),
+}
+
+/// Why a scope string was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ScopeError {
+    /// Neither a division code nor `zone:ID`.
+    #[error("scope {0:?} is neither a 12-digit division code nor zone:ID")]
+    Malformed(String),
+}
+
+impl Scope {
+    /// Parses a stored scope: a division code (`630121103000`), `zone:ID`, or `all`.
+    pub fn parse(s: &str) -> Result<Scope, ScopeError> {
+        let s = s.trim();
+        if s == "all" {
+            return Ok(Scope::All);
+        }
+        if let Some(id) = s.strip_prefix("zone:") {
+            return id
+                .parse()
+                .map(Scope::Zone)
+                .map_err(|_| ScopeError::Malformed(s.to_string()));
+        }
+        DivisionCode::parse(s)
+            .map(Scope::Division)
+            .map_err(|_| ScopeError::Malformed(s.to_string()))
+    }
+
+    /// The stored form.
+    pub fn as_string(&self) -> String {
+        match self {
+            Scope::All => "all".into(),
+            Scope::Division(c) => c.to_string(),
+            Scope::Zone(id) => format!("zone:{id}"),
+        }
+    }
+}
+
+/// Things a role may do beyond reading its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read records in scope (every role).
+    Read,
+    /// Import divisions, change zones and programs.
+    Configure,
+    /// Create, disable and reset users within the scope.
+    ManageUsers,
+    /// Read and export the audit log.
+    ReadAudit,
+    /// See unmasked ID numbers and phone numbers (each view is audited).
+    Unmask,
+}
+
+impl Role {
+    /// Whether the role has `p`.
+    pub fn can(self, p: Permission) -> bool {
+        match p {
+            Permission::Read => true,
+            Permission::Configure | Permission::ManageUsers => self == Role::CountyAdmin,
+            Permission::ReadAudit => matches!(self, Role::CountyAdmin | Role::Viewer),
+            Permission::Unmask => matches!(self, Role::CountyAdmin | Role::TownAdmin),
+        }
+    }
+}
+
+/// A resolved caller: identity, role and scope, with the zone's villages loaded for zone scopes.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// User id (`None` for the system).
+    pub user_id: Option<i64>,
+    /// Username (`system` for the command line).
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Scope.
+    pub scope: Scope,
+    /// For a zone scope: the member villages and their ancestors (towns, county).
+    zone_codes: Option<Arc<HashSet<String>>>,
+}
+
+impl Access {
+    /// Full access, for the command line and first-start work.
+    pub fn system() -> Access {
+        Access {
+            user_id: None,
+            username: "system".into(),
+            role: Role::CountyAdmin,
+            scope: Scope::All,
+            zone_codes: None,
+        }
+    }
+
+    /// Resolves a user's access; for a zone scope, loads the zone's villages.
+    pub fn resolve(conn: &mut DbConn, user_id: i64, username: &str, role: Role, scope: Scope) -> DbResult<Access> {
+        let zone_codes = match &scope {
+            Scope::Zone(id) => {
+                let codes: Vec<String> = zone_members::table
+                    .filter(zone_members::zone_id.eq(id))
+                    .select(zone_members::division_code)
+                    .load(conn)?;
+                let mut set: HashSet<String> = HashSet::new();
+                for c in codes {
+                    if let Ok(code) = DivisionCode::parse(&c) {
+                        let mut p = code.parent();
+                        while let Some(a) = p {
+                            p = a.parent();
+                            set.insert(a.to_string());
+                        }
+                    }
+                    set.insert(c);
+                }
+                Some(Arc::new(set))
+            }
+            _ => None,
+        };
+        Ok(Access {
+            user_id: Some(user_id),
+            username: username.to_string(),
+            role,
+            scope,
+            zone_codes,
+        })
+    }
+
+    /// Whether the role has `p`.
+    pub fn can(&self, p: Permission) -> bool {
+        self.role.can(p)
+    }
+
+    /// Whether a division code is visible.
+    pub fn sees_code(&self, code: &str) -> bool {
+        match &self.scope {
+            Scope::All => true,
+            Scope::Division(c) => code.starts_with(c.prefix()),
+            Scope::Zone(_) => self.zone_codes.as_ref().is_some_and(|s| s.contains(code)),
+        }
+    }
+
+    /// Whether anything of a county (a program's county) is visible: the scope lies within the
+    /// county or contains it.
+    pub fn sees_county(&self, county_code: &str) -> bool {
+        match &self.scope {
+            Scope::All => true,
+            Scope::Division(c) => {
+                let county = DivisionCode::parse(county_code)
+                    .map(|d| d.prefix().to_string())
+                    .unwrap_or_default();
+                c.prefix().starts_with(&county) || county.starts_with(c.prefix())
+            }
+            Scope::Zone(_) => self.zone_codes.as_ref().is_some_and(|s| s.contains(county_code)),
+        }
+    }
+
+    /// How a query over division codes must be restricted.
+    pub fn code_filter(&self) -> CodeFilter {
+        match &self.scope {
+            Scope::All => CodeFilter::None,
+            Scope::Division(c) => CodeFilter::Range(c.prefix().to_string(), prefix_end(c.prefix())),
+            Scope::Zone(_) => {
+                let mut v: Vec<String> = self
+                    .zone_codes
+                    .as_ref()
+                    .map(|s| s.iter().cloned().collect())
+                    .unwrap_or_default();
+                v.sort();
+                CodeFilter::List(v)
+            }
+        }
+    }
+
+    /// Whether this user may give `scope` to another user: it must lie within their own.
+    pub fn may_grant(&self, scope: &Scope) -> bool {
+        match (&self.scope, scope) {
+            (Scope::All, _) => true,
+            (Scope::Division(mine), Scope::Division(other)) => other.as_str().starts_with(mine.prefix()),
+            (Scope::Division(_), Scope::Zone(_)) => true,
+            (Scope::Zone(a), Scope::Zone(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// A restriction on division codes, for the data layer to apply in SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeFilter {
+    /// No restriction.
+    None,
+    /// `start <= code < end` (no upper bound when `end` is `None`).
+    Range(String, Option<String>),
+    /// Exactly these codes.
+    List(Vec<String>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_and_print() {
+        assert_eq!(Scope::parse("all"), Ok(Scope::All));
+        assert_eq!(Scope::parse("zone:3"), Ok(Scope::Zone(3)));
+        let town = Scope::parse("630121103000").expect("division");
+        assert_eq!(town.as_string(), "630121103000");
+        assert!(Scope::parse("zone:x").is_err());
+        assert!(Scope::parse("63012110300").is_err());
+    }
+
+    #[test]
+    fn division_scope_sees_its_subtree_only() {
+        let a = Access {
+            user_id: Some(1),
+            username: "t".into(),
+            role: Role::TownAdmin,
+            scope: Scope::parse("630121103000").expect("scope"),
+            zone_codes: None,
+        };
+        assert!(a.sees_code("630121103000"));
+        assert!(a.sees_code("630121103201"));
+        assert!(!a.sees_code("630121101200"), "a village of 城关镇");
+        assert!(!a.sees_code("630121000000"), "the county itself");
+        assert!(a.sees_county("630121000000"));
+        assert!(!a.sees_county("630102000000"));
+        assert_eq!(
+            a.code_filter(),
+            CodeFilter::Range("630121103".into(), Some("630121104".into()))
+        );
+        assert!(a.may_grant(&Scope::parse("630121103201").expect("scope")));
+        assert!(!a.may_grant(&Scope::parse("630121101000").expect("scope")));
+    }
+
+    #[test]
+    fn permissions_by_role() {
+        assert!(Role::CountyAdmin.can(Permission::ManageUsers));
+        assert!(!Role::TownAdmin.can(Permission::ManageUsers));
+        assert!(Role::Viewer.can(Permission::ReadAudit));
+        assert!(!Role::VillageReporter.can(Permission::ReadAudit));
+        assert!(Role::TownAdmin.can(Permission::Unmask));
+        assert!(!Role::Viewer.can(Permission::Unmask));
+        assert!(Role::ALL.iter().all(|r| r.can(Permission::Read)));
+    }
+}
