@@ -433,12 +433,7 @@ pub async fn audit_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Qu
 
 /// Writes audit entries to an XLSX workbook with a bold, frozen header row.
 pub fn audit_workbook(t: Tr, entries: &[audit::Entry]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(t.get("audit-sheet"))?;
-    let bold = Format::new().set_bold();
-    let headers = [
+    let keys = [
         "audit-col-id",
         "col-when",
         "audit-col-user",
@@ -449,24 +444,22 @@ pub fn audit_workbook(t: Tr, entries: &[audit::Entry]) -> Result<Vec<u8>, rust_x
         "audit-col-after",
         "audit-col-detail",
     ];
-    for (i, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, i as u16, t.get(h), &bold)?;
-    }
-    for (r, e) in entries.iter().enumerate() {
-        let row = r as u32 + 1;
-        ws.write_number(row, 0, e.id as f64)?;
-        ws.write_string(row, 1, e.at.format("%Y-%m-%d %H:%M:%S").to_string())?;
-        ws.write_string(row, 2, &e.username)?;
-        ws.write_string(row, 3, &e.action)?;
-        ws.write_string(row, 4, &e.entity)?;
-        ws.write_string(row, 5, &e.entity_id)?;
-        ws.write_string(row, 6, e.before_json.as_deref().unwrap_or(""))?;
-        ws.write_string(row, 7, e.after_json.as_deref().unwrap_or(""))?;
-        ws.write_string(row, 8, &e.detail)?;
-    }
-    ws.set_freeze_panes(1, 0)?;
-    ws.set_column_width(1, 20)?;
-    ws.set_column_width(6, 40)?;
-    ws.set_column_width(7, 40)?;
-    wb.save_to_buffer()
+    let headers: Vec<String> = keys.iter().map(|k| t.get(k)).collect();
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.id.to_string(),
+                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                e.username.clone(),
+                e.action.clone(),
+                e.entity.clone(),
+                e.entity_id.clone(),
+                e.before_json.clone().unwrap_or_default(),
+                e.after_json.clone().unwrap_or_default(),
+                e.detail.clone(),
+            ]
+        })
+        .collect();
+    super::export::workbook(&t.get("audit-sheet"), &headers, &rows)
 }

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod export;
 pub mod map;
 pub mod pages;
 

@@ -46,6 +46,13 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/zones/{id}", Login, get(zone_page)),
         route(M::GET, "/divisions", Login, get(divisions_page)),
         route(M::GET, "/divisions/{code}", Login, get(division_page)),
+        route(M::GET, "/divisions.xlsx", Login, get(super::export::divisions_xlsx)),
+        route(
+            M::GET,
+            "/zones/{id}/members.xlsx",
+            Login,
+            get(super::export::zone_members_xlsx),
+        ),
         route(M::GET, "/account/password", Login, get(admin::password_form)),
         route(M::POST, "/account/password", Login, post(admin::password_change)),
         route(
