@@ -233,11 +233,7 @@ async fn home(State(state): State<AppState>, u: PageUser) -> Response {
 
 async fn set_lang(Path(code): Path<String>, Query(q): Query<HashMap<String, String>>, jar: CookieJar) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::Zh);
-    let back = q
-        .get("next")
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .cloned()
-        .unwrap_or_else(|| "/".into());
+    let back = safe_next(q.get("next").map(String::as_str));
     let cookie = Cookie::build((LANG_COOKIE, lang.code()))
         .path("/")
         .same_site(SameSite::Lax)
@@ -264,10 +260,18 @@ struct NextQuery {
     next: Option<String>,
 }
 
-fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or("/")
-        .to_string()
+/// A local path to return to after login or a language switch: it must start with a single
+/// `/`, and may hold no backslash or control character (browsers read `/\host` and `/<TAB>/host`
+/// as `//host`, another site). Anything else becomes `/`.
+pub fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+    })
+    .unwrap_or("/")
+    .to_string()
 }
 
 fn new_login_csrf(jar: CookieJar) -> (CookieJar, String) {
@@ -880,4 +884,25 @@ async fn division_page(State(state): State<AppState>, u: PageUser, Path(code): P
 /// Formats an optional coordinate to 6 decimals.
 pub fn coord(v: &Option<f64>) -> String {
     v.map(|x| format!("{x:.6}")).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_must_stay_on_this_site() {
+        assert_eq!(safe_next(Some("/zones/1?x=2")), "/zones/1?x=2");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "evil",
+            "/a b",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }
