@@ -683,6 +683,27 @@ pub fn plan(
         })
         .collect();
     retired.sort_by(|a, b| a.code.cmp(&b.code));
+    // Retiring a large share of what the import covers usually means an incomplete file.
+    let covered_active = stored
+        .values()
+        .filter(|s| s.status == ACTIVE && level_names.contains(s.level.as_str()))
+        .count();
+    if retired.len() >= 10 && retired.len() * 5 > covered_active {
+        plan.warnings.push(Issue {
+            file: plan.files.first().map(|f| f.file.clone()).unwrap_or_default(),
+            sheet: None,
+            line: 0,
+            column: String::new(),
+            value: String::new(),
+            key: "many-retirements".into(),
+            message: format!(
+                "this import would retire {} of the {} stored codes it covers (under {:?}); codes missing from the file are retired — check that the file is complete, or narrow it with --only",
+                retired.len(),
+                covered_active,
+                if coverage.is_empty() { "(all)" } else { coverage.as_str() }
+            ),
+        });
+    }
     plan.retired = retired;
     errors.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
     plan.errors = errors;
