@@ -8,4 +8,5 @@
 pub mod division;
 pub mod geo;
 pub mod mask;
+pub mod text;
 pub mod zone;

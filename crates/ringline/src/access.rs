@@ -2,7 +2,7 @@
 //! per request from the session and handed to the data layer, which filters every read by it and
 //! refuses writes outside it. A record outside the scope is reported exactly like a missing one.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use diesel::prelude::*;
@@ -191,16 +191,31 @@ impl Access {
         }
     }
 
-    /// Whether this user may give `scope` to another user: it must lie within their own.
-    pub fn may_grant(&self, scope: &Scope) -> bool {
+    /// Whether this user's scope contains `scope` entirely, so they may give it to another user
+    /// or manage a user who has it. A zone scope is contained when its program's county lies
+    /// within the caller's division subtree; `zone_county` maps zone ids to their program's county
+    /// code (see [`zone_counties`]).
+    pub fn may_grant(&self, scope: &Scope, zone_county: &HashMap<i64, String>) -> bool {
         match (&self.scope, scope) {
             (Scope::All, _) => true,
             (Scope::Division(mine), Scope::Division(other)) => other.as_str().starts_with(mine.prefix()),
-            (Scope::Division(_), Scope::Zone(_)) => true,
+            (Scope::Division(mine), Scope::Zone(id)) => zone_county
+                .get(id)
+                .is_some_and(|county| county.starts_with(mine.prefix())),
             (Scope::Zone(a), Scope::Zone(b)) => a == b,
             _ => false,
         }
     }
+}
+
+/// The county code of each zone's program, for [`Access::may_grant`].
+pub fn zone_counties(conn: &mut DbConn) -> DbResult<HashMap<i64, String>> {
+    use crate::db::schema::{programs, zones};
+    let rows: Vec<(i64, String)> = zones::table
+        .inner_join(programs::table)
+        .select((zones::id, programs::county_code))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
 }
 
 /// A restriction on division codes, for the data layer to apply in SQL.
@@ -247,8 +262,17 @@ mod tests {
             a.code_filter(),
             CodeFilter::Range("630121103".into(), Some("630121104".into()))
         );
-        assert!(a.may_grant(&Scope::parse("630121103201").expect("scope")));
-        assert!(!a.may_grant(&Scope::parse("630121101000").expect("scope")));
+        let zones = HashMap::from([(1, "630121000000".to_string())]);
+        assert!(a.may_grant(&Scope::parse("630121103201").expect("scope"), &zones));
+        assert!(!a.may_grant(&Scope::parse("630121101000").expect("scope"), &zones));
+        // A zone of the whole county is not within one town.
+        assert!(!a.may_grant(&Scope::Zone(1), &zones));
+        assert!(!a.may_grant(&Scope::Zone(99), &zones), "unknown zone");
+        let county = Access {
+            scope: Scope::parse("630121000000").expect("scope"),
+            ..a.clone()
+        };
+        assert!(county.may_grant(&Scope::Zone(1), &zones));
     }
 
     #[test]

@@ -121,10 +121,16 @@ pub fn search(conn: &mut DbConn, access: &Access, s: &Search, limit: i64, offset
         if let Some(v) = s.entity_id.as_ref().filter(|v| !v.is_empty()) {
             q = q.filter(audit_log::entity_id.eq(v.clone()));
         }
-        if let Some(d) = s.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        // Dates outside years 1–9999 cannot be compared with stored timestamps; they bound nothing.
+        let in_range = |d: &chrono::NaiveDate| (1..=9998).contains(&chrono::Datelike::year(d));
+        if let Some(d) = s.from.filter(in_range).and_then(|d| d.and_hms_opt(0, 0, 0)) {
             q = q.filter(audit_log::at.ge(d));
         }
-        if let Some(d) = s.to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        if let Some(d) =
+            s.to.filter(in_range)
+                .and_then(|d| d.succ_opt())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        {
             q = q.filter(audit_log::at.lt(d));
         }
         q

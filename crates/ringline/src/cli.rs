@@ -187,6 +187,10 @@ pub enum DivisionsCmd {
         /// Write the changes (otherwise nothing is written).
         #[arg(long)]
         apply: bool,
+        /// Retire the stored codes the file covers but does not list (for a complete new edition
+        /// of the table). Without it they are only reported.
+        #[arg(long)]
+        retire_missing: bool,
         /// Output format of the report.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -357,11 +361,7 @@ fn serve(config: Config) -> Result<ExitCode> {
         }
         println!("Press Ctrl+C to stop.");
         let _ = std::io::stdout().flush();
-        server
-            .run(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        server.run(shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -468,17 +468,14 @@ fn divisions_cmd(config: &Config, cmd: DivisionsCmd) -> Result<ExitCode> {
             crs,
             only,
             apply,
+            retire_missing,
             format,
         } => {
-            let crs = match crs {
-                CrsArg::Wgs84 => Crs::Wgs84,
-                CrsArg::Gcj02 => Crs::Gcj02,
-                CrsArg::Bd09 => Crs::Bd09,
-            };
             let opts = Options {
-                crs,
+                crs: crs_of(crs),
                 only,
                 with_parents: true,
+                retire_missing,
             };
             let terminal = std::io::stderr().is_terminal();
             eprintln!("Reading {} …", file.display());
@@ -488,7 +485,7 @@ fn divisions_cmd(config: &Config, cmd: DivisionsCmd) -> Result<ExitCode> {
                 r.incoming.len() + r.issues.len()
             );
             let plan = imp::plan(&mut conn, r.incoming, r.files, r.issues, &opts)?;
-            report(&plan, format)?;
+            report(&plan, opts.only.as_deref(), format)?;
             if !plan.errors.is_empty() {
                 eprintln!(
                     "{} error(s): nothing was written. Fix the file and run again.",
@@ -578,7 +575,7 @@ fn resolve_point(conn: &mut crate::db::DbConn, s: &str, crs: Crs) -> Result<LonL
     }
 }
 
-fn report(plan: &imp::Plan, format: Format) -> Result<()> {
+fn report(plan: &imp::Plan, only: Option<&str>, format: Format) -> Result<()> {
     let counts = plan.counts();
     if let Format::Json = format {
         #[derive(Serialize)]
@@ -595,10 +592,9 @@ fn report(plan: &imp::Plan, format: Format) -> Result<()> {
             "{}: {} rows read{}{}",
             f.file,
             f.rows,
-            if f.kept != f.rows {
-                format!(", {} match --only", f.kept)
-            } else {
-                String::new()
+            match only {
+                Some(p) if f.kept != f.rows => format!(", {} with codes starting {p}", f.kept),
+                _ => String::new(),
             },
             f.encoding.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
         );
@@ -618,6 +614,7 @@ fn report(plan: &imp::Plan, format: Format) -> Result<()> {
         ("updated", counts.updated),
         ("unchanged", counts.unchanged),
         ("retired", counts.retired),
+        ("missing", counts.missing),
         ("reinstated", counts.reinstated),
         ("errors", counts.errors),
         ("warnings", counts.warnings),
@@ -632,6 +629,23 @@ fn report(plan: &imp::Plan, format: Format) -> Result<()> {
     }
     if plan.retired.len() > 50 {
         println!("  … and {} more retired", plan.retired.len() - 50);
+    }
+    if plan.retired.is_empty() && !plan.missing.is_empty() {
+        println!(
+            "  {} stored code(s) under {:?} are not in the file; they are kept (add --retire-missing to retire them):",
+            plan.missing.len(),
+            if plan.coverage.is_empty() {
+                "(all)"
+            } else {
+                plan.coverage.as_str()
+            }
+        );
+        for r in plan.missing.iter().take(20) {
+            println!("    {} {}", r.code, r.old_name);
+        }
+        if plan.missing.len() > 20 {
+            println!("    … and {} more", plan.missing.len() - 20);
+        }
     }
     for w in &plan.warnings {
         println!("warning: {w}");
@@ -899,4 +913,28 @@ fn users_cmd(config: &Config, cmd: UsersCmd) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl+C or, on Unix, SIGTERM (as sent by service managers), so the server
+/// finishes the requests in flight before it stops.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

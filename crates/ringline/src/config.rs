@@ -57,12 +57,12 @@ pub struct FileConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read the configuration file {path}: {source}")]
+    #[error("cannot read the configuration file {path}: {cause}")]
     Io {
         /// Path.
         path: String,
         /// Cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file is not valid TOML of the expected shape.
     #[error("configuration file {path}: {message}")]
@@ -89,9 +89,9 @@ impl Config {
             .or_else(|| env("RINGLINE_CONFIG").map(Into::into));
         let path = explicit.clone().unwrap_or_else(|| "ringline.toml".into());
         if explicit.is_some() || path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+            let text = std::fs::read_to_string(&path).map_err(|cause| ConfigError::Io {
                 path: path.display().to_string(),
-                source,
+                cause,
             })?;
             let f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
                 path: path.display().to_string(),

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use ringline_core::mask::mask_phone;
 use serde::Serialize;
 
-use crate::access::{Access, Permission, Scope};
+use crate::access::{Access, Permission, Scope, zone_counties};
 use crate::audit::{self, Change};
 use crate::auth::{Role, hash_password, verify_password};
 use crate::db::schema::{divisions, sessions, users, zones};
@@ -125,6 +125,9 @@ pub enum UserError {
     /// The old password was wrong.
     #[error("the current password is wrong")]
     WrongPassword,
+    /// A bad display name.
+    #[error("name: {0}")]
+    BadName(ringline_core::text::NameError),
     /// A phone number that is not 5–20 digits (with optional +, - or spaces). The value is not
     /// repeated in the message: it is personal data.
     #[error("the phone number is not valid: use 5–20 digits, optionally with +, - or spaces")]
@@ -155,6 +158,7 @@ impl UserError {
             UserError::NotFound => "not-found",
             UserError::WrongPassword => "wrong-password",
             UserError::BadPhone => "bad-phone",
+            UserError::BadName(e) => e.key(),
             UserError::Db(_) => "internal",
         }
     }
@@ -220,7 +224,8 @@ fn load(conn: &mut DbConn, id: i64) -> Result<Option<Row>, UserError> {
 fn managed(conn: &mut DbConn, by: &Access, id: i64) -> Result<Row, UserError> {
     let row = load(conn, id)?.ok_or(UserError::NotFound)?;
     let scope = Scope::parse(&row.scope).map_err(|_| UserError::NotFound)?;
-    if by.may_grant(&scope) {
+    let zones = zone_counties(conn)?;
+    if by.may_grant(&scope, &zones) {
         Ok(row)
     } else {
         Err(UserError::NotFound)
@@ -243,9 +248,13 @@ pub fn create(conn: &mut DbConn, by: &Access, u: &NewUser) -> Result<i64, UserEr
     validate_password(&u.password)?;
     let role = Role::parse(u.role.trim()).ok_or_else(|| UserError::UnknownRole(u.role.clone()))?;
     let scope = Scope::parse(&u.scope).map_err(|_| UserError::BadScope(u.scope.clone()))?;
-    if !by.may_grant(&scope) {
+    if !by.may_grant(&scope, &zone_counties(conn)?) {
         return Err(UserError::ScopeNotGrantable);
     }
+    let display_name = match u.display_name.trim() {
+        "" => String::new(),
+        n => ringline_core::text::check_name(n, 60).map_err(UserError::BadName)?,
+    };
     let phone = match u.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => Some(validate_phone(p)?),
         None => None,
@@ -272,7 +281,7 @@ pub fn create(conn: &mut DbConn, by: &Access, u: &NewUser) -> Result<i64, UserEr
                 users::disabled.eq(false),
                 users::created_at.eq(at),
                 users::password_changed_at.eq(at),
-                users::display_name.eq(u.display_name.trim()),
+                users::display_name.eq(&display_name),
                 users::phone.eq(&phone),
             ))
             .returning(users::id)
@@ -300,9 +309,10 @@ pub fn list(conn: &mut DbConn, by: &Access) -> Result<Vec<UserView>, UserError> 
         .order(users::username.asc())
         .select(Row::as_select())
         .load(conn)?;
+    let zones = zone_counties(conn)?;
     Ok(rows
         .into_iter()
-        .filter(|r| Scope::parse(&r.scope).is_ok_and(|s| by.may_grant(&s)))
+        .filter(|r| Scope::parse(&r.scope).is_ok_and(|s| by.may_grant(&s, &zones)))
         .map(UserView::from)
         .collect())
 }
@@ -316,9 +326,10 @@ pub fn get(conn: &mut DbConn, by: &Access, id: i64) -> Result<UserView, UserErro
 /// Usernames of the users the acting user may manage (their scope lies within the actor's).
 pub fn usernames_within(conn: &mut DbConn, by: &Access) -> Result<Vec<String>, UserError> {
     let rows: Vec<(String, String)> = users::table.select((users::username, users::scope)).load(conn)?;
+    let zones = zone_counties(conn)?;
     Ok(rows
         .into_iter()
-        .filter(|(_, s)| Scope::parse(s).is_ok_and(|s| by.may_grant(&s)))
+        .filter(|(_, s)| Scope::parse(s).is_ok_and(|s| by.may_grant(&s, &zones)))
         .map(|(u, _)| u)
         .collect())
 }
@@ -427,7 +438,7 @@ pub fn unmask_phone(conn: &mut DbConn, by: &Access, id: i64) -> Result<Option<St
     conn.transaction(|conn| {
         let row = load(conn, id)?.ok_or(UserError::NotFound)?;
         let scope = Scope::parse(&row.scope).map_err(|_| UserError::NotFound)?;
-        if !by.may_grant(&scope) {
+        if !by.may_grant(&scope, &zone_counties(conn)?) {
             return Err(UserError::NotFound);
         }
         audit::record(

@@ -181,3 +181,5 @@ col-parent = Parent
 col-lon = Longitude (WGS-84)
 col-lat = Latitude (WGS-84)
 export-xlsx = Export to Excel (XLSX)
+error-busy = The database is busy, probably with a large import. Please try again in a minute.
+error-invalid-request = The request could not be understood; check the address or the form fields

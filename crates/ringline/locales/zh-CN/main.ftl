@@ -181,3 +181,5 @@ col-parent = 上级
 col-lon = 经度（WGS-84）
 col-lat = 纬度（WGS-84）
 export-xlsx = 导出 Excel（XLSX）
+error-busy = 数据库正忙（可能正在进行大批量导入）。请一分钟后再试。
+error-invalid-request = 无法识别该请求；请检查网址或表单内容

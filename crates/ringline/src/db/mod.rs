@@ -89,11 +89,23 @@ pub enum DbError {
     Task(String),
 }
 
+impl DbError {
+    /// Whether the error is SQLite's "database is locked" (another writer held the lock past the
+    /// busy timeout) or a pool timeout: worth retrying later, not a fault.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            DbError::Query(e) => e.to_string().contains("database is locked"),
+            DbError::Pool(_) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Result of storage calls.
 pub type DbResult<T> = Result<T, DbError>;
 
 /// Opens one connection for `url` and applies the per-connection settings (for SQLite: WAL,
-/// foreign keys, a 10 s busy timeout, synchronous=NORMAL).
+/// foreign keys, a 30 s busy timeout, synchronous=NORMAL).
 pub fn establish(url: &str) -> DbResult<DbConn> {
     match Backend::of_url(url) {
         Backend::Postgres => Ok(DbConn::Pg(PgConnection::establish(url)?)),
@@ -102,7 +114,7 @@ pub fn establish(url: &str) -> DbResult<DbConn> {
             let mut c = SqliteConnection::establish(path)?;
             c.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                 PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                 PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;",
             )?;
             Ok(DbConn::Sqlite(c))
         }
@@ -151,6 +163,9 @@ impl Db {
     /// and applies the embedded migrations.
     pub fn open(url: &str) -> DbResult<Db> {
         let backend = Backend::of_url(url);
+        // Connect once directly, so a wrong path or an unreachable server fails at once with
+        // its own message instead of after the pool's timeout.
+        drop(establish(url)?);
         // SQLite serialises writers; a small pool avoids lock contention between them.
         let size = match backend {
             Backend::Sqlite => 4,
@@ -158,7 +173,7 @@ impl Db {
         };
         let pool = r2d2::Pool::builder()
             .max_size(size)
-            .connection_timeout(Duration::from_secs(30))
+            .connection_timeout(Duration::from_secs(35))
             .build(Manager { url: url.to_string() })?;
         let db = Db { pool, backend };
         db.migrate()?;

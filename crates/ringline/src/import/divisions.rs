@@ -6,7 +6,7 @@
 //!
 //! The flow is read → [`plan`] (a dry run that changes nothing) → [`apply`] (one transaction,
 //! refused while the plan has errors). Codes are stable identifiers: a code missing from a
-//! re-import is *retired*, never deleted, and a retired code that comes back under another name
+//! re-import is *retired* (when the import is told to retire missing codes), never deleted, and a retired code that comes back under another name
 //! is an error rather than a silent reuse.
 
 use std::collections::{HashMap, HashSet};
@@ -35,6 +35,9 @@ pub struct Options {
     pub only: Option<String>,
     /// Read the national table's parent files (streets, areas) next to a villages/streets file.
     pub with_parents: bool,
+    /// Retire the stored codes that the import covers but does not list. Off by default: a file
+    /// that lists only some villages must not retire the others by accident.
+    pub retire_missing: bool,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             crs: Crs::Wgs84,
             only: None,
             with_parents: true,
+            retire_missing: false,
         }
     }
 }
@@ -128,7 +132,9 @@ pub struct Plan {
     pub updated: Vec<Incoming>,
     /// Count of rows identical to what is stored.
     pub unchanged: usize,
-    /// Stored active codes in the covered subtree and levels that the input no longer lists.
+    /// Stored active codes in the covered subtree and levels that the input does not list.
+    pub missing: Vec<Rename>,
+    /// The codes this plan retires: `missing` when the import retires missing codes, else none.
     pub retired: Vec<Rename>,
     /// Retired codes the input lists again under the same name.
     #[serde(skip)]
@@ -152,6 +158,8 @@ pub struct Counts {
     pub updated: usize,
     /// Unchanged codes.
     pub unchanged: usize,
+    /// Covered codes the input does not list.
+    pub missing: usize,
     /// Codes to retire.
     pub retired: usize,
     /// Codes to reinstate.
@@ -171,6 +179,7 @@ impl Plan {
             renamed: self.renamed.len(),
             updated: self.updated.len(),
             unchanged: self.unchanged,
+            missing: self.missing.len(),
             retired: self.retired.len(),
             reinstated: self.reinstated.len(),
             errors: self.errors.len(),
@@ -225,14 +234,32 @@ fn find_columns(t: &Table, opts: &Options, issues: &mut Vec<Issue>) -> Option<Co
         .or_else(|| NATIONAL_PARENTS.iter().find_map(|p| t.column(&[p])));
     let mut lon = None;
     let mut lat = None;
+    let mut systems = Vec::new();
     for (suffix, crs) in [("gcj02", Crs::Gcj02), ("bd09", Crs::Bd09), ("wgs84", Crs::Wgs84)] {
         let lo = t.column(&[&format!("lng_{suffix}"), &format!("lon_{suffix}")]);
         let la = t.column(&[&format!("lat_{suffix}")]);
         if lo.is_some() || la.is_some() {
-            lon = lo.map(|i| (i, crs));
-            lat = la;
-            break;
+            systems.push(suffix);
+            if lon.is_none() && lat.is_none() {
+                lon = lo.map(|i| (i, crs));
+                lat = la;
+            }
         }
+    }
+    if systems.len() > 1 {
+        issues.push(Issue {
+            file: t.file.clone(),
+            sheet: t.sheet.clone(),
+            line: 1,
+            column: String::new(),
+            value: String::new(),
+            key: "header-several-coordinate-systems".into(),
+            message: format!(
+                "the header has coordinate columns in several systems ({}); keep one pair of longitude/latitude columns",
+                systems.join(", ")
+            ),
+        });
+        return None;
     }
     if lon.is_none() && lat.is_none() {
         lon = t.column(&["lng", "lon", "longitude", "经度"]).map(|i| (i, opts.crs));
@@ -348,9 +375,9 @@ fn read_rows_with(
             sheet: t.sheet.clone(),
             line: row.line,
             column: t.headers.get(column).cloned().unwrap_or_default(),
-            value: row.get(column).to_string(),
+            value: super::shorten(row.get(column), 200),
             key: key.to_string(),
-            message,
+            message: super::shorten(&message, 500),
         };
         let raw_code = row.get(cols.code);
         if let Some(p) = &opts.only {
@@ -371,18 +398,14 @@ fn read_rows_with(
             }
         };
         let mut ok = true;
-        let name = row.get(cols.name).to_string();
-        if name.is_empty() {
-            issues.push(issue(cols.name, "name-empty", "the name is empty".into()));
-            ok = false;
-        } else if name.chars().count() > 100 {
-            issues.push(issue(
-                cols.name,
-                "name-too-long",
-                "the name is longer than 100 characters".into(),
-            ));
-            ok = false;
-        }
+        let name = match ringline_core::text::check_name(row.get(cols.name), 100) {
+            Ok(n) => n,
+            Err(e) => {
+                issues.push(issue(cols.name, e.key(), e.to_string()));
+                ok = false;
+                String::new()
+            }
+        };
         let level = code.level();
         if let Some(i) = cols.level {
             let declared = row.get(i);
@@ -688,7 +711,7 @@ pub fn plan(
         .values()
         .filter(|s| s.status == ACTIVE && level_names.contains(s.level.as_str()))
         .count();
-    if retired.len() >= 10 && retired.len() * 5 > covered_active {
+    if opts.retire_missing && retired.len() >= 10 && retired.len() * 5 > covered_active {
         plan.warnings.push(Issue {
             file: plan.files.first().map(|f| f.file.clone()).unwrap_or_default(),
             sheet: None,
@@ -704,7 +727,10 @@ pub fn plan(
             ),
         });
     }
-    plan.retired = retired;
+    if opts.retire_missing {
+        plan.retired = retired.clone();
+    }
+    plan.missing = retired;
     errors.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
     plan.errors = errors;
     Ok(plan)

@@ -37,10 +37,21 @@ impl std::fmt::Display for Issue {
         if !self.column.is_empty() {
             write!(f, ", column {}", self.column)?;
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, ": {}", shorten(&self.message, 400))?;
         if !self.value.is_empty() && !self.message.contains(&self.value) {
-            write!(f, " (value: {:?})", self.value)?;
+            write!(f, " (value: {:?})", shorten(&self.value, 80))?;
         }
         Ok(())
+    }
+}
+
+/// The first `max` characters of `s`, with "…" when cut (keeps reports of huge cells short).
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max).collect();
+        out.push('…');
+        out
     }
 }

@@ -64,12 +64,12 @@ impl Table {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The file could not be opened or read.
-    #[error("{file}: cannot read the file: {source}")]
+    #[error("{file}: cannot read the file: {cause}")]
     Io {
         /// File name.
         file: String,
         /// Cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Nothing in it.
     #[error("{file}: the file is empty")]
@@ -92,6 +92,14 @@ pub enum ReadError {
         file: String,
         /// Byte offset of the first bad byte.
         offset: usize,
+    },
+    /// Text that decodes as GB18030 but does not look like GBK (Big5, most likely).
+    #[error(
+        "{file}: the text is not UTF-8 and does not look like GBK/GB18030 (perhaps Big5); save it as UTF-8 CSV or as XLSX"
+    )]
+    NotGbk {
+        /// File name.
+        file: String,
     },
     /// UTF-16 text (as written by some "Unicode text" exports).
     #[error("{file}: the file is UTF-16 text; save it as UTF-8 CSV or as XLSX")]
@@ -142,30 +150,30 @@ pub fn read_table(path: &Path) -> Result<Table, ReadError> {
         return read_spreadsheet(path, file);
     }
     let raw = if lower.ends_with(".gz") {
-        let f = std::fs::File::open(path).map_err(|source| ReadError::Io {
+        let f = std::fs::File::open(path).map_err(|cause| ReadError::Io {
             file: file.clone(),
-            source,
+            cause,
         })?;
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(f)
             .take(MAX_INPUT_BYTES + 1)
             .read_to_end(&mut out)
-            .map_err(|source| ReadError::Io {
+            .map_err(|cause| ReadError::Io {
                 file: file.clone(),
-                source,
+                cause,
             })?;
         out
     } else if lower.ends_with(".csv") || lower.ends_with(".txt") {
-        let f = std::fs::File::open(path).map_err(|source| ReadError::Io {
+        let f = std::fs::File::open(path).map_err(|cause| ReadError::Io {
             file: file.clone(),
-            source,
+            cause,
         })?;
         let mut out = Vec::new();
         f.take(MAX_INPUT_BYTES + 1)
             .read_to_end(&mut out)
-            .map_err(|source| ReadError::Io {
+            .map_err(|cause| ReadError::Io {
                 file: file.clone(),
-                source,
+                cause,
             })?;
         out
     } else {
@@ -186,6 +194,13 @@ pub fn parse_csv_bytes(raw: &[u8], file: String) -> Result<Table, ReadError> {
     let (text, encoding) = decode_text(raw, &file)?;
     if text.trim().is_empty() {
         return Err(ReadError::Empty { file });
+    }
+    if let Some(line) = unclosed_quote_line(&text) {
+        return Err(ReadError::Csv {
+            file,
+            line,
+            message: "a double quote (\") opened on this line is never closed; check the quotes on this line".into(),
+        });
     }
     // Line numbers come from byte offsets, so blank and multi-line records count as a person
     // sees them in an editor.
@@ -236,6 +251,56 @@ pub fn parse_csv_bytes(raw: &[u8], file: String) -> Result<Table, ReadError> {
     })
 }
 
+/// The line of a double quote that is never closed, if any (RFC 4180 quoting: `""` inside a
+/// quoted value is an escaped quote and toggles twice).
+fn unclosed_quote_line(text: &str) -> Option<usize> {
+    let mut in_quote = false;
+    let mut line = 1;
+    let mut opened = 0;
+    for ch in text.chars() {
+        match ch {
+            '"' => {
+                in_quote = !in_quote;
+                if in_quote {
+                    opened = line;
+                }
+            }
+            '\n' => line += 1,
+            _ => {}
+        }
+    }
+    in_quote.then_some(opened)
+}
+
+/// Whether GB18030-decodable bytes look like GBK text rather than Big5 (which also decodes
+/// as GB18030, into wrong characters). In Big5 about 40 % of two-byte characters have a second
+/// byte below 0xA1; simplified-Chinese text in GBK keeps almost all of them at 0xA1 or above
+/// (the GB 2312 area). More than 30 % below is taken as "not GBK".
+fn looks_like_gbk(body: &[u8]) -> bool {
+    let (mut pairs, mut low) = (0usize, 0usize);
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if b < 0x80 {
+            i += 1;
+            continue;
+        }
+        match body.get(i + 1) {
+            // GB18030 four-byte sequence: second byte is a digit.
+            Some(t) if t.is_ascii_digit() => i += 4,
+            Some(&t) => {
+                pairs += 1;
+                if t < 0xA1 {
+                    low += 1;
+                }
+                i += 2;
+            }
+            None => i += 1,
+        }
+    }
+    pairs < 4 || low * 100 <= pairs * 30
+}
+
 fn decode_text(raw: &[u8], file: &str) -> Result<(String, &'static str), ReadError> {
     if raw.starts_with(&[0xFF, 0xFE]) || raw.starts_with(&[0xFE, 0xFF]) {
         return Err(ReadError::Utf16 { file: file.to_string() });
@@ -254,6 +319,9 @@ fn decode_text(raw: &[u8], file: &str) -> Result<(String, &'static str), ReadErr
         encoding_rs::DecoderResult::InputEmpty => {
             if out.contains('\0') {
                 return Err(ReadError::Utf16 { file: file.to_string() });
+            }
+            if !looks_like_gbk(body) {
+                return Err(ReadError::NotGbk { file: file.to_string() });
             }
             Ok((out, "GB18030"))
         }
@@ -281,42 +349,87 @@ fn clean_cell(s: &str) -> String {
         .to_string()
 }
 
-fn read_spreadsheet(path: &Path, file: String) -> Result<Table, ReadError> {
-    let mut wb = open_workbook_auto(path).map_err(|e| ReadError::Spreadsheet {
-        file: file.clone(),
-        message: e.to_string(),
+/// Most cells read from one sheet (5 million: the national village table is 3.7 million).
+pub const MAX_CELLS: usize = 5_000_000;
+/// Columns read from a sheet; a cell further right is an error rather than a huge allocation.
+pub const MAX_COLUMNS: u32 = 1_000;
+
+fn spreadsheet_error(file: &str, message: impl Into<String>) -> ReadError {
+    ReadError::Spreadsheet {
+        file: file.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Refuses archives that would decompress to more than [`MAX_INPUT_BYTES`] (zip bombs) before
+/// any XML is parsed. XLSX and ODS files are zip archives; XLS is not and is left alone.
+fn check_archive(path: &Path, file: &str) -> Result<(), ReadError> {
+    let f = std::fs::File::open(path).map_err(|cause| ReadError::Io {
+        file: file.to_string(),
+        cause,
     })?;
-    let sheet = wb
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| ReadError::Spreadsheet {
-            file: file.clone(),
-            message: "it has no sheets".into(),
-        })?;
-    let range = wb.worksheet_range(&sheet).map_err(|e| ReadError::Spreadsheet {
-        file: file.clone(),
-        message: e.to_string(),
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(|_| {
+        spreadsheet_error(
+            file,
+            "it is not a valid XLSX or ODS file (not a zip archive); save it again from Excel or WPS",
+        )
     })?;
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let entry = zip
+            .by_index_raw(i)
+            .map_err(|e| spreadsheet_error(file, e.to_string()))?;
+        total = total.saturating_add(entry.size());
+    }
+    if total > MAX_INPUT_BYTES {
+        return Err(ReadError::TooLarge {
+            file: file.to_string(),
+            limit: MAX_INPUT_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// Collects `(row, column, text)` cells (0-based, non-empty only, in row order) into a table.
+fn table_from_cells(
+    file: String,
+    sheet: String,
+    cells: impl IntoIterator<Item = (u32, u32, String)>,
+) -> Result<Table, ReadError> {
     let mut headers: Option<Vec<String>> = None;
-    let mut rows = Vec::new();
-    for (i, row) in range.rows().enumerate() {
-        let mut cells: Vec<String> = vec![String::new(); first_col];
-        cells.extend(row.iter().map(cell_text));
-        while cells.last().is_some_and(String::is_empty) {
-            cells.pop();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut current: Option<(u32, Vec<String>)> = None;
+    let flush = |row: Option<(u32, Vec<String>)>, headers: &mut Option<Vec<String>>, rows: &mut Vec<Row>| {
+        if let Some((r, mut cells)) = row {
+            while cells.last().is_some_and(String::is_empty) {
+                cells.pop();
+            }
+            if cells.is_empty() {
+                return;
+            }
+            match headers {
+                None => *headers = Some(cells),
+                Some(_) => rows.push(Row {
+                    line: r as usize + 1,
+                    cells,
+                }),
+            }
         }
-        if cells.is_empty() {
-            continue;
+    };
+    for (r, c, text) in cells {
+        if current.as_ref().is_none_or(|(cr, _)| *cr != r) {
+            flush(current.take(), &mut headers, &mut rows);
+            current = Some((r, Vec::new()));
         }
-        let line = first_row + i + 1;
-        match headers {
-            None => headers = Some(cells),
-            Some(_) => rows.push(Row { line, cells }),
+        if let Some((_, row)) = current.as_mut() {
+            let c = c as usize;
+            if row.len() <= c {
+                row.resize(c + 1, String::new());
+            }
+            row[c] = text;
         }
     }
+    flush(current.take(), &mut headers, &mut rows);
     let headers = headers.ok_or_else(|| ReadError::Empty {
         file: format!("{file} [{sheet}]"),
     })?;
@@ -332,6 +445,83 @@ fn read_spreadsheet(path: &Path, file: String) -> Result<Table, ReadError> {
         headers,
         rows,
     })
+}
+
+fn read_spreadsheet(path: &Path, file: String) -> Result<Table, ReadError> {
+    let lower = file.to_lowercase();
+    if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") || lower.ends_with(".ods") {
+        check_archive(path, &file)?;
+    }
+    let mut wb = open_workbook_auto(path).map_err(|e| {
+        spreadsheet_error(
+            &file,
+            format!("{e} — is it really a spreadsheet? Save it again from Excel or WPS"),
+        )
+    })?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| spreadsheet_error(&file, "it has no sheets"))?;
+    let too_many = |what: String| spreadsheet_error(&file, what);
+    let mut cells: Vec<(u32, u32, String)> = Vec::new();
+    if let calamine::Sheets::Xlsx(x) = &mut wb {
+        // Stream the cells: memory follows the cells present, not the sheet's stated size.
+        let mut reader = x
+            .worksheet_cells_reader(&sheet)
+            .map_err(|e| spreadsheet_error(&file, e.to_string()))?;
+        while let Some(cell) = reader
+            .next_cell()
+            .map_err(|e| spreadsheet_error(&file, e.to_string()))?
+        {
+            let (r, c) = cell.get_position();
+            let text = cell_text(&calamine::Data::from(cell.get_value().clone()));
+            if text.is_empty() {
+                continue;
+            }
+            if c >= MAX_COLUMNS {
+                return Err(too_many(format!(
+                    "row {} has a value in column {}; only {MAX_COLUMNS} columns are read",
+                    r + 1,
+                    c + 1
+                )));
+            }
+            if cells.len() >= MAX_CELLS {
+                return Err(too_many(format!(
+                    "the sheet has more than {MAX_CELLS} filled cells; split the file"
+                )));
+            }
+            cells.push((r, c, text));
+        }
+    } else {
+        let range = wb
+            .worksheet_range(&sheet)
+            .map_err(|e| spreadsheet_error(&file, e.to_string()))?;
+        for (r, c, d) in range.used_cells() {
+            let text = cell_text(d);
+            if text.is_empty() {
+                continue;
+            }
+            let (r, c) = (
+                r as u32 + range.start().map_or(0, |s| s.0),
+                c as u32 + range.start().map_or(0, |s| s.1),
+            );
+            if c >= MAX_COLUMNS {
+                return Err(too_many(format!(
+                    "row {} has a value in column {}; only {MAX_COLUMNS} columns are read",
+                    r + 1,
+                    c + 1
+                )));
+            }
+            if cells.len() >= MAX_CELLS {
+                return Err(too_many(format!(
+                    "the sheet has more than {MAX_CELLS} filled cells; split the file"
+                )));
+            }
+            cells.push((r, c, text));
+        }
+    }
+    table_from_cells(file, sheet, cells)
 }
 
 /// The text of a spreadsheet cell. Whole numbers print without a decimal part, so a code typed
@@ -385,6 +575,42 @@ mod tests {
         assert_eq!(t.headers[1], "名称");
         assert_eq!(t.rows[0].get(1), "桥头镇");
         assert_eq!(t.encoding, Some("GB18030"));
+    }
+
+    #[test]
+    fn big5_is_not_taken_for_gbk() {
+        // "臺灣村落,大同" in Big5: BB4F C657 A7F8 B8A8 and A46A A650.
+        let mut raw = b"code,name\n1,".to_vec();
+        raw.extend([
+            0xBB, 0x4F, 0xC6, 0x57, 0xA7, 0xF8, 0xB8, 0xA8, b',', 0xA4, 0x6A, 0xA6, 0x50, b'\n',
+        ]);
+        let err = parse_csv_bytes(&raw, "b.csv".into()).expect_err("refused");
+        assert!(matches!(err, ReadError::NotGbk { .. }), "{err}");
+    }
+
+    #[test]
+    fn unclosed_quotes_are_reported_where_they_open() {
+        let err = parse_csv_bytes(b"code,name\n1,a\n2,\"b\n3,c\n", "q.csv".into()).expect_err("refused");
+        assert!(matches!(err, ReadError::Csv { line: 3, .. }), "{err}");
+        let ok = parse_csv_bytes(b"code,name\n1,\"say \"\"hi\"\"\"\n", "q.csv".into()).expect("escaped quotes");
+        assert_eq!(ok.rows[0].get(1), "say \"hi\"");
+    }
+
+    #[test]
+    fn huge_sheet_dimensions_do_not_allocate() {
+        // A sheet whose cells sit at A1 and far away must not allocate rows x columns.
+        let t = table_from_cells(
+            "s.xlsx".into(),
+            "Sheet1".into(),
+            vec![
+                (0, 0, "code".into()),
+                (0, 1, "name".into()),
+                (1_048_575, 0, "630121100202".into()),
+            ],
+        )
+        .expect("reads");
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].line, 1_048_576);
     }
 
     #[test]

@@ -25,11 +25,19 @@ pub fn workbook(sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result
     }
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
-            ws.write_string(r as u32 + 1, c as u16, v)?;
+            ws.write_string(r as u32 + 1, c as u16, excel_text(v))?;
         }
     }
     ws.set_freeze_panes(1, 0)?;
     wb.save_to_buffer()
+}
+
+/// Excel's limit on the characters of one cell.
+pub const EXCEL_CELL_LIMIT: usize = 32_767;
+
+/// `v`, cut to [`EXCEL_CELL_LIMIT`] characters with a trailing "…" when longer.
+pub fn excel_text(v: &str) -> String {
+    crate::import::shorten(v, EXCEL_CELL_LIMIT - 1)
 }
 
 /// The HTTP response carrying a workbook as a download.

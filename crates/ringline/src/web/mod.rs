@@ -75,6 +75,20 @@ pub enum AppError {
         /// What to fix.
         message: String,
     },
+    /// The database is busy (a long import holds SQLite's write lock).
+    #[error("the database is busy")]
+    Busy,
+    /// A request the framework refused before a handler ran (malformed query, path, JSON or
+    /// form; wrong content type; body too large).
+    #[error("{message}")]
+    Rejected {
+        /// HTTP status chosen by the framework.
+        status: StatusCode,
+        /// Stable code.
+        code: &'static str,
+        /// The framework's explanation (English).
+        message: String,
+    },
     /// Anything else; details go to the log only.
     #[error("internal error")]
     Internal(String),
@@ -91,6 +105,8 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::Throttled { .. } => "too-many-attempts",
             AppError::BadRequest { code, .. } => code,
+            AppError::Busy => "busy",
+            AppError::Rejected { code, .. } => code,
             AppError::Internal(_) => "internal",
         }
     }
@@ -103,6 +119,8 @@ impl AppError {
             AppError::Csrf | AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Rejected { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,6 +130,7 @@ impl AppError {
     pub fn message(&self, t: Tr) -> String {
         match self {
             AppError::BadRequest { message, .. } => message.clone(),
+            AppError::Rejected { message, .. } => format!("{} ({message})", t.get("error-invalid-request")),
             AppError::Throttled { retry_after_secs } => t.args(
                 "error-too-many-attempts",
                 &[("minutes", ((retry_after_secs + 59) / 60).to_string())],
@@ -123,13 +142,17 @@ impl AppError {
 
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
-        AppError::Internal(e.to_string())
+        if e.is_busy() {
+            AppError::Busy
+        } else {
+            AppError::Internal(e.to_string())
+        }
     }
 }
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        AppError::Internal(e.to_string())
+        AppError::from(DbError::Query(e))
     }
 }
 
@@ -161,6 +184,10 @@ impl IntoResponse for AppError {
             },
         };
         let mut resp = (self.status(), Json(body)).into_response();
+        if let AppError::Busy = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        }
         if let AppError::Throttled { retry_after_secs } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
@@ -506,8 +533,42 @@ pub fn router(state: AppState) -> Router {
         ));
     }
     router
+        .layer(middleware::from_fn(plain_errors))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Turns the framework's plain-text refusals (malformed query, path, form or JSON; wrong content
+/// type; body too large) into the product's error format: JSON under `/api/`, a page elsewhere.
+async fn plain_errors(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let t = Tr(request_lang(req.headers()));
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() && plain) {
+        return resp;
+    }
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = crate::import::shorten(String::from_utf8_lossy(&bytes).trim(), 300);
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "body-too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+        _ => "invalid-request",
+    };
+    let e = AppError::Rejected { status, code, message };
+    if api {
+        e.into_response()
+    } else {
+        pages::error_page(t, e)
+    }
 }
 
 async fn fallback(req: Request) -> Response {

@@ -270,8 +270,22 @@ pub fn safe_next(next: Option<&str>) -> String {
             && !n.contains('\\')
             && !n.chars().any(|c| c.is_control() || c.is_whitespace())
     })
-    .unwrap_or("/")
-    .to_string()
+    .map(|n| {
+        // Non-ASCII characters are percent-encoded so the Location header is valid ASCII.
+        let mut out = String::with_capacity(n.len());
+        for ch in n.chars() {
+            if ch.is_ascii() {
+                out.push(ch);
+            } else {
+                let mut buf = [0u8; 4];
+                for b in ch.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+        out
+    })
+    .unwrap_or_else(|| "/".to_string())
 }
 
 fn new_login_csrf(jar: CookieJar) -> (CookieJar, String) {
@@ -904,5 +918,6 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/é/ok")), "/%C3%A9/ok");
     }
 }
