@@ -293,6 +293,13 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            // Output piped into `head` and the like: the reader left; not an error.
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
@@ -306,7 +313,8 @@ fn open(config: &Config) -> Result<Db> {
     let s = seed::first_start(&mut conn).context("loading the bundled Datong data")?;
     if s.divisions > 0 {
         eprintln!(
-            "First start: loaded {} Datong divisions and the default program with its zones.",
+            "First start: created the database {} with Datong's {} divisions and the default program with its zones.",
+            config.database_display(),
             s.divisions
         );
     }
@@ -335,24 +343,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 fn serve(config: Config) -> Result<ExitCode> {
     let db = open(&config)?;
-    let setup = {
-        let mut conn = db.conn()?;
-        auth::ensure_admin(&mut conn, seed::DATONG_COUNTY, config.admin_password.as_deref())?
-    };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
-        let server = crate::web::Server::bind(config.clone(), db)
-            .await
-            .with_context(|| format!("listening on {}", config.bind))?;
+        // Bind before creating the admin account, so a busy port does not swallow the password.
+        let server = crate::web::Server::bind(config.clone(), db.clone()).await.with_context(|| {
+            format!(
+                "listening on {} (is another program using it? choose another address with --bind, e.g. --bind 127.0.0.1:8081)",
+                config.bind
+            )
+        })?;
+        let setup = {
+            let mut conn = db.conn()?;
+            auth::ensure_admin(&mut conn, seed::DATONG_COUNTY, config.admin_password.as_deref())?
+        };
         let addr = server.local_addr()?;
-        println!(
-            "ringline is running at http://{addr}/  (database: {})",
-            config.database_display()
-        );
+        println!("ringline is running at http://{addr}/  (database: {})", config.database_display());
         match setup {
             AdminSetup::Generated(p) => {
-                println!("Created the account 'admin' with the one-time password: {p}");
-                println!("It is shown only this once; keep it safe.");
+                println!("Created the account 'admin' with the password: {p}");
+                println!("It is shown only this once: keep it safe, or set a new one later with");
+                println!("`ringline users reset-password admin`. Change it after logging in (click your name).");
             }
             AdminSetup::FromEnvironment => {
                 println!("Created the account 'admin' with the password from RINGLINE_ADMIN_PASSWORD.")
@@ -509,7 +519,12 @@ fn divisions_cmd(config: &Config, cmd: DivisionsCmd) -> Result<ExitCode> {
                 if terminal {
                     eprintln!();
                 }
+                let c = plan.counts();
+                let changes = c.new + c.renamed + c.updated + c.retired + c.reinstated;
                 match result {
+                    Ok(()) if changes == 0 => {
+                        eprintln!("Applied: the file matches the database; nothing needed changing.")
+                    }
                     Ok(()) => eprintln!("Applied: the changes above were written."),
                     Err(ImportError::Invalid(n)) => {
                         eprintln!("{n} error(s): nothing was written.");

@@ -98,7 +98,14 @@ impl Tr {
     pub fn args(&self, key: &str, args: &[(&str, String)]) -> String {
         let map: std::collections::HashMap<std::borrow::Cow<'static, str>, FluentValue> = args
             .iter()
-            .map(|(k, v)| (std::borrow::Cow::Owned((*k).to_string()), FluentValue::from(v.clone())))
+            .map(|(k, v)| {
+                // Numbers go in as numbers, so plural rules (one/other) apply.
+                let value = match v.parse::<i64>() {
+                    Ok(n) => FluentValue::from(n),
+                    Err(_) => FluentValue::from(v.clone()),
+                };
+                (std::borrow::Cow::Owned((*k).to_string()), value)
+            })
             .collect();
         LOCALES
             .try_lookup_with_args(self.0.id(), key, &map)

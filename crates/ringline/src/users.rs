@@ -385,6 +385,106 @@ fn set_password(conn: &mut DbConn, id: i64, password: &str) -> Result<(), UserEr
     Ok(())
 }
 
+/// Changes to a user's account; absent fields stay as they are.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChanges {
+    /// Disable (true) or enable (false); disabling ends the user's sessions.
+    pub disabled: Option<bool>,
+    /// New role, kebab-case.
+    pub role: Option<String>,
+    /// New scope: a division code or `zone:ID`.
+    pub scope: Option<String>,
+    /// New full name (`""` clears it).
+    pub display_name: Option<String>,
+    /// New phone (`""` clears it).
+    pub phone: Option<String>,
+}
+
+/// Applies `ch` to a user the actor manages, in one audited transaction. A change of role or
+/// scope ends the user's sessions (their rights changed); nobody changes their own role or
+/// scope, so an administrator cannot lock themselves out.
+pub fn update(conn: &mut DbConn, by: &Access, id: i64, ch: &UserChanges) -> Result<(), UserError> {
+    require(by)?;
+    let role = match ch.role.as_deref().map(str::trim) {
+        Some(r) => Some(Role::parse(r).ok_or_else(|| UserError::UnknownRole(r.to_string()))?),
+        None => None,
+    };
+    let scope = match ch.scope.as_deref().map(str::trim) {
+        Some(sc) => Some(Scope::parse(sc).map_err(|_| UserError::BadScope(sc.to_string()))?),
+        None => None,
+    };
+    let display_name = match ch.display_name.as_deref().map(str::trim) {
+        Some("") => Some(String::new()),
+        Some(n) => Some(ringline_core::text::check_name(n, 60).map_err(UserError::BadName)?),
+        None => None,
+    };
+    let phone = match ch.phone.as_deref().map(str::trim) {
+        Some("") => Some(None),
+        Some(p) => Some(Some(validate_phone(p)?)),
+        None => None,
+    };
+    conn.transaction(|conn| {
+        let before = managed(conn, by, id)?;
+        if by.user_id == Some(id) && (role.is_some() || scope.is_some() || ch.disabled == Some(true)) {
+            return Err(UserError::Forbidden);
+        }
+        if let Some(sc) = &scope {
+            if !by.may_grant(sc, &zone_counties(conn)?) {
+                return Err(UserError::ScopeNotGrantable);
+            }
+            if !scope_exists(conn, sc)? {
+                return Err(UserError::UnknownScope(sc.as_string()));
+            }
+        }
+        if let Some(r) = role {
+            diesel::update(users::table.find(id))
+                .set(users::role.eq(r.as_str()))
+                .execute(conn)?;
+        }
+        if let Some(sc) = &scope {
+            diesel::update(users::table.find(id))
+                .set(users::scope.eq(sc.as_string()))
+                .execute(conn)?;
+        }
+        if let Some(n) = &display_name {
+            diesel::update(users::table.find(id))
+                .set(users::display_name.eq(n))
+                .execute(conn)?;
+        }
+        if let Some(p) = &phone {
+            diesel::update(users::table.find(id))
+                .set(users::phone.eq(p))
+                .execute(conn)?;
+        }
+        if let Some(d) = ch.disabled {
+            diesel::update(users::table.find(id))
+                .set(users::disabled.eq(d))
+                .execute(conn)?;
+        }
+        let rights_changed = role.is_some_and(|r| r.as_str() != before.role)
+            || scope.as_ref().is_some_and(|sc| sc.as_string() != before.scope)
+            || ch.disabled == Some(true);
+        if rights_changed {
+            diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
+        }
+        let after = load(conn, id)?.ok_or(UserError::NotFound)?;
+        audit::record(
+            conn,
+            by,
+            Change {
+                action: "update",
+                entity: "user",
+                entity_id: &id.to_string(),
+                before: Some(snapshot(&before)),
+                after: Some(snapshot(&after)),
+                ..Default::default()
+            },
+        )?;
+        Ok(())
+    })
+}
+
 /// Sets a new password for another user (administrators); ends all their sessions.
 pub fn reset_password(conn: &mut DbConn, by: &Access, id: i64, password: &str) -> Result<(), UserError> {
     require(by)?;

@@ -396,7 +396,7 @@ pub fn recompute_program(conn: &mut DbConn, program_id: i64) -> DbResult<()> {
                         zone_id: z.id,
                         division_code: &m.code,
                         reason: m.reason.as_str(),
-                        distance_km: m.distance_km,
+                        distance_km: m.distance_km.map(|d| (d * 1000.0).round() / 1000.0),
                     })
                     .collect();
                 crate::insert_rows!(&mut *conn, zone_members::table, &rows, 1000);
@@ -564,6 +564,15 @@ pub fn set_override(
         if !ok {
             return Err(ZoneError::NotAVillage(code.to_string()));
         }
+        let before: Option<(String, String)> = zone_overrides::table
+            .filter(
+                zone_overrides::zone_id
+                    .eq(zone_id)
+                    .and(zone_overrides::division_code.eq(code)),
+            )
+            .select((zone_overrides::action, zone_overrides::note))
+            .first(conn)
+            .optional()?;
         diesel::delete(
             zone_overrides::table.filter(
                 zone_overrides::zone_id
@@ -572,6 +581,18 @@ pub fn set_override(
             ),
         )
         .execute(conn)?;
+        audit::record(
+            conn,
+            by,
+            Change {
+                action: action.unwrap_or("reset"),
+                entity: "zone_override",
+                entity_id: &format!("{zone_id}/{code}"),
+                before: before.map(|(a, n)| serde_json::json!({ "list": a, "note": n })),
+                after: action.map(|a| serde_json::json!({ "list": a, "note": note })),
+                ..Default::default()
+            },
+        )?;
         if let Some(action) = action {
             diesel::insert_into(zone_overrides::table)
                 .values((

@@ -30,7 +30,10 @@ stat-villages-in-zones = villages in a zone
 stat-villages-approximate = villages placed at their town seat (approximate)
 stat-towns = towns
 stat-villages = villages and communities
-members-count = { $count } members
+members-count = { $count ->
+    [one] { $count } member
+   *[other] { $count } members
+}
 
 map-title = Map of the county with its demonstration zones
 legend-no-zone = in no zone (comparison group)
@@ -74,7 +77,7 @@ theme-characteristic-industry = Characteristic industry
 theme-collective-economy = Village collective economy
 
 geometry-ring = centre { $centre }, radius { $inner }–{ $outer } km
-geometry-polygon = polygon of { $count } points
+geometry-polygon = polygon with { $count } corners
 geometry-line = along { $path }, { $width } km either side
 
 reason-geometry = inside the zone
@@ -171,7 +174,10 @@ audit-after = after
 audit-from = From
 audit-to = To
 audit-search = Search
-audit-count = { $count } entries
+audit-count = { $count ->
+    [one] { $count } entry
+   *[other] { $count } entries
+}
 audit-export = Export to Excel (XLSX)
 audit-sheet = Audit log
 pager-prev = Previous
@@ -183,3 +189,31 @@ col-lat = Latitude (WGS-84)
 export-xlsx = Export to Excel (XLSX)
 error-busy = The database is busy, probably with a large import. Please try again in a minute.
 error-invalid-request = The request could not be understood; check the address or the form fields
+user-edit = Change the account
+user-save = Save
+user-updated = The account was changed. A change of role or scope ends the user's sessions.
+user-edit-hint = Leave the masked phone as it is to keep it; clear the field to remove it. You cannot change your own role or scope.
+login-password-changed = Your password was changed. Log in with the new one.
+error-csrf-api = Missing or wrong X-CSRF-Token header: send the csrf_token returned by POST /api/v1/session.
+urban-rural-111 = main urban area
+urban-rural-112 = urban-rural fringe
+urban-rural-121 = town centre
+urban-rural-122 = town-rural fringe
+urban-rural-123 = special area
+urban-rural-210 = township centre
+urban-rural-220 = village
+audit-action-create = created
+audit-action-update = changed
+audit-action-disable = disabled
+audit-action-enable = enabled
+audit-action-password-reset = password set
+audit-action-password-change = own password changed
+audit-action-unmask = personal data shown
+audit-action-import = import
+audit-action-include = put on the include list
+audit-action-exclude = put on the exclude list
+audit-action-reset = taken off the lists
+audit-entity-user = user
+audit-entity-zone = zone
+audit-entity-zone_override = zone list entry
+audit-entity-division = divisions

@@ -72,21 +72,40 @@ impl Backend {
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// A query failed.
+    /// A query failed. (The cause is part of the message, not a separate source, so error
+    /// chains do not print it twice.)
     #[error("database query failed: {0}")]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
     /// No connection could be had from the pool.
     #[error("could not get a database connection: {0}")]
-    Pool(#[from] r2d2::PoolError),
+    Pool(r2d2::PoolError),
     /// Connecting failed.
     #[error("could not connect to the database: {0}")]
-    Connect(#[from] diesel::ConnectionError),
+    Connect(diesel::ConnectionError),
     /// Migrations failed.
     #[error("database migration failed: {0}")]
     Migration(String),
     /// The blocking task panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(String),
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        DbError::Query(e)
+    }
+}
+
+impl From<r2d2::PoolError> for DbError {
+    fn from(e: r2d2::PoolError) -> Self {
+        DbError::Pool(e)
+    }
+}
+
+impl From<diesel::ConnectionError> for DbError {
+    fn from(e: diesel::ConnectionError) -> Self {
+        DbError::Connect(e)
+    }
 }
 
 impl DbError {

@@ -19,15 +19,11 @@ use crate::auth::Role;
 use crate::i18n::Tr;
 use crate::users::{self, NewUser, UserError, UserView};
 
+/// A user error in the page language (the English text only when no translation exists).
 fn user_error(t: Tr, e: UserError) -> String {
-    match &e {
-        UserError::Db(_) => t.get("error-internal"),
-        _ => {
-            let key = format!("error-{}", e.code());
-            let s = t.get(&key);
-            if s == key { e.to_string() } else { format!("{s} ({e})") }
-        }
-    }
+    let key = format!("error-{}", e.code());
+    let s = t.get(&key);
+    if s == key { e.to_string() } else { s }
 }
 
 /// Names of scopes (division or zone) for display, keyed by the stored scope string.
@@ -156,6 +152,7 @@ pub async fn users_create(State(state): State<AppState>, u: PageUser, Form(f): F
 struct UserPage {
     c: Chrome,
     user: UserView,
+    roles: Vec<(String, String)>,
     role: String,
     phone: Option<String>,
     message: Option<String>,
@@ -180,6 +177,7 @@ async fn show_user(
                 StatusCode::OK
             };
             let page = UserPage {
+                roles: roles(u.t),
                 role: u.t.get(&format!("role-{}", user.role)),
                 c: Chrome::of(u),
                 user,
@@ -244,6 +242,39 @@ pub async fn user_password(
         .await
     {
         Ok(()) => show_user(&state, &u, id, None, Some(u.t.get("user-password-reset")), None).await,
+        Err(e) => show_user(&state, &u, id, None, None, Some(user_error(u.t, e))).await,
+    }
+}
+
+/// The edit form of a user as posted.
+#[derive(Deserialize)]
+pub struct EditForm {
+    role: String,
+    scope: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// POST /admin/users/{id} — change role, scope, name and phone.
+pub async fn user_update(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<EditForm>,
+) -> Response {
+    let access = u.access.clone();
+    let changes = users::UserChanges {
+        role: Some(f.role),
+        scope: Some(f.scope),
+        display_name: Some(f.display_name),
+        // An unchanged masked number means "keep the phone".
+        phone: Some(f.phone).filter(|p| !p.contains('*')),
+        disabled: None,
+    };
+    match state.db.run(move |c| users::update(c, &access, id, &changes)).await {
+        Ok(()) => show_user(&state, &u, id, None, Some(u.t.get("user-updated")), None).await,
         Err(e) => show_user(&state, &u, id, None, None, Some(user_error(u.t, e))).await,
     }
 }

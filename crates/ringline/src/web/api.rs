@@ -21,7 +21,7 @@ use crate::access::Permission;
 use crate::audit;
 use crate::auth;
 use crate::divisions::{self, Division, ListFilter};
-use crate::users::{self, NewUser, UserError, UserView};
+use crate::users::{self, NewUser, UserChanges, UserError, UserView};
 use crate::zones::{self, OverlapWarning, Program, Zone, ZoneMember};
 
 /// API routes, each with its guard.
@@ -117,7 +117,7 @@ pub fn routes() -> Vec<Route> {
         super::ErrorDetail,
         UserView,
         NewUser,
-        UserUpdate,
+        UserChanges,
         PasswordBody,
         PasswordChange,
         UnmaskedPhone,
@@ -478,29 +478,20 @@ async fn get_user(State(state): State<AppState>, u: ApiUser, Path(id): Path<i64>
     Ok(Json(state.db.run(move |c| users::get(c, &access, id)).await?))
 }
 
-/// Changes to a user.
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct UserUpdate {
-    /// Disable (true) or enable (false) the account; disabling ends its sessions.
-    pub disabled: Option<bool>,
-}
-
-/// Disable or enable a user.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", params(("id" = i64, Path)), request_body = UserUpdate, tag = "users",
-    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// Change a user: enable/disable, role, scope, name, phone. Unknown fields are refused.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", params(("id" = i64, Path)), request_body = UserChanges, tag = "users",
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_user(
     State(state): State<AppState>,
     u: ApiUser,
     Path(id): Path<i64>,
-    Json(b): Json<UserUpdate>,
+    Json(b): Json<UserChanges>,
 ) -> Result<Json<UserView>, AppError> {
     let access = u.access;
     let v = state
         .db
         .run(move |c| {
-            if let Some(d) = b.disabled {
-                users::set_disabled(c, &access, id, d)?;
-            }
+            users::update(c, &access, id, &b)?;
             users::get(c, &access, id)
         })
         .await?;

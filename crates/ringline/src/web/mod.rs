@@ -177,10 +177,15 @@ impl IntoResponse for AppError {
         if let AppError::Internal(cause) = &self {
             tracing::error!(error = %cause, "internal error");
         }
+        let t = Tr(Lang::En);
+        let message = match self {
+            AppError::Csrf => t.get("error-csrf-api"),
+            _ => self.message(t),
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_string(),
-                message: self.message(Tr(Lang::En)),
+                message,
             },
         };
         let mut resp = (self.status(), Json(body)).into_response();

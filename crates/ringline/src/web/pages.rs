@@ -148,6 +148,14 @@ impl Chrome {
             .unwrap_or_default()
     }
 
+    /// The text of key `<prefix>-<value>` in the page language, or `value` itself when there is
+    /// no such key (values from the data that have no translation).
+    pub fn label(&self, prefix: &str, value: &str) -> String {
+        let key = format!("{prefix}-{value}");
+        let s = self.t.get(&key);
+        if s == key { value.to_string() } else { s }
+    }
+
     /// A role's name in the page language.
     pub fn role_name(&self, role: &str) -> String {
         self.t.get(&format!("role-{role}"))
@@ -156,6 +164,11 @@ impl Chrome {
     /// Whether the user may manage users (shows the admin link).
     pub fn can_manage_users(&self) -> bool {
         self.perm(Permission::ManageUsers)
+    }
+
+    /// Whether the user may change zones and import divisions.
+    pub fn can_configure(&self) -> bool {
+        self.perm(Permission::Configure)
     }
 
     /// Whether the user may read the audit log.
@@ -249,6 +262,7 @@ struct LoginPage {
     next: String,
     username: String,
     error: Option<String>,
+    notice: Option<String>,
     login_csrf: String,
 }
 
@@ -258,6 +272,7 @@ const LOGIN_CSRF_COOKIE: &str = "ringline_login_csrf";
 #[derive(Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    changed: Option<String>,
 }
 
 /// A local path to return to after login or a language switch: it must start with a single
@@ -309,6 +324,7 @@ async fn login_form(PageLang(t): PageLang, Query(q): Query<NextQuery>, jar: Cook
         next: safe_next(q.next.as_deref()),
         username: String::new(),
         error: None,
+        notice: q.changed.map(|_| t.get("login-password-changed")),
         login_csrf,
     };
     (jar, html(&page)).into_response()
@@ -342,6 +358,7 @@ async fn login_submit(
             next: next.clone(),
             username,
             error: Some(error),
+            notice: None,
             login_csrf,
         };
         (status, jar, html(&page)).into_response()
@@ -418,7 +435,12 @@ pub fn describe_geometry(t: Tr, g: &ZoneGeometry, seat_names: &dyn Fn(LonLat) ->
                 ("outer", format!("{outer_km}")),
             ],
         ),
-        ZoneGeometry::Polygon { ring } => t.args("geometry-polygon", &[("count", ring.len().to_string())]),
+        ZoneGeometry::Polygon { ring } => {
+            // A closed ring repeats its first point at the end; count corners, not points.
+            let closed = ring.len() > 1 && ring.first() == ring.last();
+            let corners = ring.len() - usize::from(closed);
+            t.args("geometry-polygon", &[("count", corners.to_string())])
+        }
         ZoneGeometry::Line { path, half_width_km } => t.args(
             "geometry-line",
             &[
@@ -466,6 +488,9 @@ struct ProgramData {
     membership: HashMap<String, Vec<i64>>,
     overlaps: Vec<zones::OverlapWarning>,
     boundary: Vec<Vec<LonLat>>,
+    /// Every town seat of the county, to name the points of zone geometries (public geography,
+    /// shown as names only, whatever the user's scope).
+    seats: Vec<Division>,
 }
 
 async fn load_program(state: &AppState, id: i64, access: Access) -> Result<ProgramData, AppError> {
@@ -502,6 +527,17 @@ async fn load_program(state: &AppState, id: i64, access: Access) -> Result<Progr
             let membership = zones::membership_map(c, &access, id)?;
             let overlaps = zones::overlaps(c, &access, id)?;
             let boundary = crate::seed::boundary_rings(c, &program.county_code)?;
+            let seats = divisions::list(
+                c,
+                &Access::system(),
+                &ListFilter {
+                    level: Some(Level::Town),
+                    under: Some(county.prefix().to_string()),
+                    ..Default::default()
+                },
+                i64::MAX,
+                0,
+            )?;
             Ok(ProgramData {
                 program,
                 zones: zs,
@@ -510,6 +546,7 @@ async fn load_program(state: &AppState, id: i64, access: Access) -> Result<Progr
                 membership,
                 overlaps,
                 boundary,
+                seats,
             })
         })
         .await
@@ -600,7 +637,7 @@ async fn program_page(State(state): State<AppState>, u: PageUser, Path(id): Path
         Ok(d) => d,
         Err(e) => return error_page(t, e),
     };
-    let views = zone_views(t, d.zones.clone(), &d.towns);
+    let views = zone_views(t, d.zones.clone(), &d.seats);
     let map = map_for(t, &d, &views, None);
     let zone_name: HashMap<i64, String> = views.iter().map(|v| (v.z.id, v.name.clone())).collect();
     let overlaps = d
@@ -680,7 +717,7 @@ async fn zone_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
         Ok(m) => m,
         Err(e) => return error_page(t, e),
     };
-    let views = zone_views(t, d.zones.clone(), &d.towns);
+    let views = zone_views(t, d.zones.clone(), &d.seats);
     let map = map_for(t, &d, &views, Some(id));
     let Some(zone) = views.into_iter().find(|v| v.z.id == id) else {
         return error_page(t, AppError::NotFound);
@@ -813,6 +850,7 @@ struct DivisionPage {
     level: String,
     status: String,
     point: String,
+    parent_visible: bool,
     children: Vec<Division>,
     zones: Vec<(i64, String, String, String)>,
     history: Vec<(String, String, String, String)>,
@@ -839,10 +877,11 @@ async fn division_page(State(state): State<AppState>, u: PageUser, Path(code): P
             )?;
             let zs = zones::zones_of_village(c, &access, &d.code)?;
             let history = divisions::history(c, &access, &d.code)?;
-            Ok((d, children, zs, history))
+            let parent_visible = d.parent_code.as_deref().is_some_and(|p| access.sees_code(p));
+            Ok((d, children, zs, history, parent_visible))
         })
         .await;
-    let (d, children, zs, history) = match result {
+    let (d, children, zs, history, parent_visible) = match result {
         Ok(r) => r,
         Err(e) => return error_page(t, e),
     };
@@ -889,6 +928,7 @@ async fn division_page(State(state): State<AppState>, u: PageUser, Path(code): P
         level,
         status,
         point,
+        parent_visible,
         children,
         zones,
         history,
