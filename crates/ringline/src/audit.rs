@@ -35,6 +35,8 @@ pub struct Entry {
     pub after_json: Option<String>,
     /// Free-text detail (counts of an import, the field unmasked …).
     pub detail: String,
+    /// Code prefix of the division subtree the entry concerns (`""`: everything).
+    pub scope: String,
 }
 
 /// A change to record.
@@ -52,6 +54,9 @@ pub struct Change<'a> {
     pub after: Option<serde_json::Value>,
     /// Free-text detail.
     pub detail: String,
+    /// Significant code prefix of the division subtree the change concerns (`""`: everything),
+    /// which decides who may read the entry (see [`search`]).
+    pub scope: String,
 }
 
 /// Appends an entry. Call inside the transaction of the write it records, so both land or
@@ -68,6 +73,7 @@ pub fn record(conn: &mut DbConn, who: &Access, c: Change) -> DbResult<()> {
             audit_log::before_json.eq(c.before.map(|v| v.to_string())),
             audit_log::after_json.eq(c.after.map(|v| v.to_string())),
             audit_log::detail.eq(&c.detail),
+            audit_log::scope.eq(&c.scope),
         ))
         .execute(conn)?;
     Ok(())
@@ -90,24 +96,57 @@ pub struct Search {
     pub to: Option<chrono::NaiveDate>,
 }
 
-/// Entries matching `s` that `access` may read, newest first, with the total count. A caller
-/// whose scope is a whole county (or everything) reads every entry; a narrower scope reads the
-/// entries made by users within it (and the system's are hidden from it).
+/// Entries matching `s` that `access` may read, newest first, with the total count. Everything
+/// is read by the system scope. A division scope reads the entries concerning its subtree and
+/// those concerning a wider area that contains it (a county-wide zone change, a province import).
+/// A zone scope reads the entries made by users within that zone.
 pub fn search(conn: &mut DbConn, access: &Access, s: &Search, limit: i64, offset: i64) -> DbResult<(Vec<Entry>, i64)> {
     use crate::access::Scope;
-    use ringline_core::division::Level;
-    let actors: Option<Vec<String>> = match &access.scope {
-        Scope::All => None,
-        Scope::Division(c) if c.level().depth() <= Level::County.depth() => None,
-        _ => Some(crate::users::usernames_within(conn, access).map_err(|e| match e {
+    enum Readable {
+        All,
+        Subtree {
+            prefix: String,
+            end: Option<String>,
+            ancestors: Vec<String>,
+        },
+        Actors(Vec<String>),
+    }
+    let readable = match &access.scope {
+        Scope::All => Readable::All,
+        Scope::Division(c) => {
+            let prefix = c.prefix().to_string();
+            let ancestors = [0, 2, 4, 6, 9]
+                .iter()
+                .filter(|&&n| n < prefix.len())
+                .map(|&n| prefix[..n].to_string())
+                .collect();
+            Readable::Subtree {
+                end: crate::db::prefix_end(&prefix),
+                prefix,
+                ancestors,
+            }
+        }
+        Scope::Zone(_) => Readable::Actors(crate::users::usernames_within(conn, access).map_err(|e| match e {
             crate::users::UserError::Db(d) => d,
             other => crate::db::DbError::Task(other.to_string()),
         })?),
     };
     let build = || {
         let mut q = audit_log::table.into_boxed();
-        if let Some(a) = &actors {
-            q = q.filter(audit_log::username.eq_any(a.clone()));
+        match &readable {
+            Readable::All => {}
+            Readable::Subtree { prefix, end, ancestors } => {
+                let within = audit_log::scope.ge(prefix.clone());
+                q = match end {
+                    Some(end) => q.filter(
+                        within
+                            .and(audit_log::scope.lt(end.clone()))
+                            .or(audit_log::scope.eq_any(ancestors.clone())),
+                    ),
+                    None => q.filter(within.or(audit_log::scope.eq_any(ancestors.clone()))),
+                };
+            }
+            Readable::Actors(a) => q = q.filter(audit_log::username.eq_any(a.clone())),
         }
         if let Some(v) = s.username.as_ref().filter(|v| !v.is_empty()) {
             q = q.filter(audit_log::username.eq(v.clone()));

@@ -240,6 +240,33 @@ fn snapshot(r: &Row) -> serde_json::Value {
     })
 }
 
+/// The audit scope (significant code prefix) of a stored scope string: the division's prefix,
+/// a zone's county prefix, or `""`.
+fn scope_key(conn: &mut DbConn, scope: &str) -> Result<String, UserError> {
+    Ok(match Scope::parse(scope) {
+        Ok(Scope::Division(c)) => c.prefix().to_string(),
+        Ok(Scope::Zone(id)) => zone_counties(conn)?
+            .get(&id)
+            .and_then(|c| ringline_core::division::DivisionCode::parse(c).ok())
+            .map(|c| c.prefix().to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    })
+}
+
+/// The audit scope of a user (by id), from their stored scope.
+fn user_key(conn: &mut DbConn, id: i64) -> Result<String, UserError> {
+    let scope: String = users::table.find(id).select(users::scope).first(conn)?;
+    scope_key(conn, &scope)
+}
+
+/// The longest prefix two audit scopes share, cut to a level boundary (2, 4, 6, 9 or 12).
+fn common_key(a: &str, b: &str) -> String {
+    let n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    let n = [12, 9, 6, 4, 2, 0].into_iter().find(|&l| l <= n).unwrap_or(0);
+    a[..n].to_string()
+}
+
 /// Creates a user; returns the id.
 pub fn create(conn: &mut DbConn, by: &Access, u: &NewUser) -> Result<i64, UserError> {
     require(by)?;
@@ -287,6 +314,7 @@ pub fn create(conn: &mut DbConn, by: &Access, u: &NewUser) -> Result<i64, UserEr
             .returning(users::id)
             .get_result(conn)?;
         let row = load(conn, id)?.ok_or(UserError::NotFound)?;
+        let key = user_key(conn, id)?;
         audit::record(
             conn,
             by,
@@ -294,6 +322,7 @@ pub fn create(conn: &mut DbConn, by: &Access, u: &NewUser) -> Result<i64, UserEr
                 action: "create",
                 entity: "user",
                 entity_id: &id.to_string(),
+                scope: key,
                 after: Some(snapshot(&row)),
                 ..Default::default()
             },
@@ -359,6 +388,7 @@ pub fn set_disabled(conn: &mut DbConn, by: &Access, id: i64, disabled: bool) -> 
             diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
         }
         let after = load(conn, id)?.ok_or(UserError::NotFound)?;
+        let key = user_key(conn, id)?;
         audit::record(
             conn,
             by,
@@ -366,6 +396,7 @@ pub fn set_disabled(conn: &mut DbConn, by: &Access, id: i64, disabled: bool) -> 
                 action: if disabled { "disable" } else { "enable" },
                 entity: "user",
                 entity_id: &id.to_string(),
+                scope: key,
                 before: Some(snapshot(&before)),
                 after: Some(snapshot(&after)),
                 ..Default::default()
@@ -469,6 +500,7 @@ pub fn update(conn: &mut DbConn, by: &Access, id: i64, ch: &UserChanges) -> Resu
             diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
         }
         let after = load(conn, id)?.ok_or(UserError::NotFound)?;
+        let key = common_key(&scope_key(conn, &before.scope)?, &user_key(conn, id)?);
         audit::record(
             conn,
             by,
@@ -476,6 +508,7 @@ pub fn update(conn: &mut DbConn, by: &Access, id: i64, ch: &UserChanges) -> Resu
                 action: "update",
                 entity: "user",
                 entity_id: &id.to_string(),
+                scope: key,
                 before: Some(snapshot(&before)),
                 after: Some(snapshot(&after)),
                 ..Default::default()
@@ -492,6 +525,7 @@ pub fn reset_password(conn: &mut DbConn, by: &Access, id: i64, password: &str) -
     conn.transaction(|conn| {
         managed(conn, by, id)?;
         set_password(conn, id, password)?;
+        let key = user_key(conn, id)?;
         audit::record(
             conn,
             by,
@@ -499,6 +533,7 @@ pub fn reset_password(conn: &mut DbConn, by: &Access, id: i64, password: &str) -
                 action: "password-reset",
                 entity: "user",
                 entity_id: &id.to_string(),
+                scope: key,
                 ..Default::default()
             },
         )?;
@@ -516,6 +551,7 @@ pub fn change_own_password(conn: &mut DbConn, by: &Access, current: &str, new: &
             return Err(UserError::WrongPassword);
         }
         set_password(conn, id, new)?;
+        let key = user_key(conn, id)?;
         audit::record(
             conn,
             by,
@@ -523,6 +559,7 @@ pub fn change_own_password(conn: &mut DbConn, by: &Access, current: &str, new: &
                 action: "password-change",
                 entity: "user",
                 entity_id: &id.to_string(),
+                scope: key,
                 ..Default::default()
             },
         )?;
@@ -541,6 +578,7 @@ pub fn unmask_phone(conn: &mut DbConn, by: &Access, id: i64) -> Result<Option<St
         if !by.may_grant(&scope, &zone_counties(conn)?) {
             return Err(UserError::NotFound);
         }
+        let key = user_key(conn, id)?;
         audit::record(
             conn,
             by,
@@ -548,6 +586,7 @@ pub fn unmask_phone(conn: &mut DbConn, by: &Access, id: i64) -> Result<Option<St
                 action: "unmask",
                 entity: "user",
                 entity_id: &id.to_string(),
+                scope: key,
                 detail: "phone".into(),
                 ..Default::default()
             },

@@ -588,6 +588,7 @@ pub fn set_override(
                 action: action.unwrap_or("reset"),
                 entity: "zone_override",
                 entity_id: &format!("{zone_id}/{code}"),
+                scope: county.clone(),
                 before: before.map(|(a, n)| serde_json::json!({ "list": a, "note": n })),
                 after: action.map(|a| serde_json::json!({ "list": a, "note": note })),
                 ..Default::default()
@@ -618,6 +619,10 @@ pub fn set_geometry(conn: &mut DbConn, by: &Access, zone_id: i64, geometry: &Zon
     let json = serde_json::to_string(geometry).map_err(|e| crate::db::DbError::Task(e.to_string()))?;
     conn.transaction(|conn| {
         let z = zone(conn, by, zone_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
+        let county = program(conn, by, z.program_id)?
+            .and_then(|p| ringline_core::division::DivisionCode::parse(&p.county_code).ok())
+            .map(|c| c.prefix().to_string())
+            .unwrap_or_default();
         audit::record(
             conn,
             by,
@@ -625,6 +630,7 @@ pub fn set_geometry(conn: &mut DbConn, by: &Access, zone_id: i64, geometry: &Zon
                 action: "update",
                 entity: "zone",
                 entity_id: &zone_id.to_string(),
+                scope: county,
                 before: Some(serde_json::json!({"geometry": z.geometry, "geometry_note": z.geometry_note})),
                 after: Some(serde_json::json!({"geometry": geometry, "geometry_note": null})),
                 ..Default::default()

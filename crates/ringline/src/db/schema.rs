@@ -114,6 +114,7 @@ diesel::table! {
         before_json -> Nullable<Text>,
         after_json -> Nullable<Text>,
         detail -> Text,
+        scope -> Text,
     }
 }
 

@@ -915,6 +915,7 @@ pub fn apply(
                 entity: "division",
                 entity_id: if plan.coverage.is_empty() { "*" } else { &plan.coverage },
                 after: Some(serde_json::json!(c)),
+                scope: plan.coverage.clone(),
                 detail: format!(
                     "{source}: {} new, {} renamed, {} updated, {} retired, {} reinstated (details in the division history)",
                     c.new, c.renamed, c.updated, c.retired, c.reinstated

@@ -249,12 +249,10 @@ pub async fn user_password(
 /// The edit form of a user as posted.
 #[derive(Deserialize)]
 pub struct EditForm {
-    role: String,
-    scope: String,
-    #[serde(default)]
-    display_name: String,
-    #[serde(default)]
-    phone: String,
+    role: Option<String>,
+    scope: Option<String>,
+    display_name: Option<String>,
+    phone: Option<String>,
 }
 
 /// POST /admin/users/{id} — change role, scope, name and phone.
@@ -265,12 +263,13 @@ pub async fn user_update(
     Form(f): Form<EditForm>,
 ) -> Response {
     let access = u.access.clone();
+    // Fields left out (or a role/scope left empty) stay as they are.
     let changes = users::UserChanges {
-        role: Some(f.role),
-        scope: Some(f.scope),
-        display_name: Some(f.display_name),
+        role: f.role.filter(|r| !r.trim().is_empty()),
+        scope: f.scope.filter(|s| !s.trim().is_empty()),
+        display_name: f.display_name,
         // An unchanged masked number means "keep the phone".
-        phone: Some(f.phone).filter(|p| !p.contains('*')),
+        phone: f.phone.filter(|p| !p.contains('*')),
         disabled: None,
     };
     match state.db.run(move |c| users::update(c, &access, id, &changes)).await {

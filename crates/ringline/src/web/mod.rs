@@ -543,6 +543,32 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
+/// The framework's message with every value it quotes in backticks replaced by `…`: a value
+/// sent in the wrong shape may be a password or a phone number, and is not repeated. Field and
+/// variant names (`missing field `x``) are kept: they say what to fix and hold no data.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    let mut keep = false;
+    for ch in message.chars() {
+        if ch == '`' {
+            if inside {
+                if !keep {
+                    out.push('…');
+                }
+                out.push('`');
+            } else {
+                keep = out.ends_with("field ") || out.ends_with("variant ");
+                out.push('`');
+            }
+            inside = !inside;
+        } else if !inside || keep {
+            out.push(ch);
+        }
+    }
+    out
+}
+
 /// Turns the framework's plain-text refusals (malformed query, path, form or JSON; wrong content
 /// type; body too large) into the product's error format: JSON under `/api/`, a page elsewhere.
 async fn plain_errors(req: Request, next: Next) -> Response {
@@ -561,7 +587,7 @@ async fn plain_errors(req: Request, next: Next) -> Response {
     let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024)
         .await
         .unwrap_or_default();
-    let message = crate::import::shorten(String::from_utf8_lossy(&bytes).trim(), 300);
+    let message = crate::import::shorten(&without_quoted_values(String::from_utf8_lossy(&bytes).trim()), 300);
     let code = match status {
         StatusCode::PAYLOAD_TOO_LARGE => "body-too-large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
@@ -618,5 +644,26 @@ impl Server {
         )
         .with_graceful_shutdown(shutdown)
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_quoted_values;
+
+    #[test]
+    fn quoted_values_are_not_repeated() {
+        assert_eq!(
+            without_quoted_values("invalid type: integer `13812345678`, expected a string at line 1 column 45"),
+            "invalid type: integer `…`, expected a string at line 1 column 45"
+        );
+        assert_eq!(
+            without_quoted_values("missing field `password`"),
+            "missing field `password`"
+        );
+        assert_eq!(
+            without_quoted_values("invalid value: `x` and `y`"),
+            "invalid value: `…` and `…`"
+        );
     }
 }

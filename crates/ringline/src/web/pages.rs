@@ -75,6 +75,12 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             M::POST,
+            "/admin/users/{id}",
+            Perm(Permission::ManageUsers),
+            post(admin::user_update),
+        ),
+        route(
+            M::POST,
             "/admin/users/{id}/disable",
             Perm(Permission::ManageUsers),
             post(admin::user_disable),
@@ -94,7 +100,8 @@ pub fn routes() -> Vec<Route> {
         route(
             M::POST,
             "/admin/users/{id}/unmask",
-            Perm(Permission::Unmask),
+            // Only user managers reach user pages; `users::unmask_phone` also checks Unmask.
+            Perm(Permission::ManageUsers),
             post(admin::user_unmask),
         ),
         route(M::GET, "/audit", Perm(Permission::ReadAudit), get(admin::audit_page)),

@@ -37,10 +37,11 @@ fn reviewed() -> Vec<(&'static str, &'static str, Guard)> {
         ("GET", "/admin/users", Perm(ManageUsers)),
         ("POST", "/admin/users", Perm(ManageUsers)),
         ("GET", "/admin/users/{id}", Perm(ManageUsers)),
+        ("POST", "/admin/users/{id}", Perm(ManageUsers)),
         ("POST", "/admin/users/{id}/disable", Perm(ManageUsers)),
         ("POST", "/admin/users/{id}/enable", Perm(ManageUsers)),
         ("POST", "/admin/users/{id}/password", Perm(ManageUsers)),
-        ("POST", "/admin/users/{id}/unmask", Perm(Unmask)),
+        ("POST", "/admin/users/{id}/unmask", Perm(ManageUsers)),
         ("GET", "/audit", Perm(ReadAudit)),
         ("GET", "/audit.xlsx", Perm(ReadAudit)),
         // API.

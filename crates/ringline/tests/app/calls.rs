@@ -87,3 +87,105 @@ pub fn set_override(
 pub fn create_user(conn: &mut DbConn, username: &str, password: &str, role: ringline::auth::Role, scope: &str) {
     ringline::auth::create_user(conn, username, password, role, scope).expect("create user");
 }
+
+/// Creates a user through the user administration with full access, as `ringline users add`
+/// does (validated and audited as `system`); returns the id.
+pub fn add_user(
+    conn: &mut DbConn,
+    username: &str,
+    password: &str,
+    role: &str,
+    scope: &str,
+    phone: Option<&str>,
+) -> i64 {
+    let n = ringline::users::NewUser {
+        username: username.into(),
+        password: password.into(),
+        role: role.into(),
+        scope: scope.into(),
+        display_name: format!("{username} 测试"),
+        phone: phone.map(String::from),
+    };
+    ringline::users::create(conn, &system(), &n).unwrap_or_else(|e| panic!("creating {username}: {e}"))
+}
+
+/// Every row of the audit log, oldest first, read straight from the table.
+pub fn audit_rows(conn: &mut DbConn) -> Vec<ringline::audit::Entry> {
+    use diesel::prelude::*;
+    use ringline::db::schema::audit_log;
+    audit_log::table
+        .order(audit_log::id.asc())
+        .select(ringline::audit::Entry::as_select())
+        .load(conn)
+        .expect("read audit_log")
+}
+
+/// 湟源县 (630123) beside Datong in the same database: its county, 城关镇 and three communities
+/// from the national fixture, and a program of its own with one ring zone. Returns the program's
+/// and the zone's ids.
+pub fn add_huangyuan(conn: &mut DbConn) -> (i64, i64) {
+    use ringline::core::geo::LonLat;
+    use ringline::core::zone::ZoneGeometry;
+    let opts = Options {
+        only: Some("630123".into()),
+        ..Default::default()
+    };
+    import(conn, &crate::harness::fixture("national/villages.csv"), &opts);
+    let pid = zones::create_program(
+        conn,
+        &zones::NewProgram {
+            name: "湟源县示范带".into(),
+            name_en: "Huangyuan zones".into(),
+            county_code: "630123000000".into(),
+            start_year: 2026,
+            end_year: 2028,
+            description: String::new(),
+        },
+    )
+    .expect("create program");
+    let zid = zones::create_zone(
+        conn,
+        pid,
+        &zones::NewZone {
+            name: "湟源环".into(),
+            name_en: "Huangyuan ring".into(),
+            theme: "commerce_economy".into(),
+            area: "城关".into(),
+            goals: String::new(),
+            geometry: ZoneGeometry::Ring {
+                centre: LonLat {
+                    lon: 101.2562,
+                    lat: 36.6823,
+                },
+                inner_km: 0.0,
+                outer_km: 5.0,
+            },
+            geometry_note: None,
+            allow_overlap: false,
+            sort_order: 1,
+        },
+    )
+    .expect("create zone");
+    zones::recompute_program(conn, pid).expect("recompute");
+    (pid, zid)
+}
+
+/// The id of Datong's program (whatever other programs exist).
+pub fn datong_program_id(conn: &mut DbConn) -> i64 {
+    zones::programs(conn, &system())
+        .expect("zones::programs")
+        .into_iter()
+        .find(|p| p.county_code == "630121000000")
+        .expect("Datong's program")
+        .id
+}
+
+/// The id of a zone of Datong's program by its Chinese name.
+pub fn zone_id(conn: &mut DbConn, name: &str) -> i64 {
+    let pid = datong_program_id(conn);
+    zones_of(conn, pid)
+        .into_iter()
+        .find(|z| z.name == name)
+        .unwrap_or_else(|| panic!("a zone named {name}"))
+        .id
+}

@@ -223,6 +223,202 @@ impl TestApp {
     }
 }
 
+/// A client logged in through the API, with its session's CSRF token.
+pub struct Session {
+    /// The client (its cookie jar holds the session cookie).
+    pub client: reqwest::Client,
+    /// The session's CSRF token, sent as `X-CSRF-Token` or as the form field `csrf_token`.
+    pub csrf: String,
+    base: String,
+}
+
+/// A response read whole: status, headers and body.
+pub struct Answer {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// Reads a response whole.
+    pub async fn of(r: reqwest::Response) -> Answer {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let body = r.bytes().await.expect("a response body").to_vec();
+        Answer { status, headers, body }
+    }
+
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON (`Null` when empty or not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The code of a JSON error body (`{"error": {"code": …}}`), or "".
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or("").to_string()
+    }
+
+    /// A header as text, or "".
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+impl TestApp {
+    /// Logs a new client in as `username` through the API.
+    pub async fn session(&self, username: &str, password: &str) -> Session {
+        let client = new_client();
+        let csrf = self.login_as(&client, username, password).await;
+        Session {
+            client,
+            csrf,
+            base: self.base.clone(),
+        }
+    }
+
+    /// A new client logged in as `admin` (county administrator of Datong).
+    pub async fn admin(&self) -> Session {
+        self.session("admin", ADMIN_PASSWORD).await
+    }
+
+    /// `POST /api/v1/session` from a new client; the answer (200, 401 or 429).
+    pub async fn try_login(&self, username: &str, password: &str) -> Answer {
+        let r = new_client()
+            .post(self.url("/api/v1/session"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("POST /api/v1/session");
+        Answer::of(r).await
+    }
+}
+
+impl Session {
+    /// Absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Switches this client's pages to English (the language cookie), so tests can read them.
+    pub async fn english(&self) {
+        let a = self.get("/lang/en").await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "GET /lang/en");
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> Answer {
+        Answer::of(self.client.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    /// GET, expecting JSON.
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let a = self.get(path).await;
+        (a.status, a.json())
+    }
+
+    /// An unsafe API call with the CSRF header and an optional JSON body.
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("X-CSRF-Token", &self.csrf);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Answer::of(req.send().await.expect("request")).await
+    }
+
+    /// `POST` a JSON body with the CSRF header.
+    pub async fn post_json(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let a = self.send(reqwest::Method::POST, path, Some(body)).await;
+        (a.status, a.json())
+    }
+
+    /// `PATCH` a JSON body with the CSRF header.
+    pub async fn patch_json(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let a = self.send(reqwest::Method::PATCH, path, Some(body)).await;
+        (a.status, a.json())
+    }
+
+    /// `POST` a form as a page does: the fields plus the `csrf_token` field.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &self.csrf));
+        Answer::of(
+            self.client
+                .post(self.url(path))
+                .form(&form)
+                .send()
+                .await
+                .expect("POST form"),
+        )
+        .await
+    }
+}
+
+/// The value of the hidden `<input name="{name}" value="…">` of a page.
+pub fn hidden_input(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("the page has a hidden {name} field"))
+        + marker.len();
+    let end = html[start..].find('"').expect("closing quote") + start;
+    html[start..end].to_string()
+}
+
+/// The text of the first `<p class="alert" …>…</p>` of a page, if any.
+pub fn alert_of(html: &str) -> Option<String> {
+    let start = html.find("class=\"alert\"")?;
+    let start = html[start..].find('>')? + start + 1;
+    let end = html[start..].find("</p>")? + start;
+    Some(html[start..end].to_string())
+}
+
+/// The cells of the first sheet of an XLSX workbook, as text.
+pub fn xlsx_cells(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX workbook");
+    let first = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&first).expect("its first sheet");
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// What is wrong with the security headers of a response (SPEC C10: on every page), if anything.
+pub fn security_header_problems(h: &reqwest::header::HeaderMap) -> Vec<String> {
+    let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let mut wrong = Vec::new();
+    let csp = get("content-security-policy");
+    if !csp.contains("default-src 'self'") || !csp.contains("frame-ancestors 'none'") || csp.contains("unsafe-inline") {
+        wrong.push(format!("Content-Security-Policy {csp:?}"));
+    }
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+    ] {
+        if get(name) != value {
+            wrong.push(format!("{name} {:?}", get(name)));
+        }
+    }
+    wrong
+}
+
 /// Path of a file under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)

@@ -18,9 +18,17 @@ fn plan_file(conn: &mut DbConn, path: &Path, opts: &Options) -> Plan {
     imp::plan(conn, r.incoming, r.files, r.issues, opts).expect("plan")
 }
 
-/// Plans and applies `path`, which must be free of errors.
+/// Plans and applies `path`, which must be free of errors, retiring the covered codes the file
+/// does not list (`--retire-missing`).
 fn apply_file(conn: &mut DbConn, path: &Path) -> Plan {
-    let plan = plan_file(conn, path, &Options::default());
+    let plan = plan_file(
+        conn,
+        path,
+        &Options {
+            retire_missing: true,
+            ..Options::default()
+        },
+    );
     assert!(plan.errors.is_empty(), "{:?}", plan.errors);
     calls::apply(conn, &plan, "test").expect("apply");
     plan
@@ -403,18 +411,37 @@ async fn national_layout_reads_parent_files_and_filters(app: TestApp) {
     let c = plan.counts();
     // Datong's county, 东峡镇 and 3 villages are stored with the same names and parents:
     // unchanged. 湟源县, its 城关镇 and 3 communities are new. The import covers all of 6301 at
-    // these levels but lists only 1 of Datong's 20 towns and 3 of its 313 villages, so the other
-    // 19 towns and 310 villages would be retired: `--only` must name what the file covers.
+    // these levels but lists only 1 of Datong's 20 towns and 3 of its 313 villages: the other
+    // 19 towns and 310 villages are missing from the file. They are only reported…
     assert_eq!((c.rows, c.new, c.unchanged, c.renamed, c.updated), (10, 5, 5, 0, 0));
-    assert_eq!(c.retired, 19 + 310);
+    assert_eq!((c.missing, c.retired), (19 + 310, 0));
     assert_eq!(plan.coverage, "6301");
     assert_eq!(plan.levels, ["county", "town", "village"]);
-    assert!(plan.retired.iter().all(|r| r.code.starts_with("630121")));
+    assert!(plan.missing.iter().all(|r| r.code.starts_with("630121")));
     assert!(
         !plan
-            .retired
+            .missing
             .iter()
             .any(|r| r.code == "630121103201" || r.code == DONGXIA)
+    );
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    // …unless retiring is asked for, and then a warning says how much of the area that is
+    // (329 of the 334 stored codes under 6301).
+    let retiring = plan_file(
+        &mut conn,
+        &villages,
+        &Options {
+            retire_missing: true,
+            ..only("6301")
+        },
+    );
+    assert_eq!(retiring.counts().retired, 19 + 310);
+    let w: Vec<&str> = retiring.warnings.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(w, ["many-retirements"]);
+    assert!(
+        retiring.warnings[0].message.contains("329 of the 334"),
+        "{}",
+        retiring.warnings[0].message
     );
 
     // `--only 630123` keeps 湟源县 alone: 5 new rows, nothing of Datong touched.

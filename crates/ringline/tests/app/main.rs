@@ -33,9 +33,13 @@ macro_rules! on_both_backends {
 
 mod access;
 mod api;
+mod audit;
+mod auth;
 mod calls;
 mod datong;
 mod harness;
 mod import;
+mod matrix;
 mod pages;
+mod users;
 mod zones;

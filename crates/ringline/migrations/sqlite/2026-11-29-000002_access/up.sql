@@ -13,11 +13,15 @@ CREATE TABLE audit_log (
     entity_id TEXT NOT NULL,
     before_json TEXT,
     after_json TEXT,
-    detail TEXT NOT NULL DEFAULT ''
+    detail TEXT NOT NULL DEFAULT '',
+    -- Significant code prefix of the division subtree the entry concerns ('' = everything);
+    -- readers see the entries within or above their own scope.
+    scope TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_log_at_idx ON audit_log (at);
 CREATE INDEX audit_log_entity_idx ON audit_log (entity, entity_id);
 CREATE INDEX audit_log_user_idx ON audit_log (username, at);
+CREATE INDEX audit_log_scope_idx ON audit_log (scope, at);
 
 -- The application only appends to the audit log.
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
