@@ -1,12 +1,15 @@
 //! Pure domain core of ringline, the county party-building demonstration-zone platform: NBS
 //! statistical division codes ([`division`]), coordinates and their conversion from the Chinese
-//! web-map systems ([`geo`]), and zone geometry and membership ([`zone`]). It is pure domain
-//! core; no IO, no SQL, no HTTP — only values in, values out.
+//! web-map systems ([`geo`]), zone geometry and membership ([`zone`]), and the identifiers of
+//! organisations ([`credit_code`], GB 32100-2015) and people ([`id_number`], GB 11643-1999).
+//! It is pure domain core; no IO, no SQL, no HTTP — only values in, values out.
 
 #![forbid(unsafe_code)]
 
+pub mod credit_code;
 pub mod division;
 pub mod geo;
+pub mod id_number;
 pub mod mask;
 pub mod text;
 pub mod zone;
