@@ -347,6 +347,17 @@ impl DivisionCode {
     /// [`CodeError::Empty`], [`CodeError::NotDigits`], [`CodeError::WrongLength`],
     /// [`CodeError::ZeroProvince`], [`CodeError::Gap`] (a non-zero group after an all-zero one),
     /// [`CodeError::TownPart`] / [`CodeError::VillagePart`] (digits in the unused range 600–999).
+    ///
+    /// ```
+    /// use ringline_core::division::{DivisionCode, Level};
+    /// // 东峡镇, Datong County: a town; its parent is the county.
+    /// let town = DivisionCode::parse("630121103000").unwrap();
+    /// assert_eq!(town.level(), Level::Town);
+    /// assert_eq!(town.parent().unwrap().as_str(), "630121000000");
+    /// // The national table's 9-digit town codes and full-width digits are accepted.
+    /// assert_eq!(DivisionCode::parse("６３０１２１１０３").unwrap(), town);
+    /// assert!(DivisionCode::parse("63012110300").is_err()); // 11 digits
+    /// ```
     pub fn parse(s: &str) -> Result<DivisionCode, CodeError> {
         let trimmed = s.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{3000}');
         if trimmed.is_empty() {

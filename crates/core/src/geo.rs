@@ -132,6 +132,14 @@ fn gcj02_to_wgs84_refined(g: LonLat) -> LonLat {
 /// (`coordtransform`: longitude 72.004–135.05° E, latitude 3.86–53.55° N); within about a
 /// kilometre of the northern and eastern edges, which fall inside [`in_china`]'s box, the
 /// inverse can be off by up to about a kilometre.
+///
+/// ```
+/// use ringline_core::geo::{Crs, LonLat, haversine_km, to_wgs84};
+/// // eviltransform's Beijing test point: GCJ-02 (116.38404722455657, 39.91334545536069) is
+/// // WGS-84 (116.377817, 39.911954).
+/// let w = to_wgs84(Crs::Gcj02, LonLat { lon: 116.38404722455657, lat: 39.91334545536069 });
+/// assert!(haversine_km(w, LonLat { lon: 116.377817, lat: 39.911954 }) < 0.0005);
+/// ```
 pub fn to_wgs84(crs: Crs, p: LonLat) -> LonLat {
     match crs {
         Crs::Wgs84 => p,

@@ -5,6 +5,11 @@
 /// the last 4 (the end of the sequence code and the check character): an 18-character number
 /// `630121199001011234` becomes `6301**********1234` (10 stars). A 15-digit legacy number keeps
 /// 4 + 3. Anything shorter than 8 characters is replaced entirely, so nothing identifying leaks.
+///
+/// ```
+/// assert_eq!(ringline_core::mask::mask_id_number("63012119900101123X"), "6301**********123X");
+/// assert_eq!(ringline_core::mask::mask_phone("13812345678"), "138****5678");
+/// ```
 pub fn mask_id_number(id: &str) -> String {
     let chars: Vec<char> = id.trim().chars().collect();
     let (head, tail) = match chars.len() {
