@@ -276,10 +276,11 @@ pub enum CodeError {
         /// Digits 10–12.
         digits: String,
     },
-    /// A non-zero group follows an all-zero group (e.g. `630100100000`).
+    /// A non-zero group follows an all-zero group (e.g. `630021100000`), other than the county
+    /// digits 00 of a town directly under a city without counties.
     #[error(
         "division code {value} has non-zero digits after an all-zero group; only the end of a code \
-         is zero-padded (a town code looks like 630121100000, not 630100100000)"
+         is zero-padded (a town code looks like 630121100000, not 630021100000)"
     )]
     Gap {
         /// The code, padded to 12 digits.
@@ -452,8 +453,22 @@ fn validate_digits(digits: &str) -> Result<(), CodeError> {
             value: digits.to_owned(),
         });
     }
-    if let Some(first_zero) = values.iter().position(|&v| v == 0)
-        && values[first_zero..].iter().any(|&v| v != 0)
+    // Only the end of a code is zero-padded, with one exception from the NBS rules: a
+    // prefecture-level city without counties (不设区的地级市, e.g. 东莞市 4419, 儋州市 4604) has
+    // its towns directly under it, so their county digits are 00 (441900003000).
+    let city_without_counties = values[1] != 0 && values[2] == 0 && values[3] != 0;
+    let rest: Vec<u16> = if city_without_counties {
+        values
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 2)
+            .map(|(_, v)| *v)
+            .collect()
+    } else {
+        values.clone()
+    };
+    if let Some(first_zero) = rest.iter().position(|&v| v == 0)
+        && rest[first_zero..].iter().any(|&v| v != 0)
     {
         return Err(CodeError::Gap {
             value: digits.to_owned(),
@@ -622,6 +637,31 @@ mod tests {
     }
 
     #[test]
+    fn towns_of_a_city_without_counties() {
+        // NBS 2023: 东莞市 (4419) and 儋州市 (4604) have no counties; their towns carry county
+        // digits 00 and hang directly under the city.
+        let town = DivisionCode::parse("441900003000").expect("东城街道");
+        assert_eq!(town.level(), Level::Town);
+        assert_eq!(town.parent().expect("parent").as_str(), "441900000000");
+        assert_eq!(town.parent().expect("parent").level(), Level::City);
+        let village = DivisionCode::parse("460400499208").expect("a 儋州 village");
+        assert_eq!(village.parent().expect("parent").as_str(), "460400499000");
+        assert_eq!(
+            DivisionCode::parse("441900").expect("city as 6 digits").level(),
+            Level::City
+        );
+        // City digits 00 with a county after them is still a gap.
+        assert!(matches!(
+            DivisionCode::parse("630021100000"),
+            Err(CodeError::Gap { .. })
+        ));
+        assert!(matches!(
+            DivisionCode::parse("441900000001"),
+            Err(CodeError::Gap { .. })
+        ));
+    }
+
+    #[test]
     fn invalid_codes() {
         assert_eq!(DivisionCode::parse("  ").unwrap_err(), CodeError::Empty);
         let e = DivisionCode::parse("63012110000").unwrap_err();
@@ -642,11 +682,11 @@ mod tests {
             DivisionCode::parse("000000000000").unwrap_err().key(),
             "code-zero-province"
         );
-        // county digits 00 but town digits not
+        // city digits 00 but county and town digits not
         assert_eq!(
-            DivisionCode::parse("630100100000").unwrap_err(),
+            DivisionCode::parse("630021100000").unwrap_err(),
             CodeError::Gap {
-                value: "630100100000".into()
+                value: "630021100000".into()
             }
         );
         // city digits 00 but county digits not
@@ -720,7 +760,7 @@ mod tests {
         assert_eq!(String::from(code("630121")), "630121000000");
         let de: StrDeserializer<'_, DeError> = "630121".into_deserializer();
         assert_eq!(DivisionCode::deserialize(de).unwrap(), code("630121"));
-        let de: StrDeserializer<'_, DeError> = "630100100000".into_deserializer();
+        let de: StrDeserializer<'_, DeError> = "630021100000".into_deserializer();
         assert!(DivisionCode::deserialize(de).is_err());
     }
 

@@ -432,6 +432,9 @@ fn read_rows_with(
             if !given.is_empty() {
                 match DivisionCode::parse(given) {
                     Ok(g) if Some(&g) == parent.as_ref() => {}
+                    // The national table lists a city without counties (东莞市 4419) once more
+                    // as its own county (441900, parent 4419): the same node.
+                    Ok(g) if g == code => {}
                     Ok(_) | Err(_) => {
                         issues.push(issue(
                             i,
@@ -547,11 +550,26 @@ pub fn plan(
         ..Default::default()
     };
     // Duplicates inside the input.
-    let mut first_seen: HashMap<String, (String, usize)> = HashMap::new();
+    let mut first_seen: HashMap<String, (String, usize, String)> = HashMap::new();
     let mut rows = Vec::with_capacity(incoming.len());
     for inc in incoming {
         match first_seen.get(inc.code.as_str()) {
-            Some((file, line)) => errors.push(Issue {
+            // The same code and name again in another file (the national table repeats a city
+            // without counties as a county, and 金门县 on every level): the same unit, kept once.
+            // Within one file a repeated code is an error.
+            Some((file, line, name)) if *name == inc.name && *file != inc.file => plan.warnings.push(Issue {
+                file: inc.file.clone(),
+                sheet: None,
+                line: inc.line,
+                column: "code".into(),
+                value: inc.code.to_string(),
+                key: "code-repeated".into(),
+                message: format!(
+                    "code {} ({}) is listed again; first at {file}, line {line}; kept once",
+                    inc.code, inc.name
+                ),
+            }),
+            Some((file, line, _)) => errors.push(Issue {
                 file: inc.file.clone(),
                 sheet: None,
                 line: inc.line,
@@ -561,7 +579,7 @@ pub fn plan(
                 message: format!("code {} appears twice; first at {file}, line {line}", inc.code),
             }),
             None => {
-                first_seen.insert(inc.code.to_string(), (inc.file.clone(), inc.line));
+                first_seen.insert(inc.code.to_string(), (inc.file.clone(), inc.line, inc.name.clone()));
                 rows.push(inc);
             }
         }

@@ -613,7 +613,45 @@ async fn reimport_renames_retires_and_reinstates_with_history(app: TestApp) {
     assert_eq!(zone_counts(&mut conn), datong::ZONE_MEMBER_COUNTS, "back in the 东峡线");
 }
 
+/// Real rows of the NBS 2023 table (../shared/data/china) for two quirks of the national layout:
+/// 东莞市 (4419) has no counties, so the areas file lists it once more as "county" 441900 and
+/// its towns carry county digits 00; 金门县 (350527) is listed on the county, town and village
+/// level under the same 12-digit code.
+async fn national_table_quirks_import_cleanly(app: TestApp) {
+    let mut conn = app.conn();
+    app.write_file(
+        "areas.csv",
+        "code,name,cityCode,provinceCode\n441900,\"东莞市\",4419,44\n350527,\"金门县\",3505,35\n".as_bytes(),
+    );
+    app.write_file(
+        "streets.csv",
+        "code,name,areaCode,provinceCode,cityCode\n441900003,\"东城街道\",441900,44,4419\n350527000,\"金门县\",350527,35,3505\n"
+            .as_bytes(),
+    );
+    let villages = app.write_file(
+        "villages.csv",
+        "code,name,streetCode,provinceCode,cityCode,areaCode\n441900003001,\"东泰社区居委会\",441900003,44,4419,441900\n350527000000,\"金门县\",350527000,35,3505,350527\n"
+            .as_bytes(),
+    );
+    let plan = plan_file(&mut conn, &villages, &Options::default());
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    // 东莞市 (as a city), 东城街道, 东泰社区居委会 and 金门县 once: 4 new; 金门县 twice more.
+    assert_eq!(plan.counts().new, 4);
+    let repeated: Vec<&str> = plan.warnings.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(repeated, ["code-repeated", "code-repeated"]);
+    calls::apply(&mut conn, &plan, "villages.csv").expect("apply");
+    let town = calls::division(&mut conn, "441900003000").expect("stored");
+    assert_eq!(
+        (town.level.as_str(), town.parent_code.as_deref()),
+        ("town", Some("441900000000"))
+    );
+    assert_eq!(town.parent_name.as_deref(), Some("东莞市"));
+    let city = calls::division(&mut conn, "441900000000").expect("stored");
+    assert_eq!(city.level, "city");
+}
+
 on_both_backends!(
+    national_table_quirks_import_cleanly,
     bad_rows_are_reported_with_their_place_and_nothing_is_written,
     apply_is_all_or_nothing,
     gbk_csv_is_decoded,
