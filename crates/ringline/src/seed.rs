@@ -73,18 +73,10 @@ pub fn first_start(conn: &mut DbConn) -> Result<Seeded, ImportError> {
 /// Converts a GeoJSON Polygon or MultiPolygon (geometry or Feature) from GCJ-02 to a WGS-84
 /// GeoJSON geometry string.
 pub fn boundary_to_wgs84(gcj: &str) -> Result<String, String> {
-    let gj: geojson::GeoJson = gcj.parse().map_err(|e: geojson::Error| e.to_string())?;
-    let geometry = match gj {
-        geojson::GeoJson::Geometry(g) => g,
-        geojson::GeoJson::Feature(f) => f.geometry.ok_or("feature without geometry")?,
-        geojson::GeoJson::FeatureCollection(fc) => fc
-            .features
-            .into_iter()
-            .find_map(|f| f.geometry)
-            .ok_or("feature collection without geometry")?,
-    };
+    let geometry = geometry_of(gcj)?;
     let conv = |ring: &Vec<Vec<f64>>| -> Vec<Vec<f64>> {
         ring.iter()
+            .filter(|p| p.len() >= 2)
             .map(|p| {
                 let w = to_wgs84(Crs::Gcj02, LonLat { lon: p[0], lat: p[1] });
                 vec![(w.lon * 1e6).round() / 1e6, (w.lat * 1e6).round() / 1e6]
@@ -101,6 +93,21 @@ pub fn boundary_to_wgs84(gcj: &str) -> Result<String, String> {
     Ok(geojson::Geometry::new(value).to_string())
 }
 
+/// The geometry of a GeoJSON text: the geometry itself, a Feature's, or the first one of a
+/// FeatureCollection.
+fn geometry_of(text: &str) -> Result<geojson::Geometry, String> {
+    let gj: geojson::GeoJson = text.parse().map_err(|e: geojson::Error| e.to_string())?;
+    match gj {
+        geojson::GeoJson::Geometry(g) => Ok(g),
+        geojson::GeoJson::Feature(f) => f.geometry.ok_or_else(|| "feature without geometry".to_string()),
+        geojson::GeoJson::FeatureCollection(fc) => fc
+            .features
+            .into_iter()
+            .find_map(|f| f.geometry)
+            .ok_or_else(|| "feature collection without geometry".to_string()),
+    }
+}
+
 /// Reads a stored boundary as outer rings of WGS-84 points (one per polygon).
 pub fn boundary_rings(conn: &mut DbConn, code: &str) -> DbResult<Vec<Vec<LonLat>>> {
     let text: Option<String> = boundaries::table
@@ -114,16 +121,7 @@ pub fn boundary_rings(conn: &mut DbConn, code: &str) -> DbResult<Vec<Vec<LonLat>
 /// The outer rings (one per polygon) of a GeoJSON Polygon or MultiPolygon, given as a geometry,
 /// a Feature or the first geometry of a FeatureCollection; coordinates as written.
 pub fn polygon_rings(text: &str) -> Result<Vec<Vec<LonLat>>, String> {
-    let gj: geojson::GeoJson = text.parse().map_err(|e: geojson::Error| e.to_string())?;
-    let g = match gj {
-        geojson::GeoJson::Geometry(g) => g,
-        geojson::GeoJson::Feature(f) => f.geometry.ok_or("feature without geometry")?,
-        geojson::GeoJson::FeatureCollection(fc) => fc
-            .features
-            .into_iter()
-            .find_map(|f| f.geometry)
-            .ok_or("feature collection without geometry")?,
-    };
+    let g = geometry_of(text)?;
     let ring = |r: &Vec<Vec<f64>>| {
         r.iter()
             .filter(|p| p.len() >= 2)

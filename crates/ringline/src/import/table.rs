@@ -463,7 +463,27 @@ fn read_spreadsheet(path: &Path, file: String) -> Result<Table, ReadError> {
         .first()
         .cloned()
         .ok_or_else(|| spreadsheet_error(&file, "it has no sheets"))?;
-    let too_many = |what: String| spreadsheet_error(&file, what);
+    // Keeps a non-empty cell, within the column and cell limits.
+    let push_cell = |cells: &mut Vec<(u32, u32, String)>, r: u32, c: u32, text: String| {
+        if c >= MAX_COLUMNS {
+            return Err(spreadsheet_error(
+                &file,
+                format!(
+                    "row {} has a value in column {}; only {MAX_COLUMNS} columns are read",
+                    r + 1,
+                    c + 1
+                ),
+            ));
+        }
+        if cells.len() >= MAX_CELLS {
+            return Err(spreadsheet_error(
+                &file,
+                format!("the sheet has more than {MAX_CELLS} filled cells; split the file"),
+            ));
+        }
+        cells.push((r, c, text));
+        Ok(())
+    };
     let mut cells: Vec<(u32, u32, String)> = Vec::new();
     if let calamine::Sheets::Xlsx(x) = &mut wb {
         // Stream the cells: memory follows the cells present, not the sheet's stated size.
@@ -479,19 +499,7 @@ fn read_spreadsheet(path: &Path, file: String) -> Result<Table, ReadError> {
             if text.is_empty() {
                 continue;
             }
-            if c >= MAX_COLUMNS {
-                return Err(too_many(format!(
-                    "row {} has a value in column {}; only {MAX_COLUMNS} columns are read",
-                    r + 1,
-                    c + 1
-                )));
-            }
-            if cells.len() >= MAX_CELLS {
-                return Err(too_many(format!(
-                    "the sheet has more than {MAX_CELLS} filled cells; split the file"
-                )));
-            }
-            cells.push((r, c, text));
+            push_cell(&mut cells, r, c, text)?;
         }
     } else {
         let range = wb
@@ -506,19 +514,7 @@ fn read_spreadsheet(path: &Path, file: String) -> Result<Table, ReadError> {
                 r as u32 + range.start().map_or(0, |s| s.0),
                 c as u32 + range.start().map_or(0, |s| s.1),
             );
-            if c >= MAX_COLUMNS {
-                return Err(too_many(format!(
-                    "row {} has a value in column {}; only {MAX_COLUMNS} columns are read",
-                    r + 1,
-                    c + 1
-                )));
-            }
-            if cells.len() >= MAX_CELLS {
-                return Err(too_many(format!(
-                    "the sheet has more than {MAX_CELLS} filled cells; split the file"
-                )));
-            }
-            cells.push((r, c, text));
+            push_cell(&mut cells, r, c, text)?;
         }
     }
     table_from_cells(file, sheet, cells)
