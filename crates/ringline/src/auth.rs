@@ -305,6 +305,8 @@ pub fn login(conn: &mut DbConn, username: &str, password: &str, ip: &str) -> Res
             sessions::expires_at.eq(at + ABSOLUTE_TIMEOUT),
         ))
         .execute(conn)?;
+    // Sessions that ended by timeout are removed here rather than by a background job.
+    purge_expired(conn)?;
     diesel::update(users::table.find(user.id))
         .set(users::last_login_at.eq(Some(at)))
         .execute(conn)?;

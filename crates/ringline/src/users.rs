@@ -267,6 +267,27 @@ fn common_key(a: &str, b: &str) -> String {
     a[..n].to_string()
 }
 
+/// Records a change to user `id` in the audit log, under the user's own area (`scope`
+/// overrides it, e.g. when a change moves the user between areas).
+fn audit_user(conn: &mut DbConn, by: &Access, id: i64, scope: Option<String>, c: Change<'_>) -> Result<(), UserError> {
+    let id_text = id.to_string();
+    let scope = match scope {
+        Some(s) => s,
+        None => user_key(conn, id)?,
+    };
+    audit::record(
+        conn,
+        by,
+        Change {
+            entity: "user",
+            entity_id: &id_text,
+            scope,
+            ..c
+        },
+    )?;
+    Ok(())
+}
+
 /// Creates a user; returns the id.
 pub fn create(conn: &mut DbConn, by: &Access, u: &NewUser) -> Result<i64, UserError> {
     require(by)?;
@@ -314,15 +335,13 @@ pub fn create(conn: &mut DbConn, by: &Access, u: &NewUser) -> Result<i64, UserEr
             .returning(users::id)
             .get_result(conn)?;
         let row = load(conn, id)?.ok_or(UserError::NotFound)?;
-        let key = user_key(conn, id)?;
-        audit::record(
+        audit_user(
             conn,
             by,
+            id,
+            None,
             Change {
                 action: "create",
-                entity: "user",
-                entity_id: &id.to_string(),
-                scope: key,
                 after: Some(snapshot(&row)),
                 ..Default::default()
             },
@@ -388,15 +407,13 @@ pub fn set_disabled(conn: &mut DbConn, by: &Access, id: i64, disabled: bool) -> 
             diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
         }
         let after = load(conn, id)?.ok_or(UserError::NotFound)?;
-        let key = user_key(conn, id)?;
-        audit::record(
+        audit_user(
             conn,
             by,
+            id,
+            None,
             Change {
                 action: if disabled { "disable" } else { "enable" },
-                entity: "user",
-                entity_id: &id.to_string(),
-                scope: key,
                 before: Some(snapshot(&before)),
                 after: Some(snapshot(&after)),
                 ..Default::default()
@@ -501,14 +518,13 @@ pub fn update(conn: &mut DbConn, by: &Access, id: i64, ch: &UserChanges) -> Resu
         }
         let after = load(conn, id)?.ok_or(UserError::NotFound)?;
         let key = common_key(&scope_key(conn, &before.scope)?, &user_key(conn, id)?);
-        audit::record(
+        audit_user(
             conn,
             by,
+            id,
+            Some(key),
             Change {
                 action: "update",
-                entity: "user",
-                entity_id: &id.to_string(),
-                scope: key,
                 before: Some(snapshot(&before)),
                 after: Some(snapshot(&after)),
                 ..Default::default()
@@ -525,15 +541,13 @@ pub fn reset_password(conn: &mut DbConn, by: &Access, id: i64, password: &str) -
     conn.transaction(|conn| {
         managed(conn, by, id)?;
         set_password(conn, id, password)?;
-        let key = user_key(conn, id)?;
-        audit::record(
+        audit_user(
             conn,
             by,
+            id,
+            None,
             Change {
                 action: "password-reset",
-                entity: "user",
-                entity_id: &id.to_string(),
-                scope: key,
                 ..Default::default()
             },
         )?;
@@ -551,15 +565,13 @@ pub fn change_own_password(conn: &mut DbConn, by: &Access, current: &str, new: &
             return Err(UserError::WrongPassword);
         }
         set_password(conn, id, new)?;
-        let key = user_key(conn, id)?;
-        audit::record(
+        audit_user(
             conn,
             by,
+            id,
+            None,
             Change {
                 action: "password-change",
-                entity: "user",
-                entity_id: &id.to_string(),
-                scope: key,
                 ..Default::default()
             },
         )?;
@@ -578,15 +590,13 @@ pub fn unmask_phone(conn: &mut DbConn, by: &Access, id: i64) -> Result<Option<St
         if !by.may_grant(&scope, &zone_counties(conn)?) {
             return Err(UserError::NotFound);
         }
-        let key = user_key(conn, id)?;
-        audit::record(
+        audit_user(
             conn,
             by,
+            id,
+            None,
             Change {
                 action: "unmask",
-                entity: "user",
-                entity_id: &id.to_string(),
-                scope: key,
                 detail: "phone".into(),
                 ..Default::default()
             },

@@ -263,30 +263,6 @@ pub fn now() -> chrono::NaiveDateTime {
     t - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&t)))
 }
 
-/// Reads a value from the `settings` table.
-pub fn get_setting(conn: &mut DbConn, key: &str) -> DbResult<Option<String>> {
-    use schema::settings::dsl as s;
-    Ok(s::settings
-        .filter(s::key.eq(key))
-        .select(s::value)
-        .first::<String>(conn)
-        .optional()?)
-}
-
-/// Writes a value to the `settings` table (insert or replace).
-pub fn set_setting(conn: &mut DbConn, key: &str, value: &str) -> DbResult<()> {
-    use schema::settings::dsl as s;
-    let updated = diesel::update(s::settings.filter(s::key.eq(key)))
-        .set(s::value.eq(value))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(s::settings)
-            .values((s::key.eq(key), s::value.eq(value)))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 /// Upper bound for a code-prefix range query: every 12-digit code starting with the digit
 /// string `prefix` satisfies `prefix <= code < prefix_end(prefix)`, where the bound is the prefix
 /// plus one at the same width (`"630121103"` → `"630121104"`); `None` when the prefix is all nines

@@ -139,13 +139,6 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    settings (key) {
-        key -> Text,
-        value -> Text,
-    }
-}
-
 diesel::joinable!(zones -> programs (program_id));
 diesel::joinable!(zone_members -> zones (zone_id));
 diesel::joinable!(zone_overrides -> zones (zone_id));
@@ -161,7 +154,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     zone_members,
     users,
     sessions,
-    settings,
     audit_log,
     login_attempts,
 );

@@ -1,4 +1,3 @@
-DROP TABLE settings;
 DROP TABLE sessions;
 DROP TABLE users;
 DROP TABLE zone_members;

@@ -96,8 +96,3 @@ CREATE TABLE sessions (
     expires_at TIMESTAMP NOT NULL
 );
 CREATE INDEX sessions_user_idx ON sessions (user_id);
-
-CREATE TABLE settings (
-    key TEXT PRIMARY KEY NOT NULL,
-    value TEXT NOT NULL
-);
