@@ -72,6 +72,8 @@ pub enum Permission {
     ReadAudit,
     /// See unmasked ID numbers and phone numbers (each view is audited).
     Unmask,
+    /// Import registry records (units, party organizations, members) within the scope.
+    Import,
 }
 
 impl Role {
@@ -81,7 +83,7 @@ impl Role {
             Permission::Read => true,
             Permission::Configure | Permission::ManageUsers => self == Role::CountyAdmin,
             Permission::ReadAudit => matches!(self, Role::CountyAdmin | Role::Viewer),
-            Permission::Unmask => matches!(self, Role::CountyAdmin | Role::TownAdmin),
+            Permission::Unmask | Permission::Import => matches!(self, Role::CountyAdmin | Role::TownAdmin),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Command line: `serve`, `divisions list|import|history`, `zones list|members`.
+//! Command line: `serve`, `divisions list|import|history`, `zones list|members`, `units list`,
+//! `orgs list`, `members list`, `coverage`.
 //! Every list command takes `--format table|json|csv` (json: an array of objects).
 
 use std::io::{IsTerminal, Write};
@@ -19,6 +20,9 @@ use crate::db::Db;
 use crate::divisions::{self, ListFilter};
 use crate::import::divisions::{self as imp, ImportError, Options};
 use crate::{seed, zones};
+
+mod generate_cmd;
+mod import;
 
 /// ringline — party-building demonstration zones that drive rural industry.
 #[derive(Debug, Parser)]
@@ -43,6 +47,10 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "RINGLINE_BIND")]
         bind: Option<String>,
+        /// Do not generate the illustrative demo registry (units, party organizations, members)
+        /// on first start: for a real deployment.
+        #[arg(long)]
+        no_demo: bool,
     },
     /// Divisions (county → town → village, NBS codes).
     #[command(subcommand)]
@@ -53,6 +61,35 @@ pub enum Command {
     /// User accounts (works while the server runs).
     #[command(subcommand)]
     Users(UsersCmd),
+    /// Import units, party organizations or members from XLSX/CSV (dry run unless --apply),
+    /// or write an import template.
+    Import(import::ImportArgs),
+    /// Units (单位) of the registry.
+    #[command(subcommand)]
+    Units(UnitsCmd),
+    /// Party organizations of the registry.
+    #[command(subcommand)]
+    Orgs(OrgsCmd),
+    /// Party members of the registry (ID numbers and phones always masked).
+    #[command(subcommand)]
+    Members(MembersCmd),
+    /// Organization and work coverage of non-public enterprises and social organisations
+    /// (rates are fractions 0–1).
+    Coverage {
+        /// Group by town, zone or county.
+        #[arg(long, value_enum, default_value_t)]
+        by: crate::registry::coverage::By,
+        /// For --by zone: the program (id); default the newest program.
+        #[arg(long)]
+        program: Option<i64>,
+        /// Output format (json: an array with key, name, units, org_covered, work_covered,
+        /// org_rate, work_rate).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Generate illustrative registry data: the county demo, or province/nation scale data for
+    /// benchmarks, into the database or into import files (--out).
+    Generate(generate_cmd::GenerateArgs),
 }
 
 /// User commands.
@@ -307,6 +344,11 @@ pub fn main() -> ExitCode {
 }
 
 fn open(config: &Config) -> Result<Db> {
+    open_seeded(config).map(|(db, _)| db)
+}
+
+/// [`open`], also telling what the first-start seeding did.
+fn open_seeded(config: &Config) -> Result<(Db, seed::Seeded)> {
     let db = Db::open(&config.database_url)
         .with_context(|| format!("opening the database {}", config.database_display()))?;
     let mut conn = db.conn()?;
@@ -318,13 +360,13 @@ fn open(config: &Config) -> Result<Db> {
             s.divisions
         );
     }
-    Ok(db)
+    Ok((db, s))
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let bind_flag = match &cli.command {
-        Command::Serve { bind } => bind.clone(),
+        Command::Serve { bind, .. } => bind.clone(),
         _ => None,
     };
     let config = Config::load(
@@ -334,15 +376,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         bind_flag,
     )?;
     match cli.command {
-        Command::Serve { .. } => serve(config),
+        Command::Serve { no_demo, .. } => serve(config, no_demo),
         Command::Divisions(cmd) => divisions_cmd(&config, cmd),
         Command::Zones(cmd) => zones_cmd(&config, cmd),
         Command::Users(cmd) => users_cmd(&config, cmd),
+        Command::Import(args) => import::run(&config, args),
+        Command::Units(cmd) => units_cmd(&config, cmd),
+        Command::Orgs(cmd) => orgs_cmd(&config, cmd),
+        Command::Members(cmd) => members_cmd(&config, cmd),
+        Command::Coverage { by, program, format } => coverage_cmd(&config, by, program, format),
+        Command::Generate(args) => generate_cmd::run(&config, args),
     }
 }
 
-fn serve(config: Config) -> Result<ExitCode> {
-    let db = open(&config)?;
+fn serve(config: Config, no_demo: bool) -> Result<ExitCode> {
+    let (db, seeded) = open_seeded(&config)?;
+    if seeded.divisions > 0 && !no_demo {
+        generate_cmd::first_start_demo(&db)?;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         // Bind before creating the admin account, so a busy port does not swallow the password.
@@ -387,7 +438,8 @@ fn print_rows<T: Serialize>(
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, rows)?;
+            // As an io::Error, so a reader that left (`| head`) is recognised as a broken pipe.
+            serde_json::to_writer_pretty(&mut out, rows).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         Format::Csv => {
@@ -927,6 +979,361 @@ fn users_cmd(config: &Config, cmd: UsersCmd) -> Result<ExitCode> {
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Unit commands.
+#[derive(Debug, Subcommand)]
+pub enum UnitsCmd {
+    /// List units, ordered by division code and name.
+    List {
+        /// Only this kind: agency, soe, non_public_enterprise, social_organization, cooperative,
+        /// market, village_committee, other.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only units within this division (a town or village code).
+        #[arg(long)]
+        under: Option<String>,
+        /// Only units whose name contains this text.
+        #[arg(long)]
+        q: Option<String>,
+        /// Only non-public enterprises and social organisations without organization coverage.
+        #[arg(long)]
+        uncovered: bool,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        /// Skip this many rows first.
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// Party organization commands.
+#[derive(Debug, Subcommand)]
+pub enum OrgsCmd {
+    /// List party organizations, ordered by code.
+    List {
+        /// Only this kind: committee, general_branch, branch.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this establishment mode: own, joint, instructor.
+        #[arg(long)]
+        mode: Option<String>,
+        /// Only organizations within this division (a town or village code).
+        #[arg(long)]
+        under: Option<String>,
+        /// Only organizations whose name contains this text.
+        #[arg(long)]
+        q: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        /// Skip this many rows first.
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// Party member commands.
+#[derive(Debug, Subcommand)]
+pub enum MembersCmd {
+    /// List party members, ordered by division code and name. ID numbers and phones are
+    /// masked (6301**********123X, 138****5678): the command line reads everything but never
+    /// prints unmasked personal data.
+    List {
+        /// Only this status: full, probationary.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only members of this party organization (id).
+        #[arg(long)]
+        org: Option<i64>,
+        /// Only members listed within this division (a town or village code).
+        #[arg(long)]
+        under: Option<String>,
+        /// Only members whose name contains this text.
+        #[arg(long)]
+        q: Option<String>,
+        /// Only members living in this community (a village code, or a town code for all its
+        /// villages).
+        #[arg(long)]
+        home_community: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        /// Skip this many rows first.
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// Refuses a value that is not one of the keys of `choices`, naming them.
+fn check_choice(what: &str, value: &Option<String>, choices: &[(&str, &str, &str)]) -> Result<()> {
+    if let Some(v) = value
+        && !choices.iter().any(|c| c.0 == v.as_str())
+    {
+        let keys: Vec<&str> = choices.iter().map(|c| c.0).collect();
+        bail!("unknown {what} {v:?}; use one of: {}", keys.join(", "));
+    }
+    Ok(())
+}
+
+/// Refuses an `--under`-style value that is not a division code.
+fn check_code(flag: &str, value: &Option<String>) -> Result<()> {
+    if let Some(v) = value
+        && ringline_core::division::DivisionCode::parse(v).is_err()
+    {
+        bail!("{flag} {v:?} is not a division code (12 digits, e.g. 630121103000)");
+    }
+    Ok(())
+}
+
+/// Says on stderr when a list shows only part of its matches.
+fn note_page(shown: usize, offset: i64, total: i64) {
+    if (shown as i64) < total {
+        eprintln!(
+            "Showing rows {}–{} of {total}; use --limit and --offset for others.",
+            offset + 1,
+            offset + shown as i64
+        );
+    }
+}
+
+fn units_cmd(config: &Config, cmd: UnitsCmd) -> Result<ExitCode> {
+    use crate::import::spec::UNIT_KINDS;
+    use crate::registry::query::{self, UnitFilter};
+    let UnitsCmd::List {
+        kind,
+        under,
+        q,
+        uncovered,
+        limit,
+        offset,
+        format,
+    } = cmd;
+    check_choice("unit kind", &kind, UNIT_KINDS)?;
+    check_code("--under", &under)?;
+    let db = open(config)?;
+    let mut conn = db.conn()?;
+    let filter = UnitFilter {
+        kind,
+        under,
+        q,
+        uncovered: uncovered.then_some(true),
+    };
+    let (rows, total) = query::units(&mut conn, &Access::system(), &filter, limit, offset)?;
+    print_rows(
+        format,
+        &[
+            "id",
+            "name",
+            "kind",
+            "credit_code",
+            "division_code",
+            "division_name",
+            "headcount",
+            "party_member_count",
+            "registered_members",
+            "org_covered",
+            "work_covered",
+        ],
+        &rows,
+        |u| {
+            vec![
+                u.id.to_string(),
+                u.name.clone(),
+                u.kind.clone(),
+                u.credit_code.clone().unwrap_or_default(),
+                u.division_code.clone(),
+                u.division_name.clone().unwrap_or_default(),
+                u.headcount.map(|n| n.to_string()).unwrap_or_default(),
+                u.party_member_count.map(|n| n.to_string()).unwrap_or_default(),
+                u.registered_members.to_string(),
+                u.org_covered.to_string(),
+                u.work_covered.to_string(),
+            ]
+        },
+    )?;
+    note_page(rows.len(), offset, total);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn orgs_cmd(config: &Config, cmd: OrgsCmd) -> Result<ExitCode> {
+    use crate::import::spec::{ORG_KINDS, ORG_MODES};
+    use crate::registry::query::{self, OrgFilter};
+    let OrgsCmd::List {
+        kind,
+        mode,
+        under,
+        q,
+        limit,
+        offset,
+        format,
+    } = cmd;
+    check_choice("organization kind", &kind, ORG_KINDS)?;
+    check_choice("establishment mode", &mode, ORG_MODES)?;
+    check_code("--under", &under)?;
+    let db = open(config)?;
+    let mut conn = db.conn()?;
+    let filter = OrgFilter { kind, mode, under, q };
+    let (rows, total) = query::orgs(&mut conn, &Access::system(), &filter, limit, offset)?;
+    print_rows(
+        format,
+        &[
+            "id",
+            "code",
+            "name",
+            "kind",
+            "mode",
+            "parent_code",
+            "host",
+            "division_code",
+            "members",
+            "covered_units",
+        ],
+        &rows,
+        |o| {
+            vec![
+                o.id.to_string(),
+                o.code.clone(),
+                o.name.clone(),
+                o.kind.clone(),
+                o.mode.clone(),
+                o.parent_code.clone().unwrap_or_default(),
+                o.unit_name
+                    .clone()
+                    .or_else(|| o.village_name.clone())
+                    .unwrap_or_default(),
+                o.division_code.clone(),
+                o.members.to_string(),
+                o.covered_units.to_string(),
+            ]
+        },
+    )?;
+    note_page(rows.len(), offset, total);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn members_cmd(config: &Config, cmd: MembersCmd) -> Result<ExitCode> {
+    use crate::import::spec::MEMBER_STATUSES;
+    use crate::registry::query::{self, MemberFilter};
+    let MembersCmd::List {
+        status,
+        org,
+        under,
+        q,
+        home_community,
+        limit,
+        offset,
+        format,
+    } = cmd;
+    check_choice("member status", &status, MEMBER_STATUSES)?;
+    check_code("--under", &under)?;
+    check_code("--home-community", &home_community)?;
+    let db = open(config)?;
+    let mut conn = db.conn()?;
+    let filter = MemberFilter {
+        status,
+        org_id: org,
+        under,
+        q,
+        home_community,
+    };
+    // The list functions return ID numbers and phones masked; nothing here unmasks them.
+    let (rows, total) = query::members(&mut conn, &Access::system(), &filter, limit, offset)?;
+    print_rows(
+        format,
+        &[
+            "id",
+            "name",
+            "sex",
+            "age",
+            "id_number",
+            "phone",
+            "status",
+            "join_date",
+            "party_org",
+            "employer",
+            "division_code",
+        ],
+        &rows,
+        |m| {
+            vec![
+                m.id.to_string(),
+                m.name.clone(),
+                m.sex.clone(),
+                m.age.to_string(),
+                m.id_number.clone(),
+                m.phone.clone().unwrap_or_default(),
+                m.status.clone(),
+                m.join_date.map(|d| d.to_string()).unwrap_or_default(),
+                m.party_org_name.clone().unwrap_or_default(),
+                m.employer.clone(),
+                m.division_code.clone(),
+            ]
+        },
+    )?;
+    note_page(rows.len(), offset, total);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn coverage_cmd(
+    config: &Config,
+    by: crate::registry::coverage::By,
+    program: Option<i64>,
+    format: Format,
+) -> Result<ExitCode> {
+    use crate::registry::coverage::{self, By};
+    let db = open(config)?;
+    let mut conn = db.conn()?;
+    if let Some(id) = program {
+        if !matches!(by, By::Zone) {
+            bail!("--program applies to --by zone only");
+        }
+        if zones::program(&mut conn, &Access::system(), id)?.is_none() {
+            bail!("no program has the id {id}; see `ringline zones list`");
+        }
+    }
+    let rows = coverage::coverage(&mut conn, &Access::system(), by, program)?;
+    // Tables show rates as percentages; CSV and JSON as fractions 0–1.
+    let rate = |r: Option<f64>| match (r, format) {
+        (None, _) => String::new(),
+        (Some(r), Format::Table) => format!("{:.1}%", r * 100.0),
+        (Some(r), _) => format!("{r:.4}"),
+    };
+    print_rows(
+        format,
+        &[
+            "key",
+            "name",
+            "units",
+            "org_covered",
+            "work_covered",
+            "org_rate",
+            "work_rate",
+        ],
+        &rows,
+        |c| {
+            vec![
+                c.key.clone(),
+                c.name.clone(),
+                c.units.to_string(),
+                c.org_covered.to_string(),
+                c.work_covered.to_string(),
+                rate(c.org_rate),
+                rate(c.work_rate),
+            ]
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -112,6 +112,12 @@ impl Tr {
             .unwrap_or_else(|| key.to_string())
     }
 
+    /// The text for `key` with named arguments, or `None` when the key is missing.
+    pub fn try_args(&self, key: &str, args: &[(&str, String)]) -> Option<String> {
+        let s = self.args(key, args);
+        (s != key).then_some(s)
+    }
+
     /// The language.
     pub fn lang(&self) -> Lang {
         self.0
@@ -143,8 +149,12 @@ mod tests {
 
     #[test]
     fn every_key_exists_in_both_languages() {
-        let en = keys(include_str!("../locales/en/main.ftl"));
-        let zh = keys(include_str!("../locales/zh-CN/main.ftl"));
+        let mut en = keys(include_str!("../locales/en/main.ftl"));
+        en.extend(keys(include_str!("../locales/en/import.ftl")));
+        en.extend(keys(include_str!("../locales/en/registry.ftl")));
+        let mut zh = keys(include_str!("../locales/zh-CN/main.ftl"));
+        zh.extend(keys(include_str!("../locales/zh-CN/import.ftl")));
+        zh.extend(keys(include_str!("../locales/zh-CN/registry.ftl")));
         assert!(en.len() > 50, "{} keys", en.len());
         let only_en: Vec<_> = en.difference(&zh).collect();
         let only_zh: Vec<_> = zh.difference(&en).collect();

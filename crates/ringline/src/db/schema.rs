@@ -139,10 +139,77 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    units (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        credit_code -> Nullable<Text>,
+        credit_code_unverified -> Bool,
+        division_code -> Text,
+        address -> Text,
+        lon -> Nullable<Double>,
+        lat -> Nullable<Double>,
+        headcount -> Nullable<Integer>,
+        party_member_count -> Nullable<Integer>,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    party_orgs (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        parent_id -> Nullable<BigInt>,
+        mode -> Text,
+        unit_id -> Nullable<BigInt>,
+        village_code -> Nullable<Text>,
+        division_code -> Text,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    party_org_units (party_org_id, unit_id) {
+        party_org_id -> BigInt,
+        unit_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> BigInt,
+        name -> Text,
+        id_number -> Text,
+        sex -> Text,
+        birth_date -> Date,
+        phone -> Nullable<Text>,
+        status -> Text,
+        join_date -> Nullable<Date>,
+        party_org_id -> BigInt,
+        employer -> Text,
+        employer_unit_id -> Nullable<BigInt>,
+        home_community -> Nullable<Text>,
+        division_code -> Text,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(zones -> programs (program_id));
 diesel::joinable!(zone_members -> zones (zone_id));
 diesel::joinable!(zone_overrides -> zones (zone_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(party_org_units -> party_orgs (party_org_id));
+diesel::joinable!(party_org_units -> units (unit_id));
+diesel::joinable!(members -> party_orgs (party_org_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     divisions,
@@ -156,4 +223,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     audit_log,
     login_attempts,
+    units,
+    party_orgs,
+    party_org_units,
+    members,
 );

@@ -220,6 +220,7 @@ fn find_columns(t: &Table, opts: &Options, issues: &mut Vec<Issue>) -> Option<Co
             names.join(", "),
             t.headers.join(", ")
         ),
+        ..Default::default()
     };
     let code = t.column(CODE);
     let name = t.column(NAME);
@@ -258,6 +259,7 @@ fn find_columns(t: &Table, opts: &Options, issues: &mut Vec<Issue>) -> Option<Co
                 "the header has coordinate columns in several systems ({}); keep one pair of longitude/latitude columns",
                 systems.join(", ")
             ),
+            ..Default::default()
         });
         return None;
     }
@@ -274,6 +276,7 @@ fn find_columns(t: &Table, opts: &Options, issues: &mut Vec<Issue>) -> Option<Co
             value: String::new(),
             key: "header-coordinates-unpaired".into(),
             message: "the header has a longitude column without a latitude column or the reverse".into(),
+            ..Default::default()
         });
         return None;
     }
@@ -378,6 +381,7 @@ fn read_rows_with(
             value: super::shorten(row.get(column), 200),
             key: key.to_string(),
             message: super::shorten(&message, 500),
+            ..Default::default()
         };
         let raw_code = row.get(cols.code);
         if let Some(p) = &opts.only {
@@ -568,6 +572,7 @@ pub fn plan(
                     "code {} ({}) is listed again; first at {file}, line {line}; kept once",
                     inc.code, inc.name
                 ),
+                ..Default::default()
             }),
             Some((file, line, _)) => errors.push(Issue {
                 file: inc.file.clone(),
@@ -577,6 +582,7 @@ pub fn plan(
                 value: inc.code.to_string(),
                 key: "code-duplicate".into(),
                 message: format!("code {} appears twice; first at {file}, line {line}", inc.code),
+                ..Default::default()
             }),
             None => {
                 first_seen.insert(inc.code.to_string(), (inc.file.clone(), inc.line, inc.name.clone()));
@@ -636,6 +642,7 @@ pub fn plan(
             value,
             key: key.into(),
             message,
+            ..Default::default()
         };
         // Towns and villages need their parent, in the input or stored and active.
         if let (Some(p), true) = (&r.parent, matches!(r.level, Level::Town | Level::Village)) {
@@ -743,6 +750,7 @@ pub fn plan(
                 covered_active,
                 if coverage.is_empty() { "(all)" } else { coverage.as_str() }
             ),
+            ..Default::default()
         });
     }
     if opts.retire_missing {

@@ -2,12 +2,15 @@
 //! (a dry run), and applying it atomically.
 
 pub mod divisions;
+pub mod framework;
+pub mod spec;
 pub mod table;
+pub mod workbook;
 
 use serde::Serialize;
 
 /// One problem found in an input file, with its place.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
 pub struct Issue {
     /// File name.
     pub file: String,
@@ -23,6 +26,24 @@ pub struct Issue {
     pub key: String,
     /// What is wrong and what to do, in English.
     pub message: String,
+    /// Named values for the translated message (locale key `issue-<key>`; `column` and
+    /// `value` are always available to it).
+    #[serde(skip)]
+    pub args: Vec<(&'static str, String)>,
+    /// The message in the reader's language, filled in by the web layer for API answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub localized: Option<String>,
+}
+
+impl Issue {
+    /// The message in `t`'s language: the locale text `issue-<key>` with the issue's place and
+    /// arguments, else the English [`Issue::message`].
+    pub fn text(&self, t: crate::i18n::Tr) -> String {
+        let mut args: Vec<(&str, String)> = vec![("column", self.column.clone()), ("value", self.value.clone())];
+        args.extend(self.args.iter().map(|(k, v)| (*k, v.clone())));
+        t.try_args(&format!("issue-{}", self.key), &args)
+            .unwrap_or_else(|| self.message.clone())
+    }
 }
 
 impl std::fmt::Display for Issue {

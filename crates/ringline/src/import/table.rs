@@ -29,6 +29,49 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
+/// Every non-empty row of a file or sheet, the header not yet told apart (the import framework
+/// looks for it below title rows; [`Table`] takes the first row).
+#[derive(Debug, Clone)]
+pub struct RawSheet {
+    /// The file name as given (for messages).
+    pub file: String,
+    /// The sheet the rows come from, for spreadsheets.
+    pub sheet: Option<String>,
+    /// The declared character encoding, for text files.
+    pub encoding: Option<&'static str>,
+    /// Non-empty rows in file order, with the line numbers a person sees.
+    pub rows: Vec<Row>,
+}
+
+impl RawSheet {
+    /// The first row as the header, the rest as data.
+    ///
+    /// # Errors
+    /// [`ReadError::Empty`] without rows, [`ReadError::NoRows`] with only a header.
+    pub fn into_table(self) -> Result<Table, ReadError> {
+        let label = match &self.sheet {
+            Some(s) if self.encoding.is_none() => format!("{} [{s}]", self.file),
+            _ => self.file.clone(),
+        };
+        let mut rows = self.rows.into_iter();
+        let headers = rows
+            .next()
+            .ok_or_else(|| ReadError::Empty { file: label.clone() })?
+            .cells;
+        let rows: Vec<Row> = rows.collect();
+        if rows.is_empty() {
+            return Err(ReadError::NoRows { file: label });
+        }
+        Ok(Table {
+            file: self.file,
+            sheet: self.sheet,
+            encoding: self.encoding,
+            headers,
+            rows,
+        })
+    }
+}
+
 /// One data row.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -115,6 +158,14 @@ pub enum ReadError {
         /// The limit in bytes.
         limit: u64,
     },
+    /// More rows than the reader was asked to accept.
+    #[error("{file}: the file has more than {limit} rows; split it into files of at most {limit} rows")]
+    TooManyRows {
+        /// File name.
+        file: String,
+        /// The limit.
+        limit: usize,
+    },
     /// A malformed CSV record.
     #[error("{file}: line {line}: malformed CSV: {message}")]
     Csv {
@@ -142,12 +193,22 @@ pub enum ReadError {
 }
 
 /// Reads a table from `path`; the format follows the extension (`.csv`, `.txt`, `.csv.gz`,
-/// `.xlsx`, `.xlsm`, `.xls`, `.ods`). Spreadsheets are read from their first sheet.
+/// `.xlsx`, `.xlsm`, `.xls`, `.ods`). Spreadsheets are read from their first sheet. The first
+/// non-empty row is the header.
 pub fn read_table(path: &Path) -> Result<Table, ReadError> {
+    read_raw(path, usize::MAX)?.into_table()
+}
+
+/// Reads every non-empty row of `path` (see [`read_table`] for the formats), refusing files with
+/// more than `max_rows` rows before reading further, so memory stays bounded.
+///
+/// # Errors
+/// Every [`ReadError`]; [`ReadError::TooManyRows`] past `max_rows`.
+pub fn read_raw(path: &Path, max_rows: usize) -> Result<RawSheet, ReadError> {
     let file = path.display().to_string();
     let lower = file.to_lowercase();
     if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") || lower.ends_with(".xls") || lower.ends_with(".ods") {
-        return read_spreadsheet(path, file);
+        return read_spreadsheet(path, file, max_rows);
     }
     let raw = if lower.ends_with(".gz") {
         let f = std::fs::File::open(path).map_err(|cause| ReadError::Io {
@@ -185,12 +246,17 @@ pub fn read_table(path: &Path) -> Result<Table, ReadError> {
             limit: MAX_INPUT_BYTES,
         });
     }
-    parse_csv_bytes(&raw, file)
+    csv_rows(&raw, file, max_rows)
 }
 
 /// Decodes CSV bytes (UTF-8 with or without BOM, else GB18030, which includes GBK) and splits
-/// them into rows.
+/// them into rows; the first is the header.
 pub fn parse_csv_bytes(raw: &[u8], file: String) -> Result<Table, ReadError> {
+    csv_rows(raw, file, usize::MAX)?.into_table()
+}
+
+/// Decodes CSV bytes into raw rows (at most `max_rows`).
+pub fn csv_rows(raw: &[u8], file: String, max_rows: usize) -> Result<RawSheet, ReadError> {
     let (text, encoding) = decode_text(raw, &file)?;
     if text.trim().is_empty() {
         return Err(ReadError::Empty { file });
@@ -220,7 +286,6 @@ pub fn parse_csv_bytes(raw: &[u8], file: String) -> Result<Table, ReadError> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut headers: Option<Vec<String>> = None;
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| ReadError::Csv {
@@ -233,20 +298,18 @@ pub fn parse_csv_bytes(raw: &[u8], file: String) -> Result<Table, ReadError> {
         if cells.iter().all(String::is_empty) {
             continue;
         }
-        match headers {
-            None => headers = Some(cells),
-            Some(_) => rows.push(Row { line, cells }),
+        if rows.len() >= max_rows {
+            return Err(ReadError::TooManyRows { file, limit: max_rows });
         }
+        rows.push(Row { line, cells });
     }
-    let headers = headers.ok_or_else(|| ReadError::Empty { file: file.clone() })?;
     if rows.is_empty() {
-        return Err(ReadError::NoRows { file });
+        return Err(ReadError::Empty { file });
     }
-    Ok(Table {
+    Ok(RawSheet {
         file,
         sheet: None,
         encoding: Some(encoding),
-        headers,
         rows,
     })
 }
@@ -390,35 +453,30 @@ fn check_archive(path: &Path, file: &str) -> Result<(), ReadError> {
     Ok(())
 }
 
-/// Collects `(row, column, text)` cells (0-based, non-empty only, in row order) into a table.
-fn table_from_cells(
+/// Collects `(row, column, text)` cells (0-based, non-empty only, in row order) into rows.
+fn rows_from_cells(
     file: String,
     sheet: String,
     cells: impl IntoIterator<Item = (u32, u32, String)>,
-) -> Result<Table, ReadError> {
-    let mut headers: Option<Vec<String>> = None;
+) -> Result<RawSheet, ReadError> {
     let mut rows: Vec<Row> = Vec::new();
     let mut current: Option<(u32, Vec<String>)> = None;
-    let flush = |row: Option<(u32, Vec<String>)>, headers: &mut Option<Vec<String>>, rows: &mut Vec<Row>| {
+    let flush = |row: Option<(u32, Vec<String>)>, rows: &mut Vec<Row>| {
         if let Some((r, mut cells)) = row {
             while cells.last().is_some_and(String::is_empty) {
                 cells.pop();
             }
-            if cells.is_empty() {
-                return;
-            }
-            match headers {
-                None => *headers = Some(cells),
-                Some(_) => rows.push(Row {
+            if !cells.is_empty() {
+                rows.push(Row {
                     line: r as usize + 1,
                     cells,
-                }),
+                });
             }
         }
     };
     for (r, c, text) in cells {
         if current.as_ref().is_none_or(|(cr, _)| *cr != r) {
-            flush(current.take(), &mut headers, &mut rows);
+            flush(current.take(), &mut rows);
             current = Some((r, Vec::new()));
         }
         if let Some((_, row)) = current.as_mut() {
@@ -429,25 +487,21 @@ fn table_from_cells(
             row[c] = text;
         }
     }
-    flush(current.take(), &mut headers, &mut rows);
-    let headers = headers.ok_or_else(|| ReadError::Empty {
-        file: format!("{file} [{sheet}]"),
-    })?;
+    flush(current.take(), &mut rows);
     if rows.is_empty() {
-        return Err(ReadError::NoRows {
+        return Err(ReadError::Empty {
             file: format!("{file} [{sheet}]"),
         });
     }
-    Ok(Table {
+    Ok(RawSheet {
         file,
         sheet: Some(sheet),
         encoding: None,
-        headers,
         rows,
     })
 }
 
-fn read_spreadsheet(path: &Path, file: String) -> Result<Table, ReadError> {
+fn read_spreadsheet(path: &Path, file: String, max_rows: usize) -> Result<RawSheet, ReadError> {
     let lower = file.to_lowercase();
     if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") || lower.ends_with(".ods") {
         check_archive(path, &file)?;
@@ -464,7 +518,19 @@ fn read_spreadsheet(path: &Path, file: String) -> Result<Table, ReadError> {
         .cloned()
         .ok_or_else(|| spreadsheet_error(&file, "it has no sheets"))?;
     // Keeps a non-empty cell, within the column and cell limits.
-    let push_cell = |cells: &mut Vec<(u32, u32, String)>, r: u32, c: u32, text: String| {
+    let mut rows_seen: usize = 0;
+    let mut last_row: Option<u32> = None;
+    let mut push_cell = |cells: &mut Vec<(u32, u32, String)>, r: u32, c: u32, text: String| {
+        if last_row != Some(r) {
+            last_row = Some(r);
+            rows_seen += 1;
+            if rows_seen > max_rows {
+                return Err(ReadError::TooManyRows {
+                    file: file.clone(),
+                    limit: max_rows,
+                });
+            }
+        }
         if c >= MAX_COLUMNS {
             return Err(spreadsheet_error(
                 &file,
@@ -517,7 +583,7 @@ fn read_spreadsheet(path: &Path, file: String) -> Result<Table, ReadError> {
             push_cell(&mut cells, r, c, text)?;
         }
     }
-    table_from_cells(file, sheet, cells)
+    rows_from_cells(file, sheet, cells)
 }
 
 /// The text of a spreadsheet cell. Whole numbers print without a decimal part, so a code typed
@@ -595,7 +661,7 @@ mod tests {
     #[test]
     fn huge_sheet_dimensions_do_not_allocate() {
         // A sheet whose cells sit at A1 and far away must not allocate rows x columns.
-        let t = table_from_cells(
+        let t = rows_from_cells(
             "s.xlsx".into(),
             "Sheet1".into(),
             vec![
@@ -604,6 +670,7 @@ mod tests {
                 (1_048_575, 0, "630121100202".into()),
             ],
         )
+        .and_then(RawSheet::into_table)
         .expect("reads");
         assert_eq!(t.rows.len(), 1);
         assert_eq!(t.rows[0].line, 1_048_576);

@@ -81,7 +81,7 @@ pub fn routes() -> Vec<Route> {
 #[openapi(
     info(
         title = "ringline API",
-        description = "Party-building demonstration zones: divisions, programs and zones."
+        description = "Party-building demonstration zones: divisions, programs and zones; the registry of units, party organizations and members, and the two coverages."
     ),
     paths(
         create_session,
@@ -101,7 +101,16 @@ pub fn routes() -> Vec<Route> {
         reset_user_password,
         unmask_user,
         change_password,
-        search_audit
+        search_audit,
+        super::registry_api::list_units,
+        super::registry_api::get_unit,
+        super::registry_api::list_orgs,
+        super::registry_api::get_org,
+        super::registry_api::list_members,
+        super::registry_api::get_member,
+        super::registry_api::unmask_member,
+        super::registry_api::get_coverage,
+        super::registry_api::list_uncovered
     ),
     components(schemas(
         Credentials,
@@ -122,7 +131,15 @@ pub fn routes() -> Vec<Route> {
         PasswordChange,
         UnmaskedPhone,
         audit::Entry,
-        AuditPage
+        AuditPage,
+        crate::registry::query::Unit,
+        crate::registry::query::PartyOrg,
+        crate::registry::query::Member,
+        crate::registry::coverage::CoverageRow,
+        super::registry_api::UnitList,
+        super::registry_api::OrgList,
+        super::registry_api::MemberList,
+        super::registry_api::UnmaskedMember
     ))
 )]
 pub struct ApiDoc;
@@ -241,7 +258,8 @@ fn bad(code: &'static str, message: String) -> AppError {
     AppError::BadRequest { code, message }
 }
 
-fn page_limits(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), AppError> {
+/// Checks `limit` (1–1000, default 100) and `offset` (0 or more, default 0).
+pub(super) fn page_limits(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), AppError> {
     let limit = limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(bad(

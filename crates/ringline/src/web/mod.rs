@@ -5,8 +5,11 @@
 pub mod admin;
 pub mod api;
 pub mod export;
+pub mod imports;
 pub mod map;
 pub mod pages;
+pub mod registry;
+pub mod registry_api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +43,8 @@ pub struct AppState {
     pub db: Db,
     /// Effective configuration.
     pub config: Arc<Config>,
+    /// Running and recent import jobs of this instance.
+    pub jobs: Arc<imports::Jobs>,
 }
 
 /// Errors answered by handlers. Each has a stable code (also the i18n key `error-<code>`);
@@ -247,7 +252,10 @@ pub fn route(method: Method, path: &'static str, guard: Guard, handler: MethodRo
 pub fn routes() -> Vec<Route> {
     let mut r = vec![route(Method::GET, "/healthz", Guard::Public, get(healthz))];
     r.extend(pages::routes());
+    r.extend(imports::routes());
+    r.extend(registry::routes());
     r.extend(api::routes());
+    r.extend(registry_api::routes());
     r
 }
 
@@ -377,21 +385,35 @@ fn cross_origin(headers: &HeaderMap) -> bool {
     origin.split("://").nth(1).unwrap_or("") != host
 }
 
-/// Largest request body (8 MiB); also the limit when a form body is read for the CSRF check.
+/// Largest URL-encoded form body read for the CSRF check (8 MiB); uploads may be larger
+/// ([`imports::UPLOAD_LIMIT`], also the limit of every request body).
 pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// Checks the CSRF token of an unsafe request: the `X-CSRF-Token` header, or the form field
-/// `csrf_token` of a URL-encoded form (the body is read and put back). Returns the request to
-/// pass on, or `None` when the token is missing or wrong.
+/// `csrf_token` of a URL-encoded or multipart form (the body is read and put back). Returns the
+/// request to pass on, or `None` when the token is missing or wrong.
 async fn check_csrf(req: Request, expected: &str) -> Option<Request> {
     if let Some(sent) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return (sent == expected).then_some(req);
     }
-    let form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or("")
+        .to_string();
+    if content_type.starts_with("multipart/form-data") {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, imports::UPLOAD_LIMIT).await.ok()?;
+        let fields = imports::multipart_fields(&content_type, bytes.clone()).await.ok()?;
+        let sent = fields
+            .iter()
+            .find(|(k, _, _)| k == "csrf_token")
+            .map(|(_, _, v)| v.clone());
+        return (sent.as_deref() == Some(expected.as_bytes()))
+            .then(|| Request::from_parts(parts, axum::body::Body::from(bytes)));
+    }
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
     if !form {
         return None;
     }
@@ -539,7 +561,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .layer(middleware::from_fn(plain_errors))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(imports::UPLOAD_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
@@ -624,6 +646,7 @@ impl Server {
         let state = AppState {
             db,
             config: Arc::new(config),
+            jobs: Arc::default(),
         };
         Ok(Server {
             listener,

@@ -178,6 +178,11 @@ impl Chrome {
         self.perm(Permission::Configure)
     }
 
+    /// Whether the user may import registry records (shows the import link).
+    pub fn can_import(&self) -> bool {
+        self.perm(Permission::Import)
+    }
+
     /// Whether the user may read the audit log.
     pub fn can_read_audit(&self) -> bool {
         self.perm(Permission::ReadAudit)

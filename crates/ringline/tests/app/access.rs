@@ -15,7 +15,7 @@ use crate::harness::{TestApp, new_client};
 /// Every route: method, path, guard.
 fn reviewed() -> Vec<(&'static str, &'static str, Guard)> {
     use Guard::{Login, Perm, Public};
-    use Permission::{ManageUsers, ReadAudit, Unmask};
+    use Permission::{Import, ManageUsers, ReadAudit, Unmask};
     vec![
         ("GET", "/healthz", Public),
         // Pages.
@@ -32,6 +32,19 @@ fn reviewed() -> Vec<(&'static str, &'static str, Guard)> {
         // XLSX exports hold what the page shows, so they need what the page needs.
         ("GET", "/divisions.xlsx", Login),
         ("GET", "/zones/{id}/members.xlsx", Login),
+        // Registry (SPEC C3): everyone reads their scope, masked; unmasking needs the permission.
+        ("GET", "/units", Login),
+        ("GET", "/units.xlsx", Login),
+        ("GET", "/units/{id}", Login),
+        ("GET", "/orgs", Login),
+        ("GET", "/orgs.xlsx", Login),
+        ("GET", "/orgs/{id}", Login),
+        ("GET", "/members", Login),
+        ("GET", "/members.xlsx", Login),
+        ("GET", "/members/{id}", Login),
+        ("POST", "/members/{id}/unmask", Perm(Unmask)),
+        ("GET", "/coverage", Login),
+        ("GET", "/coverage.xlsx", Login),
         ("GET", "/account/password", Login),
         ("POST", "/account/password", Login),
         ("GET", "/admin/users", Perm(ManageUsers)),
@@ -56,6 +69,15 @@ fn reviewed() -> Vec<(&'static str, &'static str, Guard)> {
         ("GET", "/api/v1/zones", Login),
         ("GET", "/api/v1/zones/{id}", Login),
         ("GET", "/api/v1/zones/{id}/members", Login),
+        ("GET", "/api/v1/units", Login),
+        ("GET", "/api/v1/units/{id}", Login),
+        ("GET", "/api/v1/orgs", Login),
+        ("GET", "/api/v1/orgs/{id}", Login),
+        ("GET", "/api/v1/members", Login),
+        ("GET", "/api/v1/members/{id}", Login),
+        ("POST", "/api/v1/members/{id}/unmask", Perm(Unmask)),
+        ("GET", "/api/v1/coverage", Login),
+        ("GET", "/api/v1/coverage/uncovered", Login),
         ("GET", "/api/v1/users", Perm(ManageUsers)),
         ("POST", "/api/v1/users", Perm(ManageUsers)),
         ("GET", "/api/v1/users/{id}", Perm(ManageUsers)),
@@ -64,6 +86,15 @@ fn reviewed() -> Vec<(&'static str, &'static str, Guard)> {
         ("POST", "/api/v1/users/{id}/unmask", Perm(Unmask)),
         ("POST", "/api/v1/account/password", Login),
         ("GET", "/api/v1/audit", Perm(ReadAudit)),
+        // Registry imports: county and town administrators; templates for everyone.
+        ("GET", "/import", Perm(Import)),
+        ("POST", "/import", Perm(Import)),
+        ("GET", "/import/templates/{file}", Login),
+        ("GET", "/import/jobs/{id}", Perm(Import)),
+        ("GET", "/import/jobs/{id}/errors.xlsx", Perm(Import)),
+        ("POST", "/import/jobs/{id}/apply", Perm(Import)),
+        ("POST", "/api/v1/import/{kind}", Perm(Import)),
+        ("GET", "/api/v1/import/templates/{file}", Login),
     ]
 }
 

@@ -189,3 +189,46 @@ pub fn zone_id(conn: &mut DbConn, name: &str) -> i64 {
         .unwrap_or_else(|| panic!("a zone named {name}"))
         .id
 }
+
+/// Units matching `filter` (all of them), with the total.
+pub fn units(
+    conn: &mut DbConn,
+    filter: &ringline::registry::query::UnitFilter,
+) -> (Vec<ringline::registry::query::Unit>, i64) {
+    ringline::registry::query::units(conn, &system(), filter, i64::MAX, 0).expect("registry::query::units")
+}
+
+/// Party organizations matching `filter` (all of them), with the total.
+pub fn orgs(
+    conn: &mut DbConn,
+    filter: &ringline::registry::query::OrgFilter,
+) -> (Vec<ringline::registry::query::PartyOrg>, i64) {
+    ringline::registry::query::orgs(conn, &system(), filter, i64::MAX, 0).expect("registry::query::orgs")
+}
+
+/// Members matching `filter` (all of them, masked), with the total.
+pub fn members(
+    conn: &mut DbConn,
+    filter: &ringline::registry::query::MemberFilter,
+) -> (Vec<ringline::registry::query::Member>, i64) {
+    ringline::registry::query::members(conn, &system(), filter, i64::MAX, 0).expect("registry::query::members")
+}
+
+/// Coverage rows grouped by town, zone or county.
+pub fn coverage(
+    conn: &mut DbConn,
+    by: ringline::registry::coverage::By,
+    program_id: Option<i64>,
+) -> Vec<ringline::registry::coverage::CoverageRow> {
+    ringline::registry::coverage::coverage(conn, &system(), by, program_id).expect("registry::coverage::coverage")
+}
+
+/// Units lacking organization (`None`, `"org"`) or work (`"work"`) coverage, with the total.
+pub fn uncovered(
+    conn: &mut DbConn,
+    kind: Option<&str>,
+    under: Option<&str>,
+) -> (Vec<ringline::registry::query::Unit>, i64) {
+    ringline::registry::coverage::uncovered(conn, &system(), kind, under.map(String::from), i64::MAX, 0)
+        .expect("registry::coverage::uncovered")
+}

@@ -74,6 +74,18 @@ GET    /divisions                    200     200     200     200     200     200
 GET    /divisions/{code}             200/404 200/404 200/404 200/404 200/404 200/404 200/404
 GET    /divisions.xlsx               200     200     200     200     200     200     200
 GET    /zones/{id}/members.xlsx      200/404 200/404 200/404 200/404 200/404 200/404 200/404
+GET    /units                        200     200     200     200     200     200     200
+GET    /units.xlsx                   200     200     200     200     200     200     200
+GET    /units/{id}                   200/404 200/404 200/404 200/404 200/404 200/404 200/404
+GET    /orgs                         200     200     200     200     200     200     200
+GET    /orgs.xlsx                    200     200     200     200     200     200     200
+GET    /orgs/{id}                    200/404 200/404 200/404 200/404 200/404 200/404 200/404
+GET    /members                      200     200     200     200     200     200     200
+GET    /members.xlsx                 200     200     200     200     200     200     200
+GET    /members/{id}                 200/404 200/404 200/404 200/404 200/404 200/404 200/404
+POST   /members/{id}/unmask          200/404 200/404 403/403 403/403 403/403 403/403 403/403
+GET    /coverage                     200     200     200     200     200     200     200
+GET    /coverage.xlsx                200     200     200     200     200     200     200
 GET    /account/password             200     200     200     200     200     200     200
 POST   /account/password             303     303     303     303     303     303     303
 GET    /admin/users                  200     403     403     403     403     403     403
@@ -97,6 +109,15 @@ GET    /api/v1/programs/{id}         200/404 200/404 200/404 200/404 200/404 200
 GET    /api/v1/zones                 200     200     200     200     200     200     200
 GET    /api/v1/zones/{id}            200/404 200/404 200/404 200/404 200/404 200/404 200/404
 GET    /api/v1/zones/{id}/members    200/404 200/404 200/404 200/404 200/404 200/404 200/404
+GET    /api/v1/units                 200     200     200     200     200     200     200
+GET    /api/v1/units/{id}            200/404 200/404 200/404 200/404 200/404 200/404 200/404
+GET    /api/v1/orgs                  200     200     200     200     200     200     200
+GET    /api/v1/orgs/{id}             200/404 200/404 200/404 200/404 200/404 200/404 200/404
+GET    /api/v1/members               200     200     200     200     200     200     200
+GET    /api/v1/members/{id}          200/404 200/404 200/404 200/404 200/404 200/404 200/404
+POST   /api/v1/members/{id}/unmask   200/404 200/404 403/403 403/403 403/403 403/403 403/403
+GET    /api/v1/coverage              200     200     200     200     200     200     200
+GET    /api/v1/coverage/uncovered    200     200     200     200     200     200     200
 GET    /api/v1/users                 200     403     403     403     403     403     403
 POST   /api/v1/users                 201/422 403/403 403/403 403/403 403/403 403/403 403/403
 GET    /api/v1/users/{id}            200/404 403/403 403/403 403/403 403/403 403/403 403/403
@@ -105,6 +126,14 @@ POST   /api/v1/users/{id}/password   204/404 403/403 403/403 403/403 403/403 403
 POST   /api/v1/users/{id}/unmask     200/404 200/404 403/403 403/403 403/403 403/403 403/403
 POST   /api/v1/account/password      204     204     204     204     204     204     204
 GET    /api/v1/audit                 200     403     403     403     403     200     200
+GET    /import                       200     200     403     403     403     403     403
+POST   /import                       303     303     403     403     403     403     403
+GET    /import/templates/{file}      200     200     200     200     200     200     200
+GET    /import/jobs/{id}             404     404     403     403     403     403     403
+GET    /import/jobs/{id}/errors.xlsx 404     404     403     403     403     403     403
+POST   /import/jobs/{id}/apply       404     404     403     403     403     403     403
+POST   /api/v1/import/{kind}         200     200     403     403     403     403     403
+GET    /api/v1/import/templates/{file} 200   200     200     200     200     200     200
 ";
 
 /// The expected answers of one cell: inside the scope, and outside it (for scoped routes).
@@ -167,8 +196,10 @@ fn table() -> Vec<Row> {
 
 /// Whether a request to the route names something in a scope: a path parameter other than the
 /// language, or the scope of a new user.
+/// Whether a route's answer depends on the caller's scope. Import routes take a kind, a file
+/// name or a job id (a job is its uploader's own), not a place.
 fn scoped(method: &str, path: &str) -> bool {
-    (path.contains('{') && !path.starts_with("/lang/"))
+    (path.contains('{') && !path.starts_with("/lang/") && !path.contains("/import"))
         || (method == "POST" && (path == "/admin/users" || path == "/api/v1/users"))
 }
 
@@ -225,6 +256,11 @@ struct Values {
     users: (i64, i64),
     /// A scope for a new user inside the caller's scope and one outside.
     new_user_scopes: (String, String),
+    /// Registry records inside the caller's scope and outside it: units, party organizations,
+    /// members (see [`add_registry`]).
+    units: (i64, i64),
+    orgs: (i64, i64),
+    members: (i64, i64),
     /// Every division code the caller sees (in lists and details).
     visible: BTreeSet<String>,
 }
@@ -354,6 +390,13 @@ fn fill(w: &World, c: &Caller, path: &str, v: Variant) -> String {
     if path == "/api/v1/divisions" {
         return "/api/v1/divisions?limit=1000".into();
     }
+    if path.contains("/import") {
+        // A job id nobody has; the members kind and its template.
+        return path
+            .replace("{id}", &"0".repeat(32))
+            .replace("{kind}", "members?filename=members.csv")
+            .replace("{file}", "members.xlsx");
+    }
     let pick_id = |inside: i64, outside: i64| match v {
         Variant::Inside => inside,
         Variant::Outside(_) => outside,
@@ -365,6 +408,12 @@ fn fill(w: &World, c: &Caller, path: &str, v: Variant) -> String {
         path.replace("{id}", &pick_id(c.v.zone, w.huangyuan_zone).to_string())
     } else if path.contains("/users/{id}") {
         path.replace("{id}", &pick_id(c.v.users.0, c.v.users.1).to_string())
+    } else if path.contains("/units/{id}") {
+        path.replace("{id}", &pick_id(c.v.units.0, c.v.units.1).to_string())
+    } else if path.contains("/orgs/{id}") {
+        path.replace("{id}", &pick_id(c.v.orgs.0, c.v.orgs.1).to_string())
+    } else if path.contains("/members/{id}") {
+        path.replace("{id}", &pick_id(c.v.members.0, c.v.members.1).to_string())
     } else if path.contains("{code}") {
         let code = match v {
             Variant::Inside => c.v.codes.0.clone(),
@@ -475,6 +524,41 @@ async fn request(app: &TestApp, c: &mut Caller, w: &World, method: &str, route: 
                         .await
                 }
                 ("POST", "/api/v1/users/{id}/unmask") => s.send(Method::POST, &path, None).await,
+                ("POST", "/members/{id}/unmask") => s.post_form(&path, &[]).await,
+                ("POST", "/api/v1/members/{id}/unmask") => s.send(Method::POST, &path, None).await,
+                ("POST", "/import") => {
+                    let form = reqwest::multipart::Form::new()
+                        .text("csrf_token", s.csrf.clone())
+                        .text("kind", "members")
+                        .part(
+                            "file",
+                            reqwest::multipart::Part::bytes(
+                                crate::harness::fixture_text("registry/members.csv").into_bytes(),
+                            )
+                            .file_name("members.csv"),
+                        );
+                    Answer::of(
+                        s.client
+                            .post(s.url(&path))
+                            .multipart(form)
+                            .send()
+                            .await
+                            .expect("upload"),
+                    )
+                    .await
+                }
+                ("POST", "/import/jobs/{id}/apply") => s.post_form(&path, &[]).await,
+                ("POST", "/api/v1/import/{kind}") => {
+                    let r = s
+                        .client
+                        .post(s.url(&path))
+                        .header("X-CSRF-Token", s.csrf.clone())
+                        .body(crate::harness::fixture_text("registry/members.csv"))
+                        .send()
+                        .await
+                        .expect("API import");
+                    Answer::of(r).await
+                }
                 _ => panic!("no plausible request for {method} {route}: add one to matrix.rs `request`"),
             }
         }
@@ -586,6 +670,148 @@ fn dongxia_codes() -> BTreeSet<String> {
         .collect()
 }
 
+/// Registry records for the matrix: the fixtures (units, organizations, members of 东峡镇 and
+/// 城关镇), and a village branch with a member (and a unit, where the fixtures have none) at
+/// each caller's village that the fixtures leave empty (麻其村, 克麻尔村, 西关村) and at
+/// 城台社区 of 湟源县, outside the county. Returns `(unit, organization, member)` ids by place:
+/// 南滩村 (大通东峡牦牛肉加工有限公司, FZ-DX-001, 张德明), 城关镇 (城关镇鸡腿葱电商有限公司 at
+/// 佰胜社区, FZ-CG-001, 韩玉兰), and the added ones by their village code.
+fn add_registry(conn: &mut ringline::db::DbConn) -> BTreeMap<&'static str, (i64, i64, i64)> {
+    use diesel::prelude::*;
+    use ringline::db::now;
+    use ringline::db::schema::{members, party_orgs, units};
+    use ringline::registry::{self as reg, NewMember, NewOrg, NewUnit};
+    crate::registry_web::load_registry(conn);
+    // Valid GB 11643 numbers (see registry.rs), with the sex and birth date they carry.
+    let added = [
+        (MAQI, None, "630121199001011234", "male", (1990, 1, 1)),
+        (
+            KEMAER,
+            Some("克麻尔村矩阵商贸有限公司"),
+            "63012119900101120X",
+            "female",
+            (1990, 1, 1),
+        ),
+        (
+            XIGUAN,
+            Some("西关村矩阵商贸有限公司"),
+            "630121198506150024",
+            "female",
+            (1985, 6, 15),
+        ),
+        (
+            CHENGTAI,
+            Some("城台社区矩阵商贸有限公司"),
+            "630121200002290015",
+            "male",
+            (2000, 2, 29),
+        ),
+    ];
+    let unit_rows: Vec<NewUnit> = added
+        .iter()
+        .filter_map(|(code, name, ..)| {
+            Some(NewUnit {
+                name: (*name)?.to_string(),
+                kind: "non_public_enterprise".into(),
+                credit_code: None,
+                credit_code_unverified: false,
+                division_code: code.to_string(),
+                address: String::new(),
+                lon: None,
+                lat: None,
+                headcount: Some(10),
+                party_member_count: Some(1),
+                illustrative: false,
+                created_at: now(),
+                updated_at: now(),
+            })
+        })
+        .collect();
+    reg::insert_units(conn, &unit_rows).expect("insert units");
+    let org_rows: Vec<NewOrg> = added
+        .iter()
+        .map(|(code, ..)| NewOrg {
+            code: code.to_string(),
+            name: format!("矩阵支部委员会{}", &code[9..]),
+            kind: "branch".into(),
+            parent_id: None,
+            mode: "own".into(),
+            unit_id: None,
+            village_code: Some(code.to_string()),
+            division_code: code.to_string(),
+            illustrative: false,
+            created_at: now(),
+            updated_at: now(),
+        })
+        .collect();
+    reg::insert_orgs(conn, &org_rows).expect("insert orgs");
+    let org_id = |conn: &mut ringline::db::DbConn, code: &str| -> i64 {
+        party_orgs::table
+            .filter(party_orgs::code.eq(code))
+            .select(party_orgs::id)
+            .first(conn)
+            .unwrap_or_else(|_| panic!("organization {code}"))
+    };
+    let mut member_rows = Vec::new();
+    for (code, _, id_number, sex, (y, m, d)) in added {
+        member_rows.push(NewMember {
+            name: format!("矩阵党员{}", &code[9..]),
+            id_number: id_number.into(),
+            sex: sex.into(),
+            birth_date: chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date"),
+            phone: Some("13700001234".into()),
+            status: "full".into(),
+            join_date: chrono::NaiveDate::from_ymd_opt(2020, 7, 1),
+            party_org_id: org_id(conn, code),
+            employer: String::new(),
+            employer_unit_id: None,
+            home_community: Some(code.to_string()),
+            division_code: code.to_string(),
+            illustrative: false,
+            created_at: now(),
+            updated_at: now(),
+        });
+    }
+    reg::insert_members(conn, &member_rows).expect("insert members");
+    let unit_id = |conn: &mut ringline::db::DbConn, name: &str| -> i64 {
+        units::table
+            .filter(units::name.eq(name))
+            .select(units::id)
+            .first(conn)
+            .unwrap_or_else(|_| panic!("unit {name}"))
+    };
+    let member_id = |conn: &mut ringline::db::DbConn, name: &str| -> i64 {
+        members::table
+            .filter(members::name.eq(name))
+            .select(members::id)
+            .first(conn)
+            .unwrap_or_else(|_| panic!("member {name}"))
+    };
+    let mut out = BTreeMap::new();
+    out.insert(
+        NANTAN,
+        (
+            unit_id(conn, "大通东峡牦牛肉加工有限公司"),
+            org_id(conn, "FZ-DX-001"),
+            member_id(conn, "张德明"),
+        ),
+    );
+    out.insert(
+        CHENGGUAN,
+        (
+            unit_id(conn, "城关镇鸡腿葱电商有限公司"),
+            org_id(conn, "FZ-CG-001"),
+            member_id(conn, "韩玉兰"),
+        ),
+    );
+    for (code, name, ..) in added {
+        let unit = unit_id(conn, name.unwrap_or("东峡镇青稞种植专业合作社"));
+        let member = member_id(conn, &format!("矩阵党员{}", &code[9..]));
+        out.insert(code, (unit, org_id(conn, code), member));
+    }
+    out
+}
+
 /// Sets up the users of the matrix; returns the callers (logged in) and the world.
 async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
     let mut conn = app.conn();
@@ -603,6 +829,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
     );
     assert!(line_members.contains(XIGUAN) && !line_members.contains(BEISI));
     let (huangyuan_program, huangyuan_zone) = calls::add_huangyuan(&mut conn);
+    let reg = add_registry(&mut conn);
 
     let zone_scope = format!("zone:{chengguan_line}");
     let specs: [(&str, &str, &str); 7] = [
@@ -664,12 +891,26 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
     let mut callers = Vec::new();
     for (column, _, _) in specs {
         let id = ids[column];
+        // Registry records: (inside, outside) of units, organizations, members by place.
+        let (inside, outside) = match column {
+            "county" => (NANTAN, CHENGTAI),
+            "town" | "viewer" | "reporter" => (NANTAN, CHENGGUAN),
+            "unit" => (MAQI, NANTAN),
+            "cadre" => (KEMAER, NANTAN),
+            "zone" => (XIGUAN, NANTAN),
+            other => panic!("no registry records for {other}"),
+        };
+        let (i, o) = (reg[inside], reg[outside]);
+        let (units, orgs, members) = ((i.0, o.0), (i.1, o.1), (i.2, o.2));
         let v = match column {
             "county" => Values {
                 codes: (s(XIGUAN), vec![s(CHENGTAI)]),
                 zone: chengguan_line,
                 users: (t_chengguan, t_huangyuan),
                 new_user_scopes: (s(XIANMI), s(HUANGYUAN_TOWN)),
+                units,
+                orgs,
+                members,
                 visible: csv_codes(),
             },
             "town" | "viewer" => Values {
@@ -677,6 +918,9 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 zone: dongxia_line,
                 users: (t_dongxia, t_chengguan),
                 new_user_scopes: (s(XIANMI), s(CHENGGUAN)),
+                units,
+                orgs,
+                members,
                 visible: dongxia.clone(),
             },
             "reporter" => Values {
@@ -684,6 +928,9 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 zone: dongxia_line,
                 users: (id, t_chengguan),
                 new_user_scopes: (s(NANTAN), s(XIGUAN)),
+                units,
+                orgs,
+                members,
                 visible: one(NANTAN),
             },
             "unit" => Values {
@@ -691,6 +938,9 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 zone: dongxia_line,
                 users: (id, t_chengguan),
                 new_user_scopes: (s(MAQI), s(XIGUAN)),
+                units,
+                orgs,
+                members,
                 visible: one(MAQI),
             },
             "cadre" => Values {
@@ -698,6 +948,9 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 zone: dongxia_line,
                 users: (id, t_chengguan),
                 new_user_scopes: (s(KEMAER), s(XIGUAN)),
+                units,
+                orgs,
+                members,
                 visible: one(KEMAER),
             },
             "zone" => Values {
@@ -705,6 +958,9 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 zone: chengguan_line,
                 users: (id, t_dongxia),
                 new_user_scopes: (zone_scope.clone(), format!("zone:{dongxia_line}")),
+                units,
+                orgs,
+                members,
                 visible: zone_visible.clone(),
             },
             other => panic!("no values for {other}"),

@@ -1,0 +1,118 @@
+# Importing registry records: the import pages and the problems found in files.
+nav-import = Import
+import-intro = Import units, party organizations and party members from XLSX, XLS, ODS or CSV files. The file is checked first (a dry run): every problem is listed with its row and column, and nothing is written until the whole file is valid.
+import-templates = Templates
+import-order = Import in this order: units, then party organizations (they name their host unit), then party members (they name their organization).
+import-upload = Check a file
+import-kind = Records
+import-file = File
+import-on-existing = Rows that match a stored record but differ
+import-on-existing-skip = keep the stored record (skip)
+import-on-existing-update = update the stored record
+import-check = Upload and check
+import-formats = Accepted: .xlsx, .xls, .ods, .csv (UTF-8, GBK or GB18030) and .csv.gz, up to 64 MB and 500,000 rows. The header may sit below a title row; merged header cells are understood.
+import-no-file = Choose a file to upload.
+import-choose-kind = Choose what the file holds.
+import-unknown-type = { $file }: unknown file type; use .xlsx, .xls, .ods, .csv or .csv.gz.
+import-too-large = The file is larger than { $mb } MB; split it.
+import-stage-reading = Reading the file…
+import-stage-checking = Checking rows…
+import-stage-writing = Writing…
+import-running-hint = This page refreshes itself until the work is done.
+import-failed = The import stopped because of an internal error; nothing was written. Try again, or tell the administrator.
+import-applied = Imported: the records were written.
+import-dry-run-ok = The file is valid. Nothing has been written yet: check the counts and apply.
+import-has-errors = { $count ->
+    [one] 1 problem found: nothing was written. Fix it in the file and upload it again.
+   *[other] { $count } problems found: nothing was written. Fix them in the file and upload it again.
+}
+import-more-errors = … and { $count } more: download the rows with errors to see them all.
+import-rows = Data rows
+import-header-row = Header on row
+import-new = New
+import-updated = To update / updated
+import-unchanged = Unchanged
+import-skipped = Skipped
+import-errors = Errors
+import-warnings = Warnings
+import-apply = Apply: write these records
+import-errors-xlsx = Download the rows with errors (XLSX, bad cells marked)
+import-row = Row
+import-column = Column
+import-value = Value
+import-reason = Reason
+import-not-ready = This file cannot be applied: it has errors, is still being checked, or was already imported.
+issue-value-missing = { $column } is required; fill it in.
+issue-value-negative = Must be a whole number of 0 or more.
+issue-duplicate-in-file = The same record as row { $first }; each record may appear only once in a file.
+issue-header-not-found = No header row found near the top of the sheet; the header must name the columns, e.g. { $expected }.
+issue-header-duplicate-column = The column { $column } appears twice; keep one.
+issue-header-missing-column = The required column { $column } is missing; add it (the template shows every column).
+issue-file-empty = The file is empty.
+issue-file-no-rows = The file has a header but no data rows.
+issue-file-too-many-rows = The file has too many rows; split it into files of at most 500,000 rows.
+issue-file-too-large = The file is too large once unpacked; split it.
+issue-file-encoding = The text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV or as XLSX.
+issue-file-malformed-csv = The CSV file is malformed (a quote is not closed, or a line is broken); save it again from Excel or WPS.
+issue-file-not-spreadsheet = The file is not a readable spreadsheet; save it again from Excel or WPS as XLSX.
+issue-file-unknown-type = Unknown file type; use .xlsx, .xls, .ods, .csv or .csv.gz.
+issue-file-unreadable = The file could not be read.
+issue-division-unknown = { $value } is not a division code in use here; check the 12-digit code.
+issue-division-wrong-level = This is a { $level } code; a { $wanted } code is needed here.
+issue-outside-scope = Outside your area; only records within your scope can be imported.
+issue-point-outside-china = The point (WGS-84 longitude, latitude) is not in China; check the order and the numbers.
+issue-point-unpaired = Give both longitude and latitude, or neither.
+issue-credit-code-unverified = The credit code fails the GB 32100 check; accepted as an early pilot code — check it against the licence.
+issue-org-code-malformed = An organization code has at most 32 digits, letters or '-'.
+issue-org-host-missing = Give the host unit, or for a village's organization the village code.
+issue-org-host-twice = Give either the host unit or the village code, not both.
+issue-org-joint-alone = A joint organization usually covers other units too; list them under the joint units column.
+issue-org-parent-self = An organization cannot be its own parent.
+issue-org-parent-branch = A branch has no subordinate organizations; the parent must be a committee or a general branch.
+issue-org-parent-cycle = The parents form a loop (an organization would be its own ancestor).
+issue-org-parent-not-found = { $count ->
+    [0] No party organization has the code or name { $value }; import the parent first or in the same file.
+   *[other] { $count } party organizations are named { $value }; give the parent's code instead.
+}
+issue-org-not-found = { $count ->
+    [0] No party organization has the code or name { $value }; use a code from the organization list.
+   *[other] { $count } party organizations are named { $value }; give the organization's code instead.
+}
+issue-unit-not-found = { $count ->
+    [0] No registered unit has the credit code or name { $value }; import the unit first or correct the name.
+   *[other] { $count } registered units are named { $value }; give the unit's credit code instead.
+}
+issue-id-number-converted = A 15-digit first-generation ID number; stored converted to 18 characters.
+issue-sex-mismatch = Does not agree with the ID number, which says { $expected } (the 17th digit is odd for men, even for women); correct one of them.
+issue-birth-date-mismatch = Does not agree with the ID number's birth date { $expected }; correct one of them.
+issue-join-date-too-early = The join date is before the Party was founded (1921); check the date.
+issue-join-date-future = The join date is in the future.
+issue-join-date-under-18 = The join date is before the member's 18th birthday (the Party Constitution, Article 1, requires 18 years of age).
+issue-cell-scientific-notation = Excel stored this long number as a number and kept only 15 digits; format the column as text and type the value again.
+issue-cell-not-a-date = Not a date; write it as 2019-07-01, 2019/7/1, 2019.07.01 or 2019年7月1日, or use an Excel date cell.
+issue-cell-ambiguous-date = The day and month order is unclear; write the year first, e.g. 2019-07-01.
+issue-cell-not-a-number = Not a number.
+issue-cell-not-a-whole-number = Must be a whole number.
+issue-cell-bad-phone = Not a phone number; write an 11-digit mobile number starting with 1, or a landline with its area code such as 0971-2722345.
+issue-cell-not-a-choice = Not one of the allowed values; choose one of: { $allowed }.
+issue-id-number-empty = The ID number is empty; enter the 18-character citizen ID number.
+issue-id-number-wrong-length = An ID number has 18 characters (15 for old first-generation cards).
+issue-id-number-not-digits = An ID number may contain only digits, and an X only as its last character.
+issue-id-number-bad-date = The ID number's birth-date digits (7–14) are not a real date from 1900 on; check them.
+issue-id-number-future-date = The ID number's birth date is in the future; check the birth-date digits.
+issue-id-number-check-failed = The ID number's last character does not match the other 17; one of them is probably mistyped.
+issue-credit-code-empty = The unified social credit code is empty.
+issue-credit-code-wrong-length = A unified social credit code has 18 characters.
+issue-credit-code-bad-character = A unified social credit code uses digits and the capital letters except I, O, S, V and Z.
+issue-credit-code-check-failed = The credit code's last character does not match the other 17; look for a mistyped character.
+issue-name-empty = The name is empty.
+issue-name-too-long = The name is too long.
+issue-name-invisible-character = The name contains an invisible or control character; retype it.
+issue-code-empty = The division code is empty.
+issue-code-wrong-length = A division code has 12 digits.
+issue-code-not-digits = A division code has only digits.
+issue-code-zero-province = A division code cannot start with 00.
+issue-code-gap = The division code has a gap (a part after a zero part); check the digits.
+issue-code-town-part = The division code's town part (digits 7–9) is not valid; check the digits.
+issue-code-village-part = The division code's village part (digits 10–12) is not valid; check the digits.
+issue-code-level-mismatch = The code does not have the level given; check the code.

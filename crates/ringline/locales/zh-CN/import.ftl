@@ -1,0 +1,126 @@
+# 登记信息导入：导入页面与文件中发现的问题。
+nav-import = 导入
+import-intro = 从 XLSX、XLS、ODS 或 CSV 文件导入单位、党组织和党员。先检查文件（试导入）：列出每个问题所在的行和列，整个文件无误之前不写入任何数据。
+import-templates = 模板
+import-order = 导入顺序：先单位，再党组织（需填写所在单位），最后党员（需填写所在党组织）。
+import-upload = 检查文件
+import-kind = 数据类别
+import-file = 文件
+import-on-existing = 与已有记录匹配但内容不同的行
+import-on-existing-skip = 保留已有记录（跳过）
+import-on-existing-update = 用文件内容更新已有记录
+import-check = 上传并检查
+import-formats = 支持 .xlsx、.xls、.ods、.csv（UTF-8、GBK 或 GB18030 编码）和 .csv.gz，最大 64 MB、50 万行。表头上方可以有标题行；可识别合并的表头单元格。
+import-no-file = 请选择要上传的文件。
+import-choose-kind = 请选择文件中的数据类别。
+import-unknown-type = { $file }：无法识别的文件类型；请使用 .xlsx、.xls、.ods、.csv 或 .csv.gz。
+import-too-large = 文件超过 { $mb } MB，请拆分后再上传。
+import-stage-reading = 正在读取文件……
+import-stage-checking = 正在检查数据行……
+import-stage-writing = 正在写入……
+import-running-hint = 本页面会自动刷新，直到处理完成。
+import-failed = 因内部错误导入中止，未写入任何数据。请重试，或联系管理员。
+import-applied = 导入完成：数据已写入。
+import-dry-run-ok = 文件检查通过，尚未写入。请核对数量后确认导入。
+import-has-errors = 发现 { $count } 个问题，未写入任何数据。请在文件中改正后重新上传。
+import-more-errors = ……另有 { $count } 个问题：下载错误行文件可查看全部。
+import-rows = 数据行数
+import-header-row = 表头所在行
+import-new = 新增
+import-updated = 更新
+import-unchanged = 未变化
+import-skipped = 跳过
+import-errors = 错误
+import-warnings = 提示
+import-apply = 确认导入：写入这些数据
+import-errors-xlsx = 下载错误行（XLSX，错误单元格已标红）
+import-row = 行
+import-column = 列
+import-value = 值
+import-reason = 原因
+import-not-ready = 该文件不能导入：有错误、仍在检查，或已经导入过。
+issue-value-missing = “{ $column }”为必填项，请填写。
+issue-value-negative = 须为 0 或正整数。
+issue-duplicate-in-file = 与第 { $first } 行重复；同一文件中每条记录只能出现一次。
+issue-header-not-found = 表格顶部未找到表头行；表头须写明各列名称，例如：{ $expected }。
+issue-header-duplicate-column = “{ $column }”列出现了两次，请只保留一列。
+issue-header-missing-column = 缺少必填列“{ $column }”，请补上（模板中列出了全部列）。
+issue-file-empty = 文件是空的。
+issue-file-no-rows = 文件只有表头，没有数据行。
+issue-file-too-many-rows = 文件行数过多；请拆分为每个不超过 50 万行的文件。
+issue-file-too-large = 文件解压后过大，请拆分。
+issue-file-encoding = 文本既不是 UTF-8 也不是 GBK/GB18030 编码；请另存为 UTF-8 CSV 或 XLSX。
+issue-file-malformed-csv = CSV 文件格式有误（引号未闭合或行被截断）；请用 Excel 或 WPS 重新保存。
+issue-file-not-spreadsheet = 不是可读取的电子表格；请用 Excel 或 WPS 另存为 XLSX。
+issue-file-unknown-type = 无法识别的文件类型；请使用 .xlsx、.xls、.ods、.csv 或 .csv.gz。
+issue-file-unreadable = 无法读取该文件。
+issue-division-unknown = { $value } 不是本系统在用的行政区划代码；请核对12位代码。
+issue-division-wrong-level = 这是{ $level ->
+    [province] 省级
+    [city] 地级
+    [county] 县级
+    [town] 乡镇级
+    [village] 村(社区)级
+   *[other] { $level }
+}代码；此处需要{ $wanted ->
+    [village] 村(社区)
+    [town] 乡镇
+   *[other] 乡镇或村(社区)
+}代码。
+issue-outside-scope = 超出您的管理范围；只能导入本辖区的数据。
+issue-point-outside-china = 坐标（WGS-84 经度、纬度）不在中国境内；请核对顺序和数值。
+issue-point-unpaired = 经度和纬度须同时填写或同时留空。
+issue-credit-code-unverified = 统一社会信用代码未通过 GB 32100 校验；按早期试点代码接收，请对照营业执照核实。
+issue-org-code-malformed = 党组织代码最多32位，只能由数字、字母或“-”组成。
+issue-org-host-missing = 请填写所在单位；村(社区)党组织请填写村(社区)代码。
+issue-org-host-twice = 所在单位和村(社区)代码只能填写一项。
+issue-org-joint-alone = 联合组建的党组织通常还覆盖其他单位，请在“联建单位”列中列出。
+issue-org-parent-self = 党组织不能以自己为上级。
+issue-org-parent-branch = 党支部不设下级党组织；上级须为党委或党总支。
+issue-org-parent-cycle = 上级关系形成了循环（某个党组织成了自己的上级）。
+issue-org-parent-not-found = { $count ->
+    [0] 没有代码或名称为“{ $value }”的党组织；请先导入上级党组织，或放在同一文件中。
+   *[other] 有 { $count } 个党组织名为“{ $value }”；请改填上级党组织代码。
+}
+issue-org-not-found = { $count ->
+    [0] 没有代码或名称为“{ $value }”的党组织；请使用党组织列表中的代码。
+   *[other] 有 { $count } 个党组织名为“{ $value }”；请改填党组织代码。
+}
+issue-unit-not-found = { $count ->
+    [0] 没有信用代码或名称为“{ $value }”的登记单位；请先导入该单位或核对名称。
+   *[other] 有 { $count } 个登记单位名为“{ $value }”；请改填统一社会信用代码。
+}
+issue-id-number-converted = 15位一代身份证号码，已升位为18位保存。
+issue-sex-mismatch = 与公民身份号码不一致（号码显示为“{ $expected }”，第17位奇数为男、偶数为女）；请改正其一。
+issue-birth-date-mismatch = 与公民身份号码中的出生日期 { $expected } 不一致；请改正其一。
+issue-join-date-too-early = 入党日期早于建党时间（1921年）；请核对日期。
+issue-join-date-future = 入党日期晚于今天。
+issue-join-date-under-18 = 入党日期早于本人年满18周岁之日（党章第一条规定年满十八岁）。
+issue-cell-scientific-notation = Excel 把这个长数字当作数值保存，只保留了15位；请把该列设为“文本”格式后重新录入。
+issue-cell-not-a-date = 不是日期；请写成 2019-07-01、2019/7/1、2019.07.01 或 2019年7月1日，或使用 Excel 日期单元格。
+issue-cell-ambiguous-date = 无法判断日和月的顺序；请把年份写在前面，如 2019-07-01。
+issue-cell-not-a-number = 不是数字。
+issue-cell-not-a-whole-number = 须为整数。
+issue-cell-bad-phone = 不是电话号码；请填写以1开头的11位手机号码，或带区号的固定电话（如 0971-2722345）。
+issue-cell-not-a-choice = 不是可选的值；请从以下选择：{ $allowed }。
+issue-id-number-empty = 公民身份号码为空；请填写18位公民身份号码。
+issue-id-number-wrong-length = 公民身份号码应为18位（一代证为15位）。
+issue-id-number-not-digits = 公民身份号码只能由数字组成，最后一位可以是 X。
+issue-id-number-bad-date = 公民身份号码中的出生日期（第7–14位）不是1900年以后的有效日期；请核对。
+issue-id-number-future-date = 公民身份号码中的出生日期晚于今天；请核对出生日期位。
+issue-id-number-check-failed = 公民身份号码的校验位与前17位不符，可能有输错的数字。
+issue-credit-code-empty = 统一社会信用代码为空。
+issue-credit-code-wrong-length = 统一社会信用代码应为18位。
+issue-credit-code-bad-character = 统一社会信用代码由数字和除 I、O、S、V、Z 以外的大写字母组成。
+issue-credit-code-check-failed = 统一社会信用代码的校验位与前17位不符；请查找输错的字符。
+issue-name-empty = 名称为空。
+issue-name-too-long = 名称过长。
+issue-name-invisible-character = 名称中含有不可见字符或控制字符；请重新录入。
+issue-code-empty = 区划代码为空。
+issue-code-wrong-length = 区划代码应为12位数字。
+issue-code-not-digits = 区划代码只能由数字组成。
+issue-code-zero-province = 区划代码不能以00开头。
+issue-code-gap = 区划代码中间有空段（非零段出现在零段之后）；请核对。
+issue-code-town-part = 区划代码的乡级部分（第7–9位）无效；请核对。
+issue-code-village-part = 区划代码的村级部分（第10–12位）无效；请核对。
+issue-code-level-mismatch = 区划代码与所填层级不符；请核对。

@@ -1,0 +1,1513 @@
+//! Registry pages (SPEC C3): units, party organizations and members (lists with filters and
+//! paging, detail pages), the audited unmasking of a member's personal data, the "two
+//! coverages" page, and the XLSX export of each list.
+//!
+//! Every read goes through the scoped data layer ([`crate::registry::query`],
+//! [`crate::registry::coverage`], [`crate::registry::links`]) with the caller's `Access`; a record
+//! outside the scope answers 404 like a missing one. What a page shows holds no division code
+//! outside the caller's scope: a member's home community outside it is shown by name only
+//! ([`redact_member`]), and related records outside it are counted, not named.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use ringline_core::division::{DivisionCode, Level};
+use serde::Deserialize;
+
+use super::export::{excel_text, xlsx_response};
+use super::pages::{Chrome, error_page, html};
+use super::{AppError, AppState, Guard, PageUser, Route, route};
+use crate::access::{Access, Permission};
+use crate::db::DbConn;
+use crate::divisions::{self, ListFilter};
+use crate::i18n::{Lang, Tr};
+use crate::import::spec::{MEMBER_STATUSES, ORG_KINDS, ORG_MODES, SEXES, UNIT_KINDS};
+use crate::registry::coverage::{self, By, CoverageRow};
+use crate::registry::links::{self, UnitRef};
+use crate::registry::query::{self, Member, MemberFilter, OrgFilter, PartyOrg, Unit, UnitFilter};
+use crate::zones;
+
+/// Rows per list page.
+pub const PAGE: i64 = 100;
+/// Most rows in one XLSX export.
+pub const EXPORT_MAX: i64 = 1_000_000;
+/// Rows read from the data layer at a time while writing an export.
+pub const EXPORT_PAGE: i64 = 10_000;
+/// Employed members and covered units listed on a detail page.
+const DETAIL_LIST: i64 = 100;
+
+/// Registry page routes, each with its guard.
+pub fn routes() -> Vec<Route> {
+    use Guard::{Login, Perm};
+    use Method as M;
+    vec![
+        route(M::GET, "/units", Login, get(units_page)),
+        route(M::GET, "/units.xlsx", Login, get(units_xlsx)),
+        route(M::GET, "/units/{id}", Login, get(unit_page)),
+        route(M::GET, "/orgs", Login, get(orgs_page)),
+        route(M::GET, "/orgs.xlsx", Login, get(orgs_xlsx)),
+        route(M::GET, "/orgs/{id}", Login, get(org_page)),
+        route(M::GET, "/members", Login, get(members_page)),
+        route(M::GET, "/members.xlsx", Login, get(members_xlsx)),
+        route(M::GET, "/members/{id}", Login, get(member_page)),
+        route(
+            M::POST,
+            "/members/{id}/unmask",
+            Perm(Permission::Unmask),
+            post(member_unmask),
+        ),
+        route(M::GET, "/coverage", Login, get(coverage_page)),
+        route(M::GET, "/coverage.xlsx", Login, get(coverage_xlsx)),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters shared with the API
+
+fn bad(code: &'static str, message: String) -> AppError {
+    AppError::BadRequest { code, message }
+}
+
+fn blank_is_none(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from)
+}
+
+/// `value` when it is one of the keys of `choices`; a 422 naming the allowed keys otherwise.
+pub(super) fn choice(
+    field: &str,
+    code: &'static str,
+    value: &Option<String>,
+    choices: &[(&str, &str, &str)],
+) -> Result<Option<String>, AppError> {
+    let Some(v) = blank_is_none(value) else {
+        return Ok(None);
+    };
+    if choices.iter().any(|(k, _, _)| *k == v) {
+        Ok(Some(v))
+    } else {
+        let allowed: Vec<&str> = choices.iter().map(|(k, _, _)| *k).collect();
+        Err(bad(code, format!("{field} {v:?} is not one of {}", allowed.join(", "))))
+    }
+}
+
+/// `value` when it is a division code; a 422 otherwise.
+pub(super) fn division_code(
+    field: &str,
+    code: &'static str,
+    value: &Option<String>,
+) -> Result<Option<String>, AppError> {
+    let Some(v) = blank_is_none(value) else {
+        return Ok(None);
+    };
+    match DivisionCode::parse(&v) {
+        Ok(c) => Ok(Some(c.as_str().to_string())),
+        Err(_) => Err(bad(
+            code,
+            format!("{field} must be a division code: 12 digits, such as 630121103000"),
+        )),
+    }
+}
+
+/// The unit filter from request values, checked.
+pub(super) fn unit_filter(
+    kind: &Option<String>,
+    under: &Option<String>,
+    q: &Option<String>,
+    uncovered: Option<bool>,
+) -> Result<UnitFilter, AppError> {
+    Ok(UnitFilter {
+        kind: choice("kind", "invalid-kind", kind, UNIT_KINDS)?,
+        under: division_code("under", "invalid-under", under)?,
+        q: blank_is_none(q),
+        uncovered,
+    })
+}
+
+/// The organization filter from request values, checked.
+pub(super) fn org_filter(
+    kind: &Option<String>,
+    mode: &Option<String>,
+    under: &Option<String>,
+    q: &Option<String>,
+) -> Result<OrgFilter, AppError> {
+    Ok(OrgFilter {
+        kind: choice("kind", "invalid-kind", kind, ORG_KINDS)?,
+        mode: choice("mode", "invalid-mode", mode, ORG_MODES)?,
+        under: division_code("under", "invalid-under", under)?,
+        q: blank_is_none(q),
+    })
+}
+
+/// The member filter from request values, checked.
+pub(super) fn member_filter(
+    status: &Option<String>,
+    under: &Option<String>,
+    org_id: Option<i64>,
+    q: &Option<String>,
+    home_community: &Option<String>,
+) -> Result<MemberFilter, AppError> {
+    Ok(MemberFilter {
+        status: choice("status", "invalid-status", status, MEMBER_STATUSES)?,
+        org_id,
+        under: division_code("under", "invalid-under", under)?,
+        q: blank_is_none(q),
+        home_community: division_code("home_community", "invalid-home-community", home_community)?,
+    })
+}
+
+/// The grouping of the coverage table: `town` (default), `zone` or `county`.
+pub(super) fn coverage_by(by: &Option<String>) -> Result<By, AppError> {
+    match blank_is_none(by).as_deref() {
+        None | Some("town") => Ok(By::Town),
+        Some("zone") => Ok(By::Zone),
+        Some("county") => Ok(By::County),
+        Some(other) => Err(bad(
+            "invalid-by",
+            format!("by {other:?} is not one of town, zone, county"),
+        )),
+    }
+}
+
+/// Which coverage uncovered units lack: `organization` (default) or `work`, as the data layer
+/// names it (`org`, `work`).
+pub(super) fn lacking(value: &Option<String>) -> Result<&'static str, AppError> {
+    match blank_is_none(value).as_deref() {
+        None | Some("organization") => Ok("org"),
+        Some("work") => Ok("work"),
+        Some(other) => Err(bad(
+            "invalid-lacking",
+            format!("lacking {other:?} is not one of organization, work"),
+        )),
+    }
+}
+
+/// A member as the caller may see it: the home community's code is withheld when it lies
+/// outside the caller's scope (its name, public reference data, is kept), so nothing shown
+/// names a place outside the scope.
+pub fn redact_member(access: &Access, mut m: Member) -> Member {
+    if m.home_community.as_deref().is_some_and(|c| !access.sees_code(c)) {
+        m.home_community = None;
+    }
+    m
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labels and small formatting helpers
+
+/// The label of `key` among `choices` (`(key, Chinese, English)`) in the page language; the
+/// key itself when unknown.
+pub fn choice_label(t: Tr, choices: &[(&str, &str, &str)], key: &str) -> String {
+    choices
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, zh, en)| match t.lang() {
+            Lang::Zh => (*zh).to_string(),
+            Lang::En => (*en).to_string(),
+        })
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// Options of a filter select: `(value, label, selected)`.
+fn options(t: Tr, choices: &[(&str, &str, &str)], selected: &Option<String>) -> Vec<(String, String, bool)> {
+    choices
+        .iter()
+        .map(|(k, _, _)| {
+            (
+                (*k).to_string(),
+                choice_label(t, choices, k),
+                selected.as_deref() == Some(*k),
+            )
+        })
+        .collect()
+}
+
+/// A rate (0–1) as a percentage with one decimal, or "—".
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+fn yes_no(t: Tr, b: bool) -> String {
+    t.get(if b { "reg-yes" } else { "reg-no" })
+}
+
+fn opt_num<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Names of the towns (and any other divisions) with these codes: public reference data, shown
+/// by name (the codes are the records' own places or their ancestors).
+fn division_names(
+    conn: &mut DbConn,
+    codes: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, String>, AppError> {
+    let mut codes: Vec<String> = codes.into_iter().collect();
+    codes.sort();
+    codes.dedup();
+    Ok(divisions::get_many(conn, &Access::system(), &codes)?
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect())
+}
+
+/// "town › village" for a record at a village, the town's name for one at a town.
+fn place(code: &str, name: Option<&str>, towns: &HashMap<String, String>) -> String {
+    let own = name.unwrap_or(code).to_string();
+    match query::town_code_of(code) {
+        Some(t) if t != code => match towns.get(&t) {
+            Some(town) => format!("{town} › {own}"),
+            None => own,
+        },
+        _ => own,
+    }
+}
+
+fn town_codes<'a>(codes: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    codes.into_iter().filter_map(query::town_code_of).collect()
+}
+
+/// The places a list can be narrowed to (`under`): the towns in the caller's scope, and, when
+/// the scope holds at most one town, its villages too. `(code, label, selected)`.
+fn place_options(
+    conn: &mut DbConn,
+    access: &Access,
+    selected: &Option<String>,
+) -> Result<Vec<(String, String, bool)>, AppError> {
+    let list = |conn: &mut DbConn, level: Level, limit: i64| {
+        divisions::list(
+            conn,
+            access,
+            &ListFilter {
+                level: Some(level),
+                ..Default::default()
+            },
+            limit,
+            0,
+        )
+    };
+    let mut all = list(conn, Level::Town, 10_000)?;
+    if all.len() <= 1 {
+        all.extend(list(conn, Level::Village, 2_000)?);
+        all.sort_by(|a, b| a.code.cmp(&b.code));
+    }
+    Ok(all
+        .into_iter()
+        .map(|d| {
+            let label = if d.level == "village" {
+                format!("— {}", d.name)
+            } else {
+                d.name
+            };
+            let sel = selected.as_deref() == Some(d.code.as_str());
+            (d.code, label, sel)
+        })
+        .collect())
+}
+
+/// Previous and next page links of a list.
+pub struct Pager {
+    /// Query string of the previous page.
+    pub prev: Option<String>,
+    /// Query string of the next page.
+    pub next: Option<String>,
+    /// Position text ("1–100 / 250").
+    pub position: String,
+}
+
+impl Pager {
+    fn new(offset: i64, shown: usize, total: i64, qs: &dyn Fn(i64) -> String) -> Pager {
+        let shown = shown as i64;
+        Pager {
+            prev: (offset > 0).then(|| qs((offset - PAGE).max(0))),
+            next: (offset + shown < total).then(|| qs(offset + PAGE)),
+            position: if shown == 0 {
+                format!("0 / {total}")
+            } else {
+                format!("{}–{} / {total}", offset + 1, offset + shown)
+            },
+        }
+    }
+}
+
+/// A URL query string of the non-empty pairs (and `offset` when positive).
+fn query_string(pairs: &[(&str, Option<String>)], offset: i64) -> String {
+    let mut out: Vec<(&str, String)> = pairs
+        .iter()
+        .filter_map(|(k, v)| blank_is_none(v).map(|v| (*k, v)))
+        .collect();
+    if offset > 0 {
+        out.push(("offset", offset.to_string()));
+    }
+    serde_urlencoded::to_string(out).unwrap_or_default()
+}
+
+fn is_checked(v: &Option<String>) -> bool {
+    matches!(v.as_deref().map(str::trim), Some("true" | "1" | "on" | "yes"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// XLSX
+
+/// Writes a one-sheet workbook row by row (constant memory), reading the rows from `page`
+/// (called with limit and offset) in pages of [`EXPORT_PAGE`] until it returns fewer, or
+/// [`EXPORT_MAX`] rows are written. Codes stay text.
+pub fn stream_workbook(
+    sheet: &str,
+    headers: &[String],
+    mut page: impl FnMut(i64, i64) -> Result<Vec<Vec<String>>, AppError>,
+) -> Result<Vec<u8>, AppError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let x = |e: rust_xlsxwriter::XlsxError| AppError::Internal(e.to_string());
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet_with_constant_memory().map_err(x)?;
+    let name: String = sheet.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+    ws.set_name(&name).map_err(x)?;
+    let bold = Format::new().set_bold();
+    for (i, h) in headers.iter().enumerate() {
+        ws.set_column_width(i as u16, 16).map_err(x)?;
+        ws.write_string_with_format(0, i as u16, h, &bold).map_err(x)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(x)?;
+    let mut written: i64 = 0;
+    while written < EXPORT_MAX {
+        let limit = EXPORT_PAGE.min(EXPORT_MAX - written);
+        let rows = page(limit, written)?;
+        let n = rows.len() as i64;
+        for (i, row) in rows.iter().enumerate() {
+            let r = (written + i as i64 + 1) as u32;
+            for (c, v) in row.iter().enumerate() {
+                if !v.is_empty() {
+                    ws.write_string(r, c as u16, excel_text(v)).map_err(x)?;
+                }
+            }
+        }
+        written += n;
+        if n < limit {
+            break;
+        }
+    }
+    wb.save_to_buffer().map_err(x)
+}
+
+fn headers(t: Tr, keys: &[&str]) -> Vec<String> {
+    keys.iter().map(|k| t.get(k)).collect()
+}
+
+fn illustrative_cell(t: Tr, b: bool) -> String {
+    if b { t.get("illustrative") } else { String::new() }
+}
+
+async fn export(
+    state: &AppState,
+    t: Tr,
+    filename: &str,
+    work: impl FnOnce(&mut DbConn) -> Result<Vec<u8>, AppError> + Send + 'static,
+) -> Response {
+    match state.db.run(work).await {
+        Ok(bytes) => xlsx_response(filename, bytes),
+        Err(e) => error_page(t, e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Units
+
+/// Query of the unit list page and export.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UnitsQuery {
+    kind: Option<String>,
+    under: Option<String>,
+    q: Option<String>,
+    uncovered: Option<String>,
+    offset: Option<i64>,
+}
+
+impl UnitsQuery {
+    fn filter(&self) -> Result<UnitFilter, AppError> {
+        unit_filter(
+            &self.kind,
+            &self.under,
+            &self.q,
+            is_checked(&self.uncovered).then_some(true),
+        )
+    }
+
+    fn qs(&self, offset: i64) -> String {
+        query_string(
+            &[
+                ("kind", self.kind.clone()),
+                ("under", self.under.clone()),
+                ("q", self.q.clone()),
+                ("uncovered", is_checked(&self.uncovered).then(|| "true".to_string())),
+            ],
+            offset,
+        )
+    }
+}
+
+/// A unit prepared for a list.
+pub struct UnitView {
+    /// The unit.
+    pub u: Unit,
+    /// Kind label.
+    pub kind: String,
+    /// Town › village.
+    pub place: String,
+    /// Headcount.
+    pub headcount: String,
+    /// Party members reported / registered.
+    pub members: String,
+}
+
+fn unit_view(t: Tr, u: Unit, towns: &HashMap<String, String>) -> UnitView {
+    UnitView {
+        kind: choice_label(t, UNIT_KINDS, &u.kind),
+        place: place(&u.division_code, u.division_name.as_deref(), towns),
+        headcount: opt_num(u.headcount),
+        members: format!(
+            "{} / {}",
+            u.party_member_count
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "—".into()),
+            u.registered_members
+        ),
+        u,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "units.html")]
+struct UnitsPage {
+    c: Chrome,
+    rows: Vec<UnitView>,
+    count_label: String,
+    kinds: Vec<(String, String, bool)>,
+    places: Vec<(String, String, bool)>,
+    q: String,
+    uncovered: bool,
+    export: String,
+    pager: Pager,
+    any_illustrative: bool,
+}
+
+async fn units_page(State(state): State<AppState>, u: PageUser, Query(q): Query<UnitsQuery>) -> Response {
+    let t = u.t;
+    let filter = match q.filter() {
+        Ok(f) => f,
+        Err(e) => return error_page(t, e),
+    };
+    let offset = q.offset.unwrap_or(0).max(0);
+    let access = u.access.clone();
+    let selected = filter.under.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let (units, total) = query::units(c, &access, &filter, PAGE, offset)?;
+            let towns = division_names(c, town_codes(units.iter().map(|u| u.division_code.as_str())))?;
+            let places = place_options(c, &access, &selected)?;
+            Ok::<_, AppError>((units, total, towns, places))
+        })
+        .await;
+    let (units, total, towns, places) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(t, e),
+    };
+    let rows: Vec<UnitView> = units.into_iter().map(|x| unit_view(t, x, &towns)).collect();
+    html(&UnitsPage {
+        c: Chrome::of(&u),
+        any_illustrative: rows.iter().any(|r| r.u.illustrative),
+        pager: Pager::new(offset, rows.len(), total, &|o| q.qs(o)),
+        rows,
+        count_label: t.args("reg-count-units", &[("count", total.to_string())]),
+        kinds: options(t, UNIT_KINDS, &q.kind),
+        places,
+        q: q.q.clone().unwrap_or_default(),
+        uncovered: is_checked(&q.uncovered),
+        export: q.qs(0),
+    })
+}
+
+fn unit_row(t: Tr, u: Unit, towns: &HashMap<String, String>) -> Vec<String> {
+    let town = u
+        .town_code
+        .as_ref()
+        .and_then(|c| towns.get(c))
+        .cloned()
+        .unwrap_or_default();
+    vec![
+        u.id.to_string(),
+        u.name,
+        choice_label(t, UNIT_KINDS, &u.kind),
+        u.credit_code.unwrap_or_default(),
+        if u.credit_code_unverified {
+            t.get("reg-unverified")
+        } else {
+            String::new()
+        },
+        u.division_code,
+        town,
+        u.division_name.unwrap_or_default(),
+        u.address,
+        u.lon.map(|v| format!("{v:.6}")).unwrap_or_default(),
+        u.lat.map(|v| format!("{v:.6}")).unwrap_or_default(),
+        opt_num(u.headcount),
+        opt_num(u.party_member_count),
+        u.registered_members.to_string(),
+        yes_no(t, u.org_covered),
+        yes_no(t, u.work_covered),
+        illustrative_cell(t, u.illustrative),
+    ]
+}
+
+const UNIT_HEADERS: [&str; 17] = [
+    "reg-col-id",
+    "col-name",
+    "col-kind",
+    "reg-col-credit-code",
+    "reg-col-credit-check",
+    "col-code",
+    "col-town",
+    "reg-col-village",
+    "reg-col-address",
+    "col-lon",
+    "col-lat",
+    "reg-col-headcount",
+    "reg-col-reported-members",
+    "reg-col-registered-members",
+    "reg-col-org-covered",
+    "reg-col-work-covered",
+    "illustrative",
+];
+
+/// Writes units from `fetch` (limit, offset) as a workbook.
+fn units_workbook(
+    c: &mut DbConn,
+    t: Tr,
+    mut fetch: impl FnMut(&mut DbConn, i64, i64) -> Result<Vec<Unit>, AppError>,
+) -> Result<Vec<u8>, AppError> {
+    stream_workbook(&t.get("nav-units"), &headers(t, &UNIT_HEADERS), |limit, offset| {
+        let units = fetch(c, limit, offset)?;
+        let towns = division_names(c, units.iter().filter_map(|u| u.town_code.clone()))?;
+        Ok(units.into_iter().map(|u| unit_row(t, u, &towns)).collect())
+    })
+}
+
+async fn units_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<UnitsQuery>) -> Response {
+    let t = u.t;
+    let filter = match q.filter() {
+        Ok(f) => f,
+        Err(e) => return error_page(t, e),
+    };
+    let access = u.access.clone();
+    export(&state, t, "units.xlsx", move |c| {
+        units_workbook(c, t, |c, limit, offset| {
+            Ok(query::units(c, &access, &filter, limit, offset)?.0)
+        })
+    })
+    .await
+}
+
+/// A party organization prepared for a list.
+pub struct OrgView {
+    /// The organization.
+    pub o: PartyOrg,
+    /// Kind label.
+    pub kind: String,
+    /// Mode label.
+    pub mode: String,
+    /// Host unit's or village's name.
+    pub host: String,
+}
+
+fn org_view(t: Tr, o: PartyOrg) -> OrgView {
+    OrgView {
+        kind: choice_label(t, ORG_KINDS, &o.kind),
+        mode: choice_label(t, ORG_MODES, &o.mode),
+        host: o
+            .unit_name
+            .clone()
+            .or_else(|| o.village_name.clone())
+            .unwrap_or_else(|| t.get("reg-outside-scope")),
+        o,
+    }
+}
+
+/// A member prepared for a list.
+pub struct MemberView {
+    /// The member (masked; home community code withheld outside the scope).
+    pub m: Member,
+    /// Sex label.
+    pub sex: String,
+    /// Status label.
+    pub status: String,
+    /// Join date.
+    pub join_date: String,
+    /// Home community name.
+    pub home: String,
+}
+
+fn member_view(t: Tr, access: &Access, m: Member) -> MemberView {
+    let m = redact_member(access, m);
+    MemberView {
+        sex: choice_label(t, SEXES, &m.sex),
+        status: choice_label(t, MEMBER_STATUSES, &m.status),
+        join_date: opt_num(m.join_date),
+        home: m.home_community_name.clone().unwrap_or_default(),
+        m,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    c: Chrome,
+    v: UnitView,
+    point: Option<String>,
+    org_covered: String,
+    work_covered: String,
+    orgs: Vec<OrgView>,
+    hidden_orgs: Option<String>,
+    members: Vec<MemberView>,
+    employed_label: String,
+}
+
+async fn unit_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+    let t = u.t;
+    let access = u.access.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let unit = query::unit(c, &access, id)?.ok_or(AppError::NotFound)?;
+            let (org_ids, hidden) = links::covering_orgs(c, &access, id)?;
+            let mut orgs = Vec::new();
+            for o in org_ids {
+                orgs.extend(query::org(c, &access, o)?);
+            }
+            let (member_ids, shown) = links::employed_members(c, &access, id, DETAIL_LIST, 0)?;
+            let mut members = Vec::new();
+            for m in member_ids {
+                members.extend(query::member(c, &access, m)?);
+            }
+            let towns = division_names(c, unit.town_code.clone())?;
+            Ok::<_, AppError>((unit, orgs, hidden, members, shown, towns))
+        })
+        .await;
+    let (unit, orgs, hidden, members, members_shown, towns) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(t, e),
+    };
+    let hidden_orgs = (!hidden.is_empty()).then(|| {
+        let modes: Vec<String> = hidden.iter().map(|m| choice_label(t, ORG_MODES, m)).collect();
+        t.args(
+            "reg-covering-hidden",
+            &[("count", hidden.len().to_string()), ("modes", modes.join("、"))],
+        )
+    });
+    let point = match (unit.lon, unit.lat) {
+        (Some(lon), Some(lat)) => Some(format!("{lon:.6}, {lat:.6}")),
+        _ => None,
+    };
+    let employed_label = t.args(
+        "reg-employed-count",
+        &[
+            ("shown", members_shown.to_string()),
+            ("total", unit.registered_members.to_string()),
+        ],
+    );
+    html(&UnitPage {
+        c: Chrome::of(&u),
+        employed_label,
+        point,
+        org_covered: yes_no(t, unit.org_covered),
+        work_covered: yes_no(t, unit.work_covered),
+        v: unit_view(t, unit, &towns),
+        orgs: orgs.into_iter().map(|o| org_view(t, o)).collect(),
+        hidden_orgs,
+        members: members.into_iter().map(|m| member_view(t, &u.access, m)).collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Party organizations
+
+/// Query of the organization list page and export.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OrgsQuery {
+    kind: Option<String>,
+    mode: Option<String>,
+    under: Option<String>,
+    q: Option<String>,
+    offset: Option<i64>,
+}
+
+impl OrgsQuery {
+    fn filter(&self) -> Result<OrgFilter, AppError> {
+        org_filter(&self.kind, &self.mode, &self.under, &self.q)
+    }
+
+    fn qs(&self, offset: i64) -> String {
+        query_string(
+            &[
+                ("kind", self.kind.clone()),
+                ("mode", self.mode.clone()),
+                ("under", self.under.clone()),
+                ("q", self.q.clone()),
+            ],
+            offset,
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orgs.html")]
+struct OrgsPage {
+    c: Chrome,
+    rows: Vec<OrgView>,
+    count_label: String,
+    kinds: Vec<(String, String, bool)>,
+    modes: Vec<(String, String, bool)>,
+    places: Vec<(String, String, bool)>,
+    q: String,
+    export: String,
+    pager: Pager,
+    any_illustrative: bool,
+}
+
+async fn orgs_page(State(state): State<AppState>, u: PageUser, Query(q): Query<OrgsQuery>) -> Response {
+    let t = u.t;
+    let filter = match q.filter() {
+        Ok(f) => f,
+        Err(e) => return error_page(t, e),
+    };
+    let offset = q.offset.unwrap_or(0).max(0);
+    let access = u.access.clone();
+    let selected = filter.under.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let (orgs, total) = query::orgs(c, &access, &filter, PAGE, offset)?;
+            let places = place_options(c, &access, &selected)?;
+            Ok::<_, AppError>((orgs, total, places))
+        })
+        .await;
+    let (orgs, total, places) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(t, e),
+    };
+    let rows: Vec<OrgView> = orgs.into_iter().map(|o| org_view(t, o)).collect();
+    html(&OrgsPage {
+        c: Chrome::of(&u),
+        any_illustrative: rows.iter().any(|r| r.o.illustrative),
+        pager: Pager::new(offset, rows.len(), total, &|o| q.qs(o)),
+        rows,
+        count_label: t.args("reg-count-orgs", &[("count", total.to_string())]),
+        kinds: options(t, ORG_KINDS, &q.kind),
+        modes: options(t, ORG_MODES, &q.mode),
+        places,
+        q: q.q.clone().unwrap_or_default(),
+        export: q.qs(0),
+    })
+}
+
+const ORG_HEADERS: [&str; 14] = [
+    "reg-col-id",
+    "col-code",
+    "col-name",
+    "col-kind",
+    "reg-col-mode",
+    "reg-col-parent-code",
+    "reg-col-parent",
+    "reg-col-host",
+    "reg-col-place-code",
+    "reg-col-village",
+    "reg-col-members",
+    "reg-col-covered-units",
+    "reg-col-place",
+    "illustrative",
+];
+
+async fn orgs_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<OrgsQuery>) -> Response {
+    let t = u.t;
+    let filter = match q.filter() {
+        Ok(f) => f,
+        Err(e) => return error_page(t, e),
+    };
+    let access = u.access.clone();
+    export(&state, t, "orgs.xlsx", move |c| {
+        stream_workbook(&t.get("nav-orgs"), &headers(t, &ORG_HEADERS), |limit, offset| {
+            let (orgs, _) = query::orgs(c, &access, &filter, limit, offset)?;
+            let codes = orgs.iter().map(|o| o.division_code.as_str());
+            let mut wanted = town_codes(codes.clone());
+            wanted.extend(codes.map(String::from));
+            let names = division_names(c, wanted)?;
+            Ok(orgs
+                .into_iter()
+                .map(|o| {
+                    let place = place(
+                        &o.division_code,
+                        names.get(&o.division_code).map(String::as_str),
+                        &names,
+                    );
+                    vec![
+                        o.id.to_string(),
+                        o.code,
+                        o.name,
+                        choice_label(t, ORG_KINDS, &o.kind),
+                        choice_label(t, ORG_MODES, &o.mode),
+                        o.parent_code.unwrap_or_default(),
+                        o.parent_name.unwrap_or_default(),
+                        o.unit_name.unwrap_or_default(),
+                        o.division_code,
+                        o.village_name.unwrap_or_default(),
+                        o.members.to_string(),
+                        o.covered_units.to_string(),
+                        place,
+                        illustrative_cell(t, o.illustrative),
+                    ]
+                })
+                .collect())
+        })
+    })
+    .await
+}
+
+/// A covered unit prepared for the organization page.
+pub struct CoveredView {
+    /// The unit.
+    pub u: UnitRef,
+    /// Kind label.
+    pub kind: String,
+    /// Whether it hosts the organization.
+    pub host: bool,
+}
+
+#[derive(Template)]
+#[template(path = "org.html")]
+struct OrgPage {
+    c: Chrome,
+    v: OrgView,
+    place: String,
+    parent_hidden: bool,
+    children: Vec<OrgView>,
+    covered: Vec<CoveredView>,
+    covered_note: Option<String>,
+    members: Vec<MemberView>,
+    members_total: i64,
+    pager: Pager,
+}
+
+/// Query of an organization page: the offset of its member list.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OffsetQuery {
+    offset: Option<i64>,
+}
+
+async fn org_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<OffsetQuery>,
+) -> Response {
+    let t = u.t;
+    let offset = q.offset.unwrap_or(0).max(0);
+    let access = u.access.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let org = query::org(c, &access, id)?.ok_or(AppError::NotFound)?;
+            let children = query::org_children(c, &access, id)?;
+            let (covered, visible, all) = links::covered_units(c, &access, id, DETAIL_LIST)?;
+            let filter = MemberFilter {
+                org_id: Some(id),
+                ..Default::default()
+            };
+            let (members, total) = query::members(c, &access, &filter, PAGE, offset)?;
+            let mut wanted = town_codes([org.division_code.as_str()]);
+            wanted.push(org.division_code.clone());
+            let towns = division_names(c, wanted)?;
+            Ok::<_, AppError>((org, children, covered, visible, all, members, total, towns))
+        })
+        .await;
+    let (org, children, covered, visible, all, members, members_total, towns) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(t, e),
+    };
+    let shown = covered.len() as i64;
+    let covered_note = (all > shown).then(|| {
+        t.args(
+            "reg-covered-more",
+            &[
+                ("shown", shown.to_string()),
+                ("all", all.to_string()),
+                ("visible", visible.to_string()),
+            ],
+        )
+    });
+    let host_unit = org.unit_id;
+    let place = place(
+        &org.division_code,
+        towns.get(&org.division_code).map(String::as_str),
+        &towns,
+    );
+    let parent_hidden = org.parent_id.is_some() && org.parent_name.is_none();
+    html(&OrgPage {
+        c: Chrome::of(&u),
+        place,
+        parent_hidden,
+        v: org_view(t, org),
+        children: children.into_iter().map(|o| org_view(t, o)).collect(),
+        covered: covered
+            .into_iter()
+            .map(|x| CoveredView {
+                kind: choice_label(t, UNIT_KINDS, &x.kind),
+                host: host_unit == Some(x.id),
+                u: x,
+            })
+            .collect(),
+        covered_note,
+        pager: Pager::new(offset, members.len(), members_total, &|o| {
+            if o > 0 { format!("offset={o}") } else { String::new() }
+        }),
+        members: members.into_iter().map(|m| member_view(t, &u.access, m)).collect(),
+        members_total,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Members
+
+/// Query of the member list page and export.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MembersQuery {
+    status: Option<String>,
+    under: Option<String>,
+    org_id: Option<String>,
+    q: Option<String>,
+    home_community: Option<String>,
+    offset: Option<i64>,
+}
+
+impl MembersQuery {
+    fn org_id(&self) -> Result<Option<i64>, AppError> {
+        match blank_is_none(&self.org_id) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| bad("invalid-org-id", "org_id must be an organization id (a number)".into())),
+        }
+    }
+
+    fn filter(&self) -> Result<MemberFilter, AppError> {
+        member_filter(&self.status, &self.under, self.org_id()?, &self.q, &self.home_community)
+    }
+
+    fn qs(&self, offset: i64) -> String {
+        query_string(
+            &[
+                ("status", self.status.clone()),
+                ("under", self.under.clone()),
+                ("org_id", self.org_id.clone()),
+                ("q", self.q.clone()),
+                ("home_community", self.home_community.clone()),
+            ],
+            offset,
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    c: Chrome,
+    rows: Vec<MemberView>,
+    count_label: String,
+    statuses: Vec<(String, String, bool)>,
+    places: Vec<(String, String, bool)>,
+    q: String,
+    home_community: String,
+    org: Option<(i64, String)>,
+    export: String,
+    pager: Pager,
+    any_illustrative: bool,
+}
+
+async fn members_page(State(state): State<AppState>, u: PageUser, Query(q): Query<MembersQuery>) -> Response {
+    let t = u.t;
+    let filter = match q.filter() {
+        Ok(f) => f,
+        Err(e) => return error_page(t, e),
+    };
+    let offset = q.offset.unwrap_or(0).max(0);
+    let access = u.access.clone();
+    let selected = filter.under.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let org = match filter.org_id {
+                Some(id) => query::org(c, &access, id)?.map(|o| (o.id, o.name)),
+                None => None,
+            };
+            let (members, total) = query::members(c, &access, &filter, PAGE, offset)?;
+            let places = place_options(c, &access, &selected)?;
+            Ok::<_, AppError>((members, total, places, org))
+        })
+        .await;
+    let (members, total, places, org) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(t, e),
+    };
+    let rows: Vec<MemberView> = members.into_iter().map(|m| member_view(t, &u.access, m)).collect();
+    html(&MembersPage {
+        c: Chrome::of(&u),
+        any_illustrative: rows.iter().any(|r| r.m.illustrative),
+        pager: Pager::new(offset, rows.len(), total, &|o| q.qs(o)),
+        rows,
+        count_label: t.args("reg-count-members", &[("count", total.to_string())]),
+        statuses: options(t, MEMBER_STATUSES, &q.status),
+        places,
+        q: q.q.clone().unwrap_or_default(),
+        home_community: q.home_community.clone().unwrap_or_default(),
+        org,
+        export: q.qs(0),
+    })
+}
+
+const MEMBER_HEADERS: [&str; 16] = [
+    "reg-col-id",
+    "col-name",
+    "reg-col-sex",
+    "reg-col-birth-date",
+    "reg-col-age",
+    "reg-col-id-number",
+    "reg-col-phone",
+    "col-status",
+    "reg-col-join-date",
+    "reg-col-org-code",
+    "reg-col-org",
+    "reg-col-employer",
+    "reg-col-home-code",
+    "reg-col-home",
+    "reg-col-place-code",
+    "illustrative",
+];
+
+async fn members_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<MembersQuery>) -> Response {
+    let t = u.t;
+    let filter = match q.filter() {
+        Ok(f) => f,
+        Err(e) => return error_page(t, e),
+    };
+    let access = u.access.clone();
+    export(&state, t, "members.xlsx", move |c| {
+        stream_workbook(&t.get("nav-members"), &headers(t, &MEMBER_HEADERS), |limit, offset| {
+            let (members, _) = query::members(c, &access, &filter, limit, offset)?;
+            Ok(members
+                .into_iter()
+                .map(|m| {
+                    let m = redact_member(&access, m);
+                    vec![
+                        m.id.to_string(),
+                        m.name,
+                        choice_label(t, SEXES, &m.sex),
+                        m.birth_date.to_string(),
+                        m.age.to_string(),
+                        m.id_number,
+                        m.phone.unwrap_or_default(),
+                        choice_label(t, MEMBER_STATUSES, &m.status),
+                        opt_num(m.join_date),
+                        m.party_org_code.unwrap_or_default(),
+                        m.party_org_name.unwrap_or_default(),
+                        m.employer,
+                        m.home_community.unwrap_or_default(),
+                        m.home_community_name.unwrap_or_default(),
+                        m.division_code,
+                        illustrative_cell(t, m.illustrative),
+                    ]
+                })
+                .collect())
+        })
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+struct MemberPage {
+    c: Chrome,
+    v: MemberView,
+    place: String,
+    employer_unit: Option<(i64, String)>,
+    can_unmask: bool,
+    unmasked: Option<(String, String)>,
+}
+
+/// A member, their employer when it is a unit visible to the caller, and the names of the
+/// member's division and town.
+type MemberDetail = (Member, Option<(i64, String)>, HashMap<String, String>);
+
+/// Loads what the member page shows; `NotFound` when unknown or outside the scope.
+fn member_detail(c: &mut DbConn, access: &Access, id: i64) -> Result<MemberDetail, AppError> {
+    let m = query::member(c, access, id)?.ok_or(AppError::NotFound)?;
+    let employer = match m.employer_unit_id {
+        Some(uid) => query::unit(c, access, uid)?.map(|u| (u.id, u.name)),
+        None => None,
+    };
+    let mut codes = town_codes([m.division_code.as_str()]);
+    codes.push(m.division_code.clone());
+    let names = division_names(c, codes)?;
+    Ok((m, employer, names))
+}
+
+fn member_page_response(
+    u: &PageUser,
+    m: Member,
+    employer_unit: Option<(i64, String)>,
+    names: &HashMap<String, String>,
+    unmasked: Option<(String, String)>,
+) -> Response {
+    let t = u.t;
+    let place = place(&m.division_code, names.get(&m.division_code).map(String::as_str), names);
+    html(&MemberPage {
+        c: Chrome::of(u),
+        place,
+        employer_unit,
+        can_unmask: u.access.can(Permission::Unmask),
+        v: member_view(t, &u.access, m),
+        unmasked,
+    })
+}
+
+async fn member_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+    let access = u.access.clone();
+    match state.db.run(move |c| member_detail(c, &access, id)).await {
+        Ok((m, employer, names)) => member_page_response(&u, m, employer, &names, None),
+        Err(e) => error_page(u.t, e),
+    }
+}
+
+/// POST /members/{id}/unmask — the member page with the full ID number and phone, shown once
+/// on this response only (never stored in a cookie or URL); the view is audited by
+/// [`query::member_unmasked`].
+async fn member_unmask(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+    let access = u.access.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let detail = member_detail(c, &access, id)?;
+            let (id_number, phone) = query::member_unmasked(c, &access, id)?.ok_or(AppError::NotFound)?;
+            Ok::<_, AppError>((detail, id_number, phone))
+        })
+        .await;
+    match result {
+        Ok(((m, employer, names), id_number, phone)) => {
+            let mut resp = member_page_response(&u, m, employer, &names, Some((id_number, phone.unwrap_or_default())));
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+            resp
+        }
+        Err(e) => error_page(u.t, e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coverage
+
+/// Query of the coverage page and export.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CoverageQuery {
+    by: Option<String>,
+    program: Option<String>,
+    lacking: Option<String>,
+    offset: Option<i64>,
+}
+
+impl CoverageQuery {
+    fn program(&self) -> Result<Option<i64>, AppError> {
+        match blank_is_none(&self.program) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| bad("invalid-program", "program must be a program id (a number)".into())),
+        }
+    }
+}
+
+/// A coverage row prepared for display.
+pub struct CoverageView {
+    /// The row.
+    pub r: CoverageRow,
+    /// Name in the page language.
+    pub name: String,
+    /// Link to the units of the group (towns and counties).
+    pub link: Option<String>,
+    /// Organization coverage rate, e.g. "50.0%".
+    pub org_rate: String,
+    /// Work coverage rate.
+    pub work_rate: String,
+}
+
+/// The coverage rows for `by` (zones of `program`, default the first visible), with names in
+/// the page language and the program used.
+fn coverage_rows(
+    c: &mut DbConn,
+    access: &Access,
+    t: Tr,
+    by: By,
+    program: Option<i64>,
+) -> Result<(Vec<CoverageView>, Option<i64>), AppError> {
+    let (program, zone_names) = if by == By::Zone {
+        let pid = match program {
+            Some(id) => Some(zones::program(c, access, id)?.ok_or(AppError::NotFound)?.id),
+            None => zones::programs(c, access)?.first().map(|p| p.id),
+        };
+        let names: HashMap<String, String> = match pid {
+            Some(pid) => zones::zones_of(c, access, pid)?
+                .into_iter()
+                .map(|z| (z.id.to_string(), t.pick(&z.name, &z.name_en).to_string()))
+                .collect(),
+            None => HashMap::new(),
+        };
+        (pid, names)
+    } else {
+        (None, HashMap::new())
+    };
+    let rows = match (by, program) {
+        (By::Zone, None) => Vec::new(),
+        _ => coverage::coverage(c, access, by, program)?,
+    };
+    let views = rows
+        .into_iter()
+        .map(|r| CoverageView {
+            name: zone_names.get(&r.key).cloned().unwrap_or_else(|| r.name.clone()),
+            link: (by != By::Zone).then(|| format!("/units?under={}", r.key)),
+            org_rate: percent(r.org_rate),
+            work_rate: percent(r.work_rate),
+            r,
+        })
+        .collect();
+    Ok((views, program))
+}
+
+#[derive(Template)]
+#[template(path = "coverage.html")]
+struct CoveragePage {
+    c: Chrome,
+    by: &'static str,
+    rows: Vec<CoverageView>,
+    programs: Vec<(i64, String, bool)>,
+    program_qs: String,
+    export: String,
+    lacking_work: bool,
+    uncovered: Vec<UnitView>,
+    uncovered_total: i64,
+    pager: Pager,
+}
+
+fn by_key(by: By) -> &'static str {
+    match by {
+        By::Town => "town",
+        By::Zone => "zone",
+        By::County => "county",
+    }
+}
+
+async fn coverage_page(State(state): State<AppState>, u: PageUser, Query(q): Query<CoverageQuery>) -> Response {
+    let t = u.t;
+    let checked = (|| Ok::<_, AppError>((coverage_by(&q.by)?, q.program()?, lacking(&q.lacking)?)))();
+    let (by, program, lacking) = match checked {
+        Ok(v) => v,
+        Err(e) => return error_page(t, e),
+    };
+    let offset = q.offset.unwrap_or(0).max(0);
+    let access = u.access.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let (rows, program) = coverage_rows(c, &access, t, by, program)?;
+            let programs: Vec<(i64, String, bool)> = zones::programs(c, &access)?
+                .into_iter()
+                .map(|p| (p.id, t.pick(&p.name, &p.name_en).to_string(), Some(p.id) == program))
+                .collect();
+            let (units, total) = coverage::uncovered(c, &access, Some(lacking), None, PAGE, offset)?;
+            let towns = division_names(c, town_codes(units.iter().map(|u| u.division_code.as_str())))?;
+            Ok::<_, AppError>((rows, program, programs, units, total, towns))
+        })
+        .await;
+    let (rows, program, programs, units, total, towns) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(t, e),
+    };
+    let by = by_key(by);
+    let program_qs = program.map(|p| format!("&program={p}")).unwrap_or_default();
+    let lacking_work = lacking == "work";
+    let base = format!("by={by}{program_qs}{}", if lacking_work { "&lacking=work" } else { "" });
+    let uncovered: Vec<UnitView> = units.into_iter().map(|x| unit_view(t, x, &towns)).collect();
+    html(&CoveragePage {
+        c: Chrome::of(&u),
+        by,
+        pager: Pager::new(offset, uncovered.len(), total, &|o| {
+            if o > 0 {
+                format!("{base}&offset={o}")
+            } else {
+                base.clone()
+            }
+        }),
+        export: format!("by={by}{program_qs}"),
+        rows,
+        programs,
+        program_qs,
+        lacking_work,
+        uncovered,
+        uncovered_total: total,
+    })
+}
+
+async fn coverage_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<CoverageQuery>) -> Response {
+    let t = u.t;
+    let checked = (|| Ok::<_, AppError>((coverage_by(&q.by)?, q.program()?)))();
+    let (by, program) = match checked {
+        Ok(v) => v,
+        Err(e) => return error_page(t, e),
+    };
+    let access = u.access.clone();
+    let filename = format!("coverage-{}.xlsx", by_key(by));
+    export(&state, t, &filename, move |c| {
+        let (rows, _) = coverage_rows(c, &access, t, by, program)?;
+        let key = if by == By::Zone { "reg-col-zone-id" } else { "col-code" };
+        let h = headers(
+            t,
+            &[
+                key,
+                "col-name",
+                "coverage-col-units",
+                "coverage-col-org-covered",
+                "coverage-col-org-rate",
+                "coverage-col-work-covered",
+                "coverage-col-work-rate",
+            ],
+        );
+        let mut rows = Some(rows);
+        stream_workbook(&t.get("nav-coverage"), &h, move |_, _| {
+            Ok(rows
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| {
+                    vec![
+                        v.r.key,
+                        v.name,
+                        v.r.units.to_string(),
+                        v.r.org_covered.to_string(),
+                        v.org_rate,
+                        v.r.work_covered.to_string(),
+                        v.work_rate,
+                    ]
+                })
+                .collect())
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_have_one_decimal() {
+        assert_eq!(percent(Some(0.5)), "50.0%");
+        assert_eq!(percent(Some(2.0 / 3.0)), "66.7%");
+        assert_eq!(percent(Some(4.0 / 7.0)), "57.1%");
+        assert_eq!(percent(None), "—");
+    }
+
+    #[test]
+    fn filters_name_what_is_allowed() {
+        let e = unit_filter(&Some("shop".into()), &None, &None, None).expect_err("unknown kind");
+        assert_eq!(e.code(), "invalid-kind");
+        assert!(e.to_string().contains("non_public_enterprise"), "{e}");
+        let e = member_filter(&Some("x".into()), &None, None, &None, &None).expect_err("unknown status");
+        assert_eq!(e.code(), "invalid-status");
+        assert!(e.to_string().contains("full, probationary"), "{e}");
+        let e = org_filter(&None, &Some("x".into()), &None, &None).expect_err("unknown mode");
+        assert!(e.to_string().contains("own, joint, instructor"), "{e}");
+        let e = unit_filter(&None, &Some("town".into()), &None, None).expect_err("not a code");
+        assert_eq!(e.code(), "invalid-under");
+        let f = unit_filter(&Some(" ".into()), &Some("630121103000".into()), &Some("".into()), None).expect("valid");
+        assert_eq!((f.kind, f.under.as_deref(), f.q), (None, Some("630121103000"), None));
+        assert_eq!(coverage_by(&Some("zone".into())).expect("zone"), By::Zone);
+        assert_eq!(coverage_by(&None).expect("default"), By::Town);
+        assert_eq!(
+            coverage_by(&Some("village".into())).expect_err("bad").code(),
+            "invalid-by"
+        );
+        assert_eq!(lacking(&Some("work".into())).expect("work"), "work");
+        assert_eq!(lacking(&None).expect("default"), "org");
+        assert_eq!(lacking(&Some("x".into())).expect_err("bad").code(), "invalid-lacking");
+    }
+
+    #[test]
+    fn query_strings_keep_filters_and_drop_blanks() {
+        let q = UnitsQuery {
+            kind: Some("non_public_enterprise".into()),
+            under: Some(String::new()),
+            q: Some("东峡".into()),
+            uncovered: Some("true".into()),
+            offset: None,
+        };
+        assert_eq!(
+            q.qs(100),
+            "kind=non_public_enterprise&q=%E4%B8%9C%E5%B3%A1&uncovered=true&offset=100"
+        );
+        assert_eq!(
+            q.qs(0),
+            "kind=non_public_enterprise&q=%E4%B8%9C%E5%B3%A1&uncovered=true"
+        );
+    }
+
+    #[test]
+    fn places_name_town_and_village() {
+        let towns = HashMap::from([("630121103000".to_string(), "东峡镇".to_string())]);
+        assert_eq!(place("630121103201", Some("南滩村委会"), &towns), "东峡镇 › 南滩村委会");
+        assert_eq!(place("630121103000", Some("东峡镇"), &towns), "东峡镇");
+        assert_eq!(place("630121101001", Some("佰胜社区"), &towns), "佰胜社区");
+    }
+
+    #[test]
+    fn exports_stream_in_pages() {
+        use calamine::{Reader, Xlsx};
+        let mut calls = 0;
+        let bytes = stream_workbook(
+            "单位",
+            &["代码".to_string(), "名称".to_string()],
+            |limit, offset| {
+                calls += 1;
+                assert_eq!(limit, EXPORT_PAGE);
+                Ok(if offset == 0 {
+                    (0..EXPORT_PAGE)
+                        .map(|i| vec![format!("{i:012}"), "甲".into()])
+                        .collect()
+                } else {
+                    vec![vec!["630121103201".into(), "乙".into()]]
+                })
+            },
+        )
+        .expect("writes");
+        assert_eq!(calls, 2);
+        let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("reads");
+        let range = x.worksheet_range("单位").expect("sheet");
+        let rows: Vec<Vec<String>> = range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(rows.len() as i64, EXPORT_PAGE + 2);
+        assert_eq!(rows[0], ["代码", "名称"]);
+        assert_eq!(rows[1], ["000000000000", "甲"]);
+        assert_eq!(rows[rows.len() - 1], ["630121103201", "乙"]);
+    }
+}
