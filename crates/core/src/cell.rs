@@ -346,8 +346,9 @@ fn excel_serial(digits: &str) -> Result<NaiveDate, CellError> {
 ///   are 1899-12-30 plus the serial in days. Workbooks in the 1904 date system (old Mac Excel)
 ///   must be converted by the reader.
 ///
-/// Note that a bare year such as `2019` is an Excel serial (1905-07-11); callers check that the
-/// date is plausible.
+/// A bare four-digit number from 1900 to 2100 is taken for a year written alone and refused,
+/// not read as the Excel serial it also is (2019 would be 1905-07-11); nobody types a date in
+/// 1905 as a serial.
 ///
 /// # Errors
 ///
@@ -360,6 +361,10 @@ pub fn date(s: &str) -> Result<NaiveDate, CellError> {
 
     let whole = strip_zero_fraction(&d);
     if all_digits(whole) {
+        // A year alone (2019) would otherwise be read as an Excel serial (1905-07-11).
+        if whole.len() == 4 && whole.parse::<u32>().is_ok_and(|y| (1900..=2100).contains(&y)) {
+            return Err(CellError::NotADate);
+        }
         if whole.len() == 8
             && let Some(date) = ymd(&whole[..4], &whole[4..6], &whole[6..])
             && (1900..=2100).contains(&date.year())
@@ -822,7 +827,9 @@ mod tests {
             let serial = (d - day(1899, 12, 30)).num_days();
             prop_assert_eq!(date(&format!("{y}年{m}月{dd}日")), Ok(d));
             prop_assert_eq!(date(&format!("{y}/{m}/{dd}")), Ok(d));
-            prop_assert_eq!(date(&serial.to_string()), Ok(d));
+            if !(1900..=2100).contains(&serial) {
+                prop_assert_eq!(date(&serial.to_string()), Ok(d));
+            }
         }
     }
 
@@ -833,7 +840,11 @@ mod tests {
             let serial = (d - day(1899, 12, 30)).num_days();
             assert_eq!(date(&format!("{}年{}月{}日", d.year(), d.month(), d.day())), Ok(d));
             assert_eq!(date(&format!("{}/{}/{}", d.year(), d.month(), d.day())), Ok(d));
-            assert_eq!(date(&serial.to_string()), Ok(d));
+            if (1900..=2100).contains(&serial) {
+                assert_eq!(date(&serial.to_string()), Err(CellError::NotADate), "a year alone");
+            } else {
+                assert_eq!(date(&serial.to_string()), Ok(d));
+            }
             d = d.succ_opt().expect("next day");
         }
     }

@@ -40,50 +40,79 @@
 //!
 //! # Method
 //!
-//! The plan is exact, not greedy: it solves one square assignment problem with the
-//! Kuhn–Munkres (Hungarian) algorithm of the `pathfinding` crate, which returns a perfect
-//! matching of greatest total weight in O(N³) time.
+//! The plan is exact, not greedy: it solves one rectangular assignment problem by shortest
+//! augmenting paths — the augmentation of Jonker and Volgenant (1987), row by row from zero
+//! duals as in Crouse (2016), the algorithm of SciPy's `linear_sum_assignment` — in exact
+//! integer arithmetic. The solver's own documentation (the private `lsap` module) states the
+//! algorithm with its references and proves that its answer has least cost, that it finds when
+//! no answer exists, and that no value it computes overflows.
 //!
 //! **Pins.** Pinned pairs are fixed first: their cadres leave the problem and each pin takes
 //! one place of its village. The rest of the batch is a free choice among the remaining `n`
-//! cadres and `m` village places (a village with `c` places left appears as `c` place columns;
-//! cadres and places with no allowed pair left are dropped, and no village gets more columns
-//! than there are cadres). With `p` pins the rest must have `k` pairs, `lo ≤ k ≤ hi`, where
+//! cadres and `m` village places (a village with `c` places left appears as `c` places; cadres
+//! and places with no allowed pair left are dropped, and no village gets more places than there
+//! are cadres). With `p` pins the rest must have `k` pairs, `lo ≤ k ≤ hi`, where
 //! `lo = max(min_size − p, 0)` and `hi = min(max_size − p, n, m)`. If `lo > hi` no plan exists.
 //!
-//! **Matrix.** A square matrix of order `N = n + m − lo`:
+//! **Matrix.** Let `A` be the smaller side — the `n` cadres, or the `m` places when there are
+//! more cadres than places — with `a = min(n, m)` members, and `P` the other side, with
+//! `b = max(n, m)`; a pair joins a member of `A` and one of `P`, and `hi ≤ a`. The cost matrix
+//! has `a + f` rows and `b + a − lo` columns, where `f = b − hi` "filler" rows when `hi < a` and
+//! `f = 0` when `hi = a`:
 //!
-//! | rows \ columns | `m` place columns | `n − lo` "stays home" columns |
+//! | rows \ columns | `b` columns of `P` | `a − lo` "idle" columns |
 //! |---|---|---|
-//! | `n` cadre rows | `w(pair)` if allowed, else `−B` | 0 |
-//! | `hi − lo` "free place" rows | 0 | 0 |
-//! | `m − hi` "empty place" rows | 0 | `−B` |
+//! | `a` rows of `A` | `−w(pair)` if allowed, else forbidden | 0 |
+//! | `f` filler rows | 0 | forbidden |
 //!
-//! **Claim: every perfect matching that uses no `−B` entry gives a plan with `lo ≤ k ≤ hi`
-//! pairs and the same weight, and every such plan arises this way.** Take such a matching and let `a` be the number of
-//! free-place rows on stays-home columns (empty-place rows cannot be there). The `n − lo`
-//! stays-home columns then hold `n − lo − a` cadres, so `k = n − (n − lo − a) = lo + a` cadres sit
-//! on place columns, all in allowed pairs, and `lo ≤ k ≤ lo + (hi − lo) = hi`. Conversely, a plan
-//! with `k` pairs (`lo ≤ k ≤ hi`) puts its `n − k ≤ n − lo` idle cadres on stays-home columns,
-//! `k − lo ≤ hi − lo` free-place rows on the other stays-home columns, and the remaining
-//! `m − lo − (k − lo) = m − k` place rows (among them all `m − hi ≤ m − k` empty-place rows) on the
-//! `m − k` unused places. Each matching's weight is the sum of `w` over its cadre–place pairs.
+//! An *assignment* gives every row its own column through an entry that is not forbidden;
+//! columns may stay unused. There are no more rows than columns, as `f ≤ b − lo`.
 //!
-//! **Forbidden entries.** Let `M` be the sum over rows of the row's largest `|w|`; every matching's
-//! weight without `−B` entries lies in `[−M, M]`. With `B = 2M + 1`, a matching that uses `j ≥ 1`
-//! entries `−B` weighs at most `M − B < −M`, below every matching that uses none. So the
-//! maximum-weight matching uses a `−B` entry exactly when no plan exists; [`plan`] checks the
-//! returned matching and then reports [`Infeasible::TooFewPairs`] with the size of a maximum
-//! matching of the allowed pairs (computed with the same algorithm on 0/1 weights).
+//! **Claim: the assignments give exactly the plans with `lo ≤ k ≤ hi` pairs, each at cost
+//! `−Σw` over its pairs.** In an assignment, let `k` be the number of rows of `A` on columns of
+//! `P`: they form `k` allowed pairs with each cadre and each place at most once. The other
+//! `a − k` rows of `A` sit on the `a − lo` idle columns, so `k ≥ lo`. If `f > 0`, the filler rows
+//! hold `b − hi` further columns of `P`, so `k ≤ b − (b − hi) = hi`; if `f = 0`, `k ≤ a = hi`.
+//! Conversely, a plan with `k` pairs puts the `a − k ≤ a − lo` members of `A` it leaves out on
+//! idle columns and the `f` filler rows on columns of `P` it leaves free (when `f > 0`,
+//! `f = b − hi ≤ b − k`). The cost is `−Σw` over the plan's pairs.
+//!
+//! So a least-cost assignment is a plan of greatest total weight, and no assignment exists
+//! exactly when no plan exists; the solver never uses a forbidden entry and reports when no
+//! assignment exists. [`plan`] then reports [`Infeasible::TooFewPairs`] with the size of a
+//! maximum matching of the allowed pairs, found by the same solver on zero costs.
+//!
+//! The matrix is small where it can be. Padding it to a square of order `n + m − lo` (the
+//! classic reduction) would add `hi − lo` rows that are 0 everywhere, whose part an unused
+//! column plays, and `b − hi` filler rows even when `hi = a` makes them pointless: for Datong
+//! (30 cadres, 313 villages, 20–30 pairs) the matrix is 30 × 323 instead of 323 × 323, and a
+//! plain assignment (`lo = hi = n = m`) is just `n × n`.
 //!
 //! **Tie-break.** `w(pair) = score × S − 1` with `S = min(n, m) + 1`. A plan of `k` pairs and
 //! score `σ` weighs `σ·S − k` with `0 ≤ k < S`; scores are integers, so a higher score always
 //! weighs more (`(σ + 1)·S − k' > σ·S ≥ σ·S − k`) and equal scores weigh more with fewer pairs.
-//! Adding back the pins (whose score is fixed), the maximum-weight matching is a plan with the
+//! Adding back the pins (whose score is fixed), the least-cost assignment is a plan with the
 //! greatest total score and, among those, the fewest pairs.
 //!
-//! Scores are summed with checked `i64` arithmetic and the matrix is `i128`, its range checked
-//! in advance with a wide margin; only absurd weights are refused ([`Infeasible::ScoreOverflow`]).
+//! **Integers.** Scores must fit an `i64` as [`score`] sums them, and so must the weights and
+//! the entries below (checked arithmetic). The matrix is made non-negative row by row: the row's
+//! largest weight (or 0) is added to its entries, then its least entry is taken from them. Every
+//! row is assigned exactly once, so this changes the cost of all assignments by the same amount.
+//! The solver takes the matrix only when `(2R + 2)·C < 2⁶³` for `R` rows and largest entry `C`,
+//! which keeps every value it computes exact in `i64`; only absurd weights are refused
+//! ([`Infeasible::ScoreOverflow`]).
+//!
+//! **Why this solver.** The `pathfinding` crate's Kuhn–Munkres (used before) takes `O(N³)` on a
+//! square matrix of order `N`; with it, [`plan`] was 12 to 18 times slower than SciPy at
+//! 2,000 × 2,000 and 5,000 × 5,000 in the benchmark. The `lapjv` crate (Jonker–Volgenant, 0.3)
+//! gave right answers in our trials and was somewhat faster than the solver here on the
+//! benchmark's square matrices, thanks to Jonker–Volgenant's initialisation; but it takes only
+//! square `f64` matrices, has no forbidden entries and no report of infeasibility, its
+//! initialisation moves dual values by amounts with no simple bound (so exactness below 2⁵³
+//! could only be checked afterwards), and it brings `ndarray`. The solver here is
+//! Jonker–Volgenant's augmentation on `i64`, with a proof of exactness, on rectangular matrices
+//! with forbidden entries; the benchmark (`benches/dispatch.rs`) runs [`plan`] side by side with
+//! SciPy on the same matrices.
 //!
 //! # Infeasible input
 //!
@@ -93,8 +122,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use pathfinding::prelude::{Matrix, kuhn_munkres};
 use serde::{Deserialize, Serialize};
+
+mod lsap;
 
 /// Default upper age limit of a "young" cadre, in years (SPEC C7: "young is configurable,
 /// default ≤ 40").
@@ -542,15 +572,122 @@ pub fn score(cadre: &Cadre, village: &VillageNeed, twinning: &Twinning, weights:
     })
 }
 
-/// Total score only, without building the breakdown; `None` on overflow.
-fn score_total(cadre: &Cadre, village: &VillageNeed, twinning: &Twinning, weights: &Weights) -> Option<i64> {
-    let mut total = twinning_points(cadre, &village.code, twinning, weights);
-    for (skill, priority) in needs(village) {
-        if cadre.skills.iter().any(|s| s == skill) {
-            total = total.checked_add(i64::from(priority).checked_mul(weights.per_priority_point)?)?;
-        }
+/// The score and the verdict of every pair, row-major by cadre.
+struct PairTable {
+    /// Number of villages (the row length).
+    villages: usize,
+    /// Whether the age, home-village and forbidden-pair rules allow the pair.
+    allowed: Vec<bool>,
+    /// [`score`]'s total for allowed pairs, 0 for the others.
+    scores: Vec<i64>,
+}
+
+impl PairTable {
+    /// Whether cadre `c` may go to village `v`.
+    fn allowed(&self, c: usize, v: usize) -> bool {
+        self.allowed[c * self.villages + v]
     }
-    Some(total)
+
+    /// The score of cadre `c` at village `v`, `None` when the pair is not allowed.
+    fn score(&self, c: usize, v: usize) -> Option<i64> {
+        let at = c * self.villages + v;
+        self.allowed[at].then(|| self.scores[at])
+    }
+
+    /// The table: the same rules as [`verdict`] and the same totals as [`score`], computed once
+    /// per cadre and village rather than per pair. `None` when some allowed pair's score does
+    /// not fit an `i64`.
+    fn new(
+        cadres: &[Cadre],
+        villages: &[VillageNeed],
+        index: &Indexes,
+        twinning: &Twinning,
+        rules: &Rules,
+        weights: &Weights,
+    ) -> Option<PairTable> {
+        let m = villages.len();
+        let (cadre_index, village_index) = (&index.cadres, &index.villages);
+        let mut forbidden_at: Vec<Vec<usize>> = vec![Vec::new(); cadres.len()];
+        for (cadre, village) in &rules.forbidden {
+            if let (Some(&c), Some(&v)) = (cadre_index.get(cadre), village_index.get(village.as_str())) {
+                forbidden_at[c].push(v);
+            }
+        }
+        // The skills some village needs, numbered, and each village's needs in one list:
+        // `need_skill[need_start[v]..need_start[v + 1]]` with their points (priority × weight).
+        let mut skill_ids: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut need_start = Vec::with_capacity(m + 1);
+        let mut need_skill = Vec::new();
+        let mut need_points = Vec::new();
+        for village in villages {
+            need_start.push(need_skill.len());
+            for (skill, priority) in needs(village) {
+                let next = skill_ids.len();
+                need_skill.push(*skill_ids.entry(skill).or_insert(next));
+                need_points.push(i128::from(priority) * i128::from(weights.per_priority_point));
+            }
+        }
+        need_start.push(need_skill.len());
+
+        let mut allowed = vec![false; cadres.len() * m];
+        let mut scores = vec![0i64; cadres.len() * m];
+        let mut has = vec![false; skill_ids.len()];
+        let mut twinned = vec![false; m];
+        for (c, cadre) in cadres.iter().enumerate() {
+            if rules.young_max_age.is_some_and(|max| cadre.age > max) {
+                continue;
+            }
+            let allowed = &mut allowed[c * m..(c + 1) * m];
+            allowed.fill(true);
+            if let Some(&home) = cadre.home_village.as_deref().and_then(|h| village_index.get(h)) {
+                allowed[home] = false;
+            }
+            for &v in &forbidden_at[c] {
+                allowed[v] = false;
+            }
+            has.fill(false);
+            for skill in &cadre.skills {
+                if let Some(&k) = skill_ids.get(skill.as_str()) {
+                    has[k] = true;
+                }
+            }
+            let twins: Vec<usize> = match cadre.unit_id.and_then(|unit| twinning.0.get(&unit)) {
+                Some(codes) => codes
+                    .iter()
+                    .filter_map(|code| village_index.get(code.as_str()).copied())
+                    .collect(),
+                None => Vec::new(),
+            };
+            for &v in &twins {
+                twinned[v] = true;
+            }
+            let scores = &mut scores[c * m..(c + 1) * m];
+            for (v, score) in scores.iter_mut().enumerate() {
+                if !allowed[v] {
+                    continue;
+                }
+                // Exact sums. `score` adds the points, all of one sign, one by one and then the
+                // bonus: it overflows exactly when the points or the total leave the i64 range.
+                let needs = need_start[v]..need_start[v + 1];
+                let points: i128 = need_skill[needs.clone()]
+                    .iter()
+                    .zip(&need_points[needs])
+                    .map(|(&k, &points)| if has[k] { points } else { 0 })
+                    .sum();
+                let bonus = if twinned[v] { weights.twinning_bonus } else { 0 };
+                i64::try_from(points).ok()?;
+                *score = i64::try_from(points + i128::from(bonus)).ok()?;
+            }
+            for &v in &twins {
+                twinned[v] = false;
+            }
+        }
+        Some(PairTable {
+            villages: m,
+            allowed,
+            scores,
+        })
+    }
 }
 
 /// The age, home-village and forbidden-pair rules, in that order, for one pair.
@@ -588,17 +725,24 @@ pub fn check_pair(cadre: &Cadre, village: &str, rules: &Rules) -> Result<(), Rul
     verdict(cadre, village, rules.young_max_age, &forbidden)
 }
 
-/// Rejects repeated cadre ids, repeated village codes and priorities outside 1–3.
-fn validate_lists(cadres: &[Cadre], villages: &[VillageNeed]) -> Result<(), Infeasible> {
-    let mut ids = BTreeSet::new();
-    for cadre in cadres {
-        if !ids.insert(cadre.id) {
+/// Position of each cadre id and of each village code in the lists.
+struct Indexes<'a> {
+    cadres: BTreeMap<i64, usize>,
+    villages: BTreeMap<&'a str, usize>,
+}
+
+/// Rejects repeated cadre ids, repeated village codes and priorities outside 1–3; returns the
+/// positions of the ids and codes.
+fn validate_lists<'a>(cadres: &[Cadre], villages: &'a [VillageNeed]) -> Result<Indexes<'a>, Infeasible> {
+    let mut cadre_index = BTreeMap::new();
+    for (i, cadre) in cadres.iter().enumerate() {
+        if cadre_index.insert(cadre.id, i).is_some() {
             return Err(Infeasible::DuplicateCadre { cadre: cadre.id });
         }
     }
-    let mut codes = BTreeSet::new();
-    for village in villages {
-        if !codes.insert(village.code.as_str()) {
+    let mut village_index = BTreeMap::new();
+    for (i, village) in villages.iter().enumerate() {
+        if village_index.insert(village.code.as_str(), i).is_some() {
             return Err(Infeasible::DuplicateVillage {
                 village: village.code.clone(),
             });
@@ -613,7 +757,10 @@ fn validate_lists(cadres: &[Cadre], villages: &[VillageNeed]) -> Result<(), Infe
             }
         }
     }
-    Ok(())
+    Ok(Indexes {
+        cadres: cadre_index,
+        villages: village_index,
+    })
 }
 
 /// Proposes the optimal batch: the pairs that keep every hard rule with the greatest total
@@ -642,24 +789,11 @@ pub fn plan(
     if min_size > max_size {
         return Err(Infeasible::MaxBelowMin { min_size, max_size });
     }
-    validate_lists(cadres, villages)?;
+    let index = validate_lists(cadres, villages)?;
 
     let forbidden: BTreeSet<(i64, &str)> = rules.forbidden.iter().map(|(c, v)| (*c, v.as_str())).collect();
-    // verdicts[c][v]: whether cadre c may go to village v.
-    let verdicts: Vec<Vec<Result<(), Rule>>> = cadres
-        .iter()
-        .map(|cadre| {
-            villages
-                .iter()
-                .map(|village| verdict(cadre, &village.code, rules.young_max_age, &forbidden))
-                .collect()
-        })
-        .collect();
-    let allowed = |c: usize, v: usize| verdicts[c][v].is_ok();
 
     // Pins: validate, deduplicate, and take them out of the free problem.
-    let cadre_index: BTreeMap<i64, usize> = cadres.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-    let village_index: BTreeMap<&str, usize> = villages.iter().enumerate().map(|(i, v)| (v.code.as_str(), i)).collect();
     let mut pinned_to: Vec<Option<usize>> = vec![None; cadres.len()];
     let mut pins_in: Vec<usize> = vec![0; villages.len()];
     let mut pins: Vec<(usize, usize)> = Vec::new();
@@ -669,13 +803,15 @@ pub fn plan(
             village: code.clone(),
             rule,
         };
-        let c = *cadre_index
+        let c = *index
+            .cadres
             .get(cadre)
             .ok_or_else(|| forbidden_pin(Rule::UnknownCadre))?;
-        let v = *village_index
+        let v = *index
+            .villages
             .get(code.as_str())
             .ok_or_else(|| forbidden_pin(Rule::UnknownVillage))?;
-        verdicts[c][v].map_err(forbidden_pin)?;
+        verdict(&cadres[c], code, rules.young_max_age, &forbidden).map_err(forbidden_pin)?;
         match pinned_to[c] {
             Some(earlier) if earlier == v => continue,
             Some(earlier) => {
@@ -708,15 +844,9 @@ pub fn plan(
         return Err(Infeasible::PinnedConflict { conflict });
     }
 
-    // Scores of the allowed pairs.
-    let mut scores: Vec<Vec<i64>> = vec![vec![0; villages.len()]; cadres.len()];
-    for (c, cadre) in cadres.iter().enumerate() {
-        for (v, village) in villages.iter().enumerate() {
-            if allowed(c, v) {
-                scores[c][v] = score_total(cadre, village, twinning, weights).ok_or(Infeasible::ScoreOverflow)?;
-            }
-        }
-    }
+    // Verdicts and scores of all pairs.
+    let table = PairTable::new(cadres, villages, &index, twinning, rules, weights).ok_or(Infeasible::ScoreOverflow)?;
+    let allowed = |c: usize, v: usize| table.allowed(c, v);
 
     // Plain counting reasons first: they name the rule more precisely than a matching size.
     if min_size > 0 {
@@ -752,20 +882,17 @@ pub fn plan(
         .filter(|&v| rows.iter().any(|&c| allowed(c, v)))
         .flat_map(|v| std::iter::repeat_n(v, left(v).min(rows.len())))
         .collect();
-    let free: Vec<Vec<Option<i64>>> = rows
-        .iter()
-        .map(|&c| places.iter().map(|&v| allowed(c, v).then_some(scores[c][v])).collect())
-        .collect();
+    let free = |r: usize, p: usize| table.score(rows[r], places[p]);
     let lo = min_size.saturating_sub(pins.len());
     let hi = (max_size - pins.len()).min(rows.len()).min(places.len());
     let too_few = || Infeasible::TooFewPairs {
-        possible: pins.len() + max_matching(&free, places.len()),
+        possible: pins.len() + max_matching(rows.len(), places.len(), |r, p| free(r, p).is_some()),
         min_size,
     };
     if lo > hi {
         return Err(too_few());
     }
-    let chosen = solve(&free, places.len(), lo, hi)?.ok_or_else(too_few)?;
+    let chosen = solve(rows.len(), places.len(), lo, hi, free)?.ok_or_else(too_few)?;
 
     // The plan: pins and chosen pairs, in roster order, each with its breakdown.
     let mut assigned: Vec<Option<(usize, bool)>> = vec![None; cadres.len()];
@@ -794,96 +921,116 @@ pub fn plan(
     Ok(Plan { pairs, total_score })
 }
 
-/// Solves the free problem (module docs, "Matrix"): `free[r][p]` is the score of cadre row `r`
-/// at place `p`, `None` when not allowed; `m` is the number of places. Returns the chosen
+/// Solves the free problem (module docs, "Matrix"): `score(r, p)` is the score of cadre row `r`
+/// at place `p` among `rows × places`, `None` when the pair is not allowed. Returns the chosen
 /// `(row, place)` pairs of a plan with `lo..=hi` pairs, greatest score and then fewest pairs, or
-/// `None` when no such plan exists. Requires `lo ≤ hi ≤ min(n, m)`.
-fn solve(free: &[Vec<Option<i64>>], m: usize, lo: usize, hi: usize) -> Result<Option<Vec<(usize, usize)>>, Infeasible> {
-    let n = free.len();
-    let size = n + m - lo;
-    if size == 0 {
-        return Ok(Some(Vec::new()));
-    }
-    let overflow = |_| Infeasible::ScoreOverflow;
-    let s = i128::try_from(n.min(m) + 1).map_err(overflow)?;
-    let mut weight: Vec<Vec<Option<i128>>> = Vec::with_capacity(n);
-    let mut bound = 0i128; // M: the sum over rows of the row's largest |w|.
-    let mut largest = 0i128; // Largest w.
-    for row in free {
-        let mut out = Vec::with_capacity(m);
-        let mut row_max = 0i128;
-        for score in row {
-            let w = match score {
-                Some(score) => Some(
-                    i128::from(*score)
-                        .checked_mul(s)
-                        .and_then(|w| w.checked_sub(1))
-                        .ok_or(Infeasible::ScoreOverflow)?,
-                ),
+/// `None` when no such plan exists. Requires `lo ≤ hi ≤ min(rows, places)`.
+fn solve(
+    rows: usize,
+    places: usize,
+    lo: usize,
+    hi: usize,
+    score: impl Fn(usize, usize) -> Option<i64>,
+) -> Result<Option<Vec<(usize, usize)>>, Infeasible> {
+    // Side A (the matrix rows) is the smaller one; `pair` turns (A, P) indices into (row, place).
+    let transposed = rows > places;
+    let (a, b) = if transposed { (places, rows) } else { (rows, places) };
+    let pair = |x: usize, y: usize| if transposed { (y, x) } else { (x, y) };
+    let fillers = if hi < a { b - hi } else { 0 };
+    let idle = a - lo;
+    let costs = cost_matrix(a, b, fillers, idle, |x, y| {
+        let (r, p) = pair(x, y);
+        score(r, p)
+    })
+    .ok_or(Infeasible::ScoreOverflow)?;
+
+    let Some(columns) = lsap::assign(&costs, false) else {
+        return Ok(None);
+    };
+
+    Ok(Some(
+        columns
+            .into_iter()
+            .take(a)
+            .enumerate()
+            .filter_map(|(x, y)| y.filter(|&y| y < b).map(|y| pair(x, y)))
+            .collect(),
+    ))
+}
+
+/// The cost matrix of the free problem (module docs, "Matrix") with `a` rows of A, `b` columns of
+/// P, `fillers` filler rows and `idle` idle columns; `score(x, y)` is the score of the pair of
+/// row `x` and column `y`, `None` when it is not allowed. `None` when a number leaves `i64` or
+/// breaks the solver's bound (only with absurd weights).
+///
+/// Row by row: the weights `w = score × S − 1` with `S = a + 1`, then the costs `t − w` with `t`
+/// the row's largest weight or 0 (the idle entries weigh 0), then the row less its least cost.
+/// So all entries are ≥ 0, and as every row is assigned exactly once, the cost of every
+/// assignment changes by the same amount.
+fn cost_matrix(
+    a: usize,
+    b: usize,
+    fillers: usize,
+    idle: usize,
+    score: impl Fn(usize, usize) -> Option<i64>,
+) -> Option<lsap::Costs> {
+    let s = i64::try_from(a + 1).ok()?;
+    let width = b.checked_add(idle)?;
+    let mut entries: Vec<i64> = Vec::with_capacity(a.checked_add(fillers)?.checked_mul(width)?);
+    let mut weights: Vec<Option<i64>> = Vec::with_capacity(b);
+    for x in 0..a {
+        weights.clear();
+        let mut top = 0i64;
+        for y in 0..b {
+            let w = match score(x, y) {
+                Some(score) => Some(score.checked_mul(s)?.checked_sub(1)?),
                 None => None,
             };
             if let Some(w) = w {
-                row_max = row_max.max(w.abs());
-                largest = largest.max(w);
+                top = top.max(w);
             }
-            out.push(w);
+            weights.push(w);
         }
-        bound = bound.checked_add(row_max).ok_or(Infeasible::ScoreOverflow)?;
-        weight.push(out);
-    }
-    let big = bound
-        .checked_mul(2)
-        .and_then(|b| b.checked_add(1))
-        .ok_or(Infeasible::ScoreOverflow)?;
-    // Kuhn–Munkres keeps its labels and slacks within a few times N × (largest − smallest
-    // entry); (N + 2)² × 4 × that range is far more room than it needs.
-    let order = i128::try_from(size).map_err(overflow)?;
-    (order + 2)
-        .checked_mul(order + 2)
-        .and_then(|x| x.checked_mul(4))
-        .and_then(|x| x.checked_mul(big.checked_add(largest)?))
-        .ok_or(Infeasible::ScoreOverflow)?;
-
-    let free_rows = hi - lo;
-    let matrix = Matrix::from_fn(size, size, |(r, c)| {
-        if r < n {
-            if c < m { weight[r][c].unwrap_or(-big) } else { 0 }
-        } else if r < n + free_rows || c < m {
-            0
-        } else {
-            -big
+        let mut least = if idle > 0 { top } else { i64::MAX };
+        for w in weights.iter().flatten() {
+            least = least.min(top.checked_sub(*w)?);
         }
-    });
-    let (_, assignment) = kuhn_munkres(&matrix);
-    let mut chosen = Vec::new();
-    for (r, &c) in assignment.iter().enumerate() {
-        if r < n && c < m {
-            if weight[r][c].is_none() {
-                return Ok(None);
-            }
-            chosen.push((r, c));
-        } else if r >= n + free_rows && c >= m {
-            return Ok(None);
+        // Entries `t − w − least` (no overflow: `0 ≤ least ≤ t − w`); one equal to the marker of
+        // a forbidden entry is refused.
+        let entry = |w: i64| Some(top - w - least).filter(|&c| c != lsap::FORBIDDEN);
+        for w in &weights {
+            entries.push(match w {
+                Some(w) => entry(*w)?,
+                None => lsap::FORBIDDEN,
+            });
+        }
+        if idle > 0 {
+            entries.extend(std::iter::repeat_n(entry(0)?, idle));
         }
     }
-    Ok(Some(chosen))
+    for _ in 0..fillers {
+        entries.extend(std::iter::repeat_n(0, b));
+        entries.extend(std::iter::repeat_n(lsap::FORBIDDEN, idle));
+    }
+    lsap::Costs::new(a + fillers, width, entries)
 }
 
-/// Size of a maximum matching of the allowed pairs of the free problem (`free[r][p]` is `Some`),
-/// by Kuhn–Munkres on 0/1 weights: a perfect assignment of the smaller side of greatest weight
-/// uses as many weight-1 (allowed) entries as any matching can.
-fn max_matching(free: &[Vec<Option<i64>>], m: usize) -> usize {
-    let n = free.len();
-    if n == 0 || m == 0 {
-        return 0;
+/// Size of a maximum matching of the allowed pairs of the free problem (`allowed(r, p)` for
+/// cadre row `r` and place `p`): the solver on zero costs, rows of the smaller side, leaving the
+/// rows with no augmenting path unassigned (the `lsap` module docs).
+fn max_matching(rows: usize, places: usize, allowed: impl Fn(usize, usize) -> bool) -> usize {
+    let transposed = rows > places;
+    let (a, b) = if transposed { (places, rows) } else { (rows, places) };
+    let mut entries = Vec::with_capacity(a.saturating_mul(b));
+    for x in 0..a {
+        for y in 0..b {
+            let ok = if transposed { allowed(y, x) } else { allowed(x, y) };
+            entries.push(if ok { 0 } else { lsap::FORBIDDEN });
+        }
     }
-    let matrix = if n <= m {
-        Matrix::from_fn(n, m, |(r, c)| i64::from(free[r][c].is_some()))
-    } else {
-        Matrix::from_fn(m, n, |(r, c)| i64::from(free[c][r].is_some()))
-    };
-    let (total, _) = kuhn_munkres(&matrix);
-    usize::try_from(total).unwrap_or(0)
+    lsap::Costs::new(a, b, entries)
+        .and_then(|costs| lsap::assign(&costs, true))
+        .map_or(0, |columns| columns.iter().flatten().count())
 }
 
 #[cfg(test)]

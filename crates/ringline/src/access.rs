@@ -74,6 +74,15 @@ pub enum Permission {
     Unmask,
     /// Import registry records (units, party organizations, members) within the scope.
     Import,
+    /// Configure dispatch batches (SPEC C7): create them, pin and forbid pairs, run the
+    /// optimiser, confirm; edit village needs, twinning and the skill list; evaluate residencies.
+    Dispatch,
+    /// Record a residency's work logs and attendance and request leave, within the scope
+    /// (county and town administrators, village reporters, dispatched cadres).
+    RecordResidency,
+    /// Decide leave requests: town administrators those of up to 3 days in their town, county
+    /// administrators any (the level is checked by [`crate::cadres::residency::decide_leave`]).
+    DecideLeave,
 }
 
 impl Role {
@@ -81,9 +90,15 @@ impl Role {
     pub fn can(self, p: Permission) -> bool {
         match p {
             Permission::Read => true,
-            Permission::Configure | Permission::ManageUsers => self == Role::CountyAdmin,
+            Permission::Configure | Permission::ManageUsers | Permission::Dispatch => self == Role::CountyAdmin,
             Permission::ReadAudit => matches!(self, Role::CountyAdmin | Role::Viewer),
-            Permission::Unmask | Permission::Import => matches!(self, Role::CountyAdmin | Role::TownAdmin),
+            Permission::Unmask | Permission::Import | Permission::DecideLeave => {
+                matches!(self, Role::CountyAdmin | Role::TownAdmin)
+            }
+            Permission::RecordResidency => matches!(
+                self,
+                Role::CountyAdmin | Role::TownAdmin | Role::VillageReporter | Role::DispatchedCadre
+            ),
         }
     }
 }
@@ -286,5 +301,13 @@ mod tests {
         assert!(Role::TownAdmin.can(Permission::Unmask));
         assert!(!Role::Viewer.can(Permission::Unmask));
         assert!(Role::ALL.iter().all(|r| r.can(Permission::Read)));
+        assert!(Role::CountyAdmin.can(Permission::Dispatch));
+        assert!(!Role::TownAdmin.can(Permission::Dispatch));
+        assert!(Role::TownAdmin.can(Permission::DecideLeave));
+        assert!(!Role::DispatchedCadre.can(Permission::DecideLeave));
+        assert!(Role::DispatchedCadre.can(Permission::RecordResidency));
+        assert!(Role::VillageReporter.can(Permission::RecordResidency));
+        assert!(!Role::Viewer.can(Permission::RecordResidency));
+        assert!(!Role::UnitAdmin.can(Permission::RecordResidency));
     }
 }

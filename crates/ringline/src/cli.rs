@@ -1,5 +1,5 @@
 //! Command line: `serve`, `divisions list|import|history`, `zones list|members`, `units list`,
-//! `orgs list`, `members list`, `coverage`.
+//! `orgs list`, `members list`, `coverage`, `dispatch plan|batches|confirm`, `cadres list|skills`.
 //! Every list command takes `--format table|json|csv` (json: an array of objects).
 
 use std::io::{IsTerminal, Write};
@@ -21,6 +21,7 @@ use crate::divisions::{self, ListFilter};
 use crate::import::divisions::{self as imp, ImportError, Options};
 use crate::{seed, zones};
 
+pub mod dispatch_cmd;
 mod generate_cmd;
 mod import;
 
@@ -90,6 +91,12 @@ pub enum Command {
     /// Generate illustrative registry data: the county demo, or province/nation scale data for
     /// benchmarks, into the database or into import files (--out).
     Generate(generate_cmd::GenerateArgs),
+    /// Dispatch batches of cadres (选派批次): plan, list, confirm.
+    #[command(subcommand)]
+    Dispatch(dispatch_cmd::DispatchCmd),
+    /// The roster of dispatched cadres and the skill list.
+    #[command(subcommand)]
+    Cadres(dispatch_cmd::CadresCmd),
 }
 
 /// User commands.
@@ -386,6 +393,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Members(cmd) => members_cmd(&config, cmd),
         Command::Coverage { by, program, format } => coverage_cmd(&config, by, program, format),
         Command::Generate(args) => generate_cmd::run(&config, args),
+        Command::Dispatch(cmd) => dispatch_cmd::dispatch(&config, cmd),
+        Command::Cadres(cmd) => dispatch_cmd::cadres_cmd(&config, cmd),
     }
 }
 
@@ -427,6 +436,17 @@ fn serve(config: Config, no_demo: bool) -> Result<ExitCode> {
     })
 }
 
+/// A CSV cell that a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading `'` (OWASP "CSV injection"); numbers are kept.
+fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// Prints rows in the chosen format. `headers` name the table/CSV columns; JSON uses the serde
 /// field names of `rows`.
 fn print_rows<T: Serialize>(
@@ -446,7 +466,7 @@ fn print_rows<T: Serialize>(
             let mut w = csv::Writer::from_writer(out);
             w.write_record(headers)?;
             for r in rows {
-                w.write_record(cells(r))?;
+                w.write_record(cells(r).iter().map(|c| csv_safe(c).into_owned()))?;
             }
             w.flush()?;
         }

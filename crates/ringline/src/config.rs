@@ -25,6 +25,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy: bool,
+    /// Dispatched cadres of this age or younger are "young" (SPEC C7: configurable, default 40):
+    /// the default of new batches and of roster views.
+    pub young_max_age: u32,
 }
 
 impl Default for Config {
@@ -35,6 +38,7 @@ impl Default for Config {
             admin_password: None,
             secure_cookies: false,
             trust_proxy: false,
+            young_max_age: ringline_core::dispatch::DEFAULT_YOUNG_MAX_AGE,
         }
     }
 }
@@ -51,6 +55,8 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     /// See [`Config::trust_proxy`].
     pub trust_proxy: Option<bool>,
+    /// See [`Config::young_max_age`].
+    pub young_max_age: Option<u32>,
 }
 
 /// Errors reading the configuration.
@@ -109,6 +115,9 @@ impl Config {
             if let Some(v) = f.trust_proxy {
                 c.trust_proxy = v;
             }
+            if let Some(v) = f.young_max_age {
+                c.young_max_age = v;
+            }
         }
         if let Some(v) = env("DATABASE_URL").or_else(|| env("RINGLINE_DATABASE_URL")) {
             c.database_url = v;
@@ -121,6 +130,9 @@ impl Config {
         }
         if let Some(v) = env("RINGLINE_TRUST_PROXY") {
             c.trust_proxy = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("RINGLINE_YOUNG_MAX_AGE").and_then(|v| v.trim().parse().ok()) {
+            c.young_max_age = v;
         }
         c.admin_password = env("RINGLINE_ADMIN_PASSWORD").filter(|p| !p.is_empty());
         if let Some(v) = database_flag {

@@ -17,6 +17,9 @@
 //!   they re-import through the import framework.
 //! - [`member_file`]: an XLSX of N member rows referencing the Datong demo's village branches, for
 //!   import benchmarks.
+//! - [`dispatch_demo`] (called by [`demo`]): the dispatched cadres of the demo (SPEC C7) — roster,
+//!   twinning, needs, a confirmed earlier batch with residency records and the planned draft
+//!   batch [`DEMO_BATCH`].
 //!
 //! Every row is marked `illustrative`. Every credit code passes GB 32100 (its body is a GB 11714
 //! organization code with its own check character), every ID number passes GB 11643 with the
@@ -40,6 +43,10 @@ use rand_chacha::ChaCha8Rng;
 use ringline_core::division::{DivisionCode, Level};
 use ringline_core::geo::LonLat;
 use serde::Serialize;
+
+mod dispatch;
+
+pub use dispatch::{DEMO_BATCH, DispatchDemo, EARLIER_BATCH, dispatch_demo};
 
 use crate::db::schema::{divisions, party_org_units, party_orgs, units};
 use crate::db::{DbConn, DbError, DbResult, now, prefix_end};
@@ -86,8 +93,14 @@ pub struct DemoSummary {
     pub orgs: usize,
     /// Members written.
     pub members: usize,
-    /// True when nothing was done because the registry already holds records (or the county has
-    /// no villages).
+    /// Dispatched cadres written ([`dispatch_demo`]).
+    pub cadres: usize,
+    /// Residencies written (the demo's confirmed earlier batch).
+    pub residencies: usize,
+    /// Pairs in the plan of the demo's draft batch.
+    pub planned_pairs: usize,
+    /// True when nothing was done because the registry and the dispatch tables already hold
+    /// records (or the county has no villages).
     pub skipped: bool,
 }
 
@@ -1350,38 +1363,44 @@ impl Gen<'_> {
     }
 
     fn person_name(&mut self, male: bool, tibetan_town: bool) -> String {
-        let p = if tibetan_town { 0.35 } else { 0.03 };
-        if self.rng.random_bool(p) {
-            let list = if male { TIBETAN_MALE } else { TIBETAN_FEMALE };
-            return list.choose(&mut self.rng).copied().unwrap_or("卓玛").to_string();
-        }
-        let total: u32 = SURNAMES.iter().map(|s| s.1).sum();
-        let mut x = self.rng.random_range(0..total);
-        let mut surname = SURNAMES[0].0;
-        for &(s, w) in SURNAMES {
-            if x < w {
-                surname = s;
-                break;
-            }
-            x -= w;
-        }
-        let (chars, (single, double)) = if male {
-            (MALE_CHARS, MALE_GIVEN)
-        } else {
-            (FEMALE_CHARS, FEMALE_GIVEN)
-        };
-        let r: f64 = self.rng.random();
-        let given = if r < 0.25 {
-            single.choose(&mut self.rng).copied().unwrap_or("明").to_string()
-        } else if r < 0.6 {
-            double.choose(&mut self.rng).copied().unwrap_or("建国").to_string()
-        } else {
-            let first = chars.choose(&mut self.rng).copied().unwrap_or("明");
-            let second = chars.choose(&mut self.rng).copied().unwrap_or("华");
-            format!("{first}{second}")
-        };
-        format!("{surname}{given}")
+        person_name(&mut self.rng, male, tibetan_town)
     }
+}
+
+/// A person's name: Tibetan for about a third of the people of a Tibetan township, else a
+/// surname by frequency and a given name.
+fn person_name(rng: &mut ChaCha8Rng, male: bool, tibetan_town: bool) -> String {
+    let p = if tibetan_town { 0.35 } else { 0.03 };
+    if rng.random_bool(p) {
+        let list = if male { TIBETAN_MALE } else { TIBETAN_FEMALE };
+        return list.choose(rng).copied().unwrap_or("卓玛").to_string();
+    }
+    let total: u32 = SURNAMES.iter().map(|s| s.1).sum();
+    let mut x = rng.random_range(0..total);
+    let mut surname = SURNAMES[0].0;
+    for &(s, w) in SURNAMES {
+        if x < w {
+            surname = s;
+            break;
+        }
+        x -= w;
+    }
+    let (chars, (single, double)) = if male {
+        (MALE_CHARS, MALE_GIVEN)
+    } else {
+        (FEMALE_CHARS, FEMALE_GIVEN)
+    };
+    let r: f64 = rng.random();
+    let given = if r < 0.25 {
+        single.choose(rng).copied().unwrap_or("明").to_string()
+    } else if r < 0.6 {
+        double.choose(rng).copied().unwrap_or("建国").to_string()
+    } else {
+        let first = chars.choose(rng).copied().unwrap_or("明");
+        let second = chars.choose(rng).copied().unwrap_or("华");
+        format!("{first}{second}")
+    };
+    format!("{surname}{given}")
 }
 
 /// A random day of `year`.
@@ -1635,9 +1654,10 @@ fn write_generated(conn: &mut DbConn, g: &Generated, prefix: &str) -> DbResult<(
     Ok((g.units.len(), g.orgs.len(), g.members.len()))
 }
 
-/// Generates the demo for `county_code` (SPEC §3) into an empty registry, in one transaction.
-/// Returns `skipped` when the registry already holds records or the county has no stored
-/// villages.
+/// Generates the demo for `county_code` (SPEC §3) in one transaction: the registry into an
+/// empty registry, then the dispatch demo ([`dispatch_demo`]) into empty dispatch tables when the
+/// county holds the illustrative demo registry. Returns `skipped` when neither was written (the
+/// registry and the dispatch tables already hold records, or the county has no stored villages).
 pub fn demo(conn: &mut DbConn, county_code: &str) -> DbResult<DemoSummary> {
     demo_with(conn, county_code, DEMO_MEMBERS, &Options::default())
 }
@@ -1645,26 +1665,32 @@ pub fn demo(conn: &mut DbConn, county_code: &str) -> DbResult<DemoSummary> {
 /// [`demo`] with another member total and options.
 pub fn demo_with(conn: &mut DbConn, county_code: &str, members: usize, opts: &Options) -> DbResult<DemoSummary> {
     conn.transaction(|conn| {
-        if !registry::is_empty(conn)? {
-            return Ok(DemoSummary {
-                skipped: true,
-                ..Default::default()
-            });
-        }
-        let Some(county) = county_from_db(conn, county_code)? else {
-            return Ok(DemoSummary {
-                skipped: true,
-                ..Default::default()
-            });
+        let mut summary = DemoSummary {
+            skipped: true,
+            ..Default::default()
         };
-        let g = generate_county(&county, Targets::for_county(county.villages(), members), opts);
-        let (units, orgs, members) = write_generated(conn, &g, &county.prefix())?;
-        Ok(DemoSummary {
-            units,
-            orgs,
-            members,
-            skipped: false,
-        })
+        let Some(county) = county_from_db(conn, county_code)? else {
+            return Ok(summary);
+        };
+        if registry::is_empty(conn)? {
+            let g = generate_county(&county, Targets::for_county(county.villages(), members), opts);
+            let (units, orgs, members) = write_generated(conn, &g, &county.prefix())?;
+            summary = DemoSummary {
+                units,
+                orgs,
+                members,
+                skipped: false,
+                ..summary
+            };
+        }
+        let d = dispatch_demo(conn, county_code)?;
+        if !d.skipped {
+            summary.cadres = d.cadres;
+            summary.residencies = d.residencies;
+            summary.planned_pairs = d.planned_pairs;
+            summary.skipped = false;
+        }
+        Ok(summary)
     })
 }
 

@@ -152,9 +152,11 @@ mod tests {
         let mut en = keys(include_str!("../locales/en/main.ftl"));
         en.extend(keys(include_str!("../locales/en/import.ftl")));
         en.extend(keys(include_str!("../locales/en/registry.ftl")));
+        en.extend(keys(include_str!("../locales/en/dispatch.ftl")));
         let mut zh = keys(include_str!("../locales/zh-CN/main.ftl"));
         zh.extend(keys(include_str!("../locales/zh-CN/import.ftl")));
         zh.extend(keys(include_str!("../locales/zh-CN/registry.ftl")));
+        zh.extend(keys(include_str!("../locales/zh-CN/dispatch.ftl")));
         assert!(en.len() > 50, "{} keys", en.len());
         let only_en: Vec<_> = en.difference(&zh).collect();
         let only_zh: Vec<_> = zh.difference(&en).collect();

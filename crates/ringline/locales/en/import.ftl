@@ -2,7 +2,7 @@
 nav-import = Import
 import-intro = Import units, party organizations and party members from XLSX, XLS, ODS or CSV files. The file is checked first (a dry run): every problem is listed with its row and column, and nothing is written until the whole file is valid.
 import-templates = Templates
-import-order = Import in this order: units, then party organizations (they name their host unit), then party members (they name their organization).
+import-order = Import in this order: units, then party organizations (they name their host unit), then party members (they name their organization). Dispatched cadres and twinning name units too; work logs name cadres who are in residence.
 import-upload = Check a file
 import-kind = Records
 import-file = File
@@ -52,11 +52,11 @@ issue-file-empty = The file is empty.
 issue-file-no-rows = The file has a header but no data rows.
 issue-file-too-many-rows = The file has too many rows; split it into files of at most 500,000 rows.
 issue-file-too-large = The file is too large once unpacked; split it.
-issue-file-encoding = The text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV or as XLSX.
-issue-file-malformed-csv = The CSV file is malformed (a quote is not closed, or a line is broken); save it again from Excel or WPS.
-issue-file-not-spreadsheet = The file is not a readable spreadsheet; save it again from Excel or WPS as XLSX.
+issue-file-encoding = { $detail }
+issue-file-malformed-csv = The CSV file is malformed: { $detail }
+issue-file-not-spreadsheet = The spreadsheet cannot be read: { $detail }
 issue-file-unknown-type = Unknown file type; use .xlsx, .xls, .ods, .csv or .csv.gz.
-issue-file-unreadable = The file could not be read.
+issue-file-unreadable = The file could not be read: { $detail }
 issue-division-unknown = { $value } is not a division code in use here; check the 12-digit code.
 issue-division-wrong-level = This is a { $level } code; a { $wanted } code is needed here.
 issue-outside-scope = Outside your area; only records within your scope can be imported.
@@ -116,3 +116,20 @@ issue-code-gap = The division code has a gap (a part after a zero part); check t
 issue-code-town-part = The division code's town part (digits 7–9) is not valid; check the digits.
 issue-code-village-part = The division code's village part (digits 10–12) is not valid; check the digits.
 issue-code-level-mismatch = The code does not have the level given; check the code.
+issue-source-not-found = { $count ->
+    [0] No registered unit and no town is named { $value }; give a unit's credit code or full name, or a town's 12-digit code.
+   *[other] { $count } towns are named { $value }; give the town's 12-digit code.
+}
+issue-skill-unknown = { $value } is not on the skill list; use one of: { $allowed }.
+issue-priority-out-of-range = The priority is 1, 2 or 3 (3 is the most urgent).
+issue-cadre-not-found = No cadre on the roster has this ID number; import the cadre first.
+issue-residency-not-found = This cadre has no residency covering this date.
+issue-dispatch-log-empty = Write what was done.
+issue-dispatch-log-too-long = A work log entry has at most 2,000 characters.
+issue-dispatch-log-invisible = The text contains an invisible or control character; retype it.
+import-stage-queued = Waiting for the import before it to finish…
+import-too-many-jobs = You already have { $count } imports being checked or written; wait until one has finished.
+issue-member-under-18 = By the ID number's birth date the member is under 18; party members are at least 18 (the Party Constitution, Article 1) — check the number.
+issue-text-too-long = Longer than 500 characters; shorten it.
+issue-org-branch-has-children = This organization has { $count } subordinate organizations; a branch cannot have any — move them first.
+issue-cell-excel-error = The cell holds the Excel error { $value } instead of a value; fix the formula or type the value.

@@ -52,7 +52,6 @@ reg-col-members = Members
 reg-col-covered-units = Units covered
 reg-col-sex = Sex
 reg-col-age = Age
-reg-col-birth-date = Birth date
 reg-col-id-number = ID number
 reg-col-phone = Phone
 reg-col-join-date = Joined the Party

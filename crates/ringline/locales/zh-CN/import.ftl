@@ -2,7 +2,7 @@
 nav-import = 导入
 import-intro = 从 XLSX、XLS、ODS 或 CSV 文件导入单位、党组织和党员。先检查文件（试导入）：列出每个问题所在的行和列，整个文件无误之前不写入任何数据。
 import-templates = 模板
-import-order = 导入顺序：先单位，再党组织（需填写所在单位），最后党员（需填写所在党组织）。
+import-order = 导入顺序：先单位，再党组织（需填写所在单位），最后党员（需填写所在党组织）。选派干部和结对帮扶也要填写单位；驻村日志须填写正在驻村的干部。
 import-upload = 检查文件
 import-kind = 数据类别
 import-file = 文件
@@ -49,11 +49,11 @@ issue-file-empty = 文件是空的。
 issue-file-no-rows = 文件只有表头，没有数据行。
 issue-file-too-many-rows = 文件行数过多；请拆分为每个不超过 50 万行的文件。
 issue-file-too-large = 文件解压后过大，请拆分。
-issue-file-encoding = 文本既不是 UTF-8 也不是 GBK/GB18030 编码；请另存为 UTF-8 CSV 或 XLSX。
-issue-file-malformed-csv = CSV 文件格式有误（引号未闭合或行被截断）；请用 Excel 或 WPS 重新保存。
-issue-file-not-spreadsheet = 不是可读取的电子表格；请用 Excel 或 WPS 另存为 XLSX。
+issue-file-encoding = 无法识别文本编码（支持 UTF-8、GBK/GB18030），请另存为 UTF-8 CSV 或 XLSX。详情：{ $detail }
+issue-file-malformed-csv = CSV 文件格式有误（引号未闭合或行被截断），请用 Excel 或 WPS 重新保存。详情：{ $detail }
+issue-file-not-spreadsheet = 无法读取该电子表格，请用 Excel 或 WPS 另存为 XLSX 后重试。详情：{ $detail }
 issue-file-unknown-type = 无法识别的文件类型；请使用 .xlsx、.xls、.ods、.csv 或 .csv.gz。
-issue-file-unreadable = 无法读取该文件。
+issue-file-unreadable = 无法读取该文件。详情：{ $detail }
 issue-division-unknown = { $value } 不是本系统在用的行政区划代码；请核对12位代码。
 issue-division-wrong-level = 这是{ $level ->
     [province] 省级
@@ -124,3 +124,20 @@ issue-code-gap = 区划代码中间有空段（非零段出现在零段之后）
 issue-code-town-part = 区划代码的乡级部分（第7–9位）无效；请核对。
 issue-code-village-part = 区划代码的村级部分（第10–12位）无效；请核对。
 issue-code-level-mismatch = 区划代码与所填层级不符；请核对。
+issue-source-not-found = { $count ->
+    [0] 没有名为“{ $value }”的登记单位或乡镇；请填写单位的统一社会信用代码或全称，或乡镇的12位区划代码。
+   *[other] 有 { $count } 个乡镇名为“{ $value }”；请改填乡镇的12位区划代码。
+}
+issue-skill-unknown = “{ $value }”不在专长清单中；请从以下选择：{ $allowed }。
+issue-priority-out-of-range = 优先级为1、2或3（3最紧迫）。
+issue-cadre-not-found = 名册中没有该身份证号码的干部；请先导入选派干部。
+issue-residency-not-found = 该干部在此日期没有驻村任期。
+issue-dispatch-log-empty = 请填写工作内容。
+issue-dispatch-log-too-long = 一条驻村日志最多2000字。
+issue-dispatch-log-invisible = 内容中有不可见字符或控制字符；请重新输入。
+import-stage-queued = 正在等待前一个导入完成……
+import-too-many-jobs = 您已有 { $count } 个导入正在检查或写入，请等其中一个完成后再上传。
+issue-member-under-18 = 按公民身份号码中的出生日期，该党员未满18周岁；党员须年满十八岁（党章第一条）——请核对号码。
+issue-text-too-long = 超过500个字符，请缩短。
+issue-org-branch-has-children = 该党组织下设 { $count } 个党组织；党支部不能设下级党组织——请先调整下级。
+issue-cell-excel-error = 单元格中是 Excel 错误值 { $value }，不是数据；请修正公式或直接填写数值。

@@ -43,7 +43,6 @@ reg-col-members = 党员数
 reg-col-covered-units = 覆盖单位数
 reg-col-sex = 性别
 reg-col-age = 年龄
-reg-col-birth-date = 出生日期
 reg-col-id-number = 公民身份号码
 reg-col-phone = 手机号码
 reg-col-join-date = 入党日期

@@ -66,14 +66,17 @@ pub struct GenerateArgs {
 pub fn first_start_demo(db: &Db) -> Result<()> {
     let mut conn = db.conn()?;
     let started = Instant::now();
-    let s = generate::demo(&mut conn, seed::DATONG_COUNTY).context("generating the demo registry")?;
+    let s = generate::demo(&mut conn, seed::DATONG_COUNTY).context("generating the demo")?;
     if !s.skipped {
         tracing::info!(
             units = s.units,
             orgs = s.orgs,
             members = s.members,
+            cadres = s.cadres,
+            residencies = s.residencies,
+            planned_pairs = s.planned_pairs,
             seconds = started.elapsed().as_secs_f32(),
-            "first start: generated the illustrative demo registry (start with --no-demo to leave it out)"
+            "first start: generated the illustrative demo registry and dispatch data (start with --no-demo to leave it out)"
         );
     }
     Ok(())
@@ -157,15 +160,19 @@ pub fn run(config: &Config, args: GenerateArgs) -> Result<ExitCode> {
         let s = generate::demo_with(&mut conn, seed::DATONG_COUNTY, members, &opts)?;
         if s.skipped {
             eprintln!(
-                "The registry already holds units or party organizations: the demo is generated only into an \
-                 empty registry. Nothing was written."
+                "The registry and the dispatch tables already hold records: the demo is generated only into \
+                 empty ones. Nothing was written."
             );
         } else {
             eprintln!(
-                "Generated the Datong demo: {} units, {} party organizations, {} members ({:.1} s).",
+                "Generated the Datong demo: {} units, {} party organizations, {} members, {} dispatched cadres \
+                 ({} in residence, {} planned in the draft batch) ({:.1} s).",
                 s.units,
                 s.orgs,
                 s.members,
+                s.cadres,
+                s.residencies,
+                s.planned_pairs,
                 started.elapsed().as_secs_f64()
             );
         }

@@ -71,12 +71,12 @@ pub enum ReportFormat {
     Json,
 }
 
-/// Template language.
+/// Language of messages and templates.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LangArg {
-    /// Chinese headers (the ones people use).
+    /// Chinese (templates get the headers people use).
     Zh,
-    /// English headers.
+    /// English.
     En,
 }
 
@@ -161,7 +161,7 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
         std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
         eprintln!("Wrote the rows with errors to {}.", out.display());
     }
-    print_report(&report, args.format, tr)?;
+    print_report(&report, args.format, tr, args.errors.is_some())?;
     Ok(if report.ok() {
         ExitCode::SUCCESS
     } else {
@@ -175,22 +175,37 @@ fn line(i: &Issue, tr: Tr) -> String {
     if let Some(s) = &i.sheet {
         out.push_str(&format!(" [{s}]"));
     }
+    let zh = tr.lang() == Lang::Zh;
     if i.line > 0 {
-        out.push_str(&format!(", row {}", i.line));
+        out.push_str(&if zh {
+            format!("，第 {} 行", i.line)
+        } else {
+            format!(", row {}", i.line)
+        });
     }
     if !i.column.is_empty() {
-        out.push_str(&format!(", column {}", i.column));
+        out.push_str(&if zh {
+            format!("，“{}”列", i.column)
+        } else {
+            format!(", column {}", i.column)
+        });
     }
-    out.push_str(": ");
+    out.push_str(if zh { "：" } else { ": " });
     let text = i.text(tr);
     out.push_str(&text);
-    if !i.value.is_empty() && !text.contains(&i.value) {
-        out.push_str(&format!(" (value: {:?})", shorten(&i.value, 80)));
+    if !i.value.is_empty() && !text.contains(&format!("“{}”", i.value)) && !text.contains(&format!(" {} ", i.value))
+    {
+        let v = shorten(&i.value, 80);
+        out.push_str(&if zh {
+            format!("（值：{v:?}）")
+        } else {
+            format!(" (value: {v:?})")
+        });
     }
     out
 }
 
-fn print_report(r: &Report, format: ReportFormat, tr: Tr) -> Result<()> {
+fn print_report(r: &Report, format: ReportFormat, tr: Tr, wrote_errors: bool) -> Result<()> {
     if let ReportFormat::Json = format {
         println!("{}", serde_json::to_string_pretty(r)?);
         return Ok(());
@@ -205,21 +220,39 @@ fn print_report(r: &Report, format: ReportFormat, tr: Tr) -> Result<()> {
         Some(s) => format!("{} [{s}]", r.file),
         None => r.file.clone(),
     };
-    println!(
-        "{place}: {} rows (header on row {}): {} new, {} to update, {} unchanged, {} skipped; {} error(s), {} warning(s)",
-        r.rows,
-        r.header_line,
-        r.new,
-        r.updated,
-        r.unchanged,
-        r.skipped,
-        r.errors.len(),
-        r.warnings.len()
-    );
+    if r.header_line == 0 {
+        println!("{place}: no rows were read; {} error(s)", r.errors.len());
+    } else {
+        println!(
+            "{place}: {} row(s) below the header on row {}: {} new, {} to update, {} unchanged, {} skipped; {} error(s), {} warning(s)",
+            r.rows,
+            r.header_line,
+            r.new,
+            r.updated,
+            r.unchanged,
+            r.skipped,
+            r.errors.len(),
+            r.warnings.len()
+        );
+    }
     if !r.errors.is_empty() {
-        eprintln!("Nothing was written. Fix the rows above and run again (--errors FILE.xlsx marks the bad cells).");
-    } else if r.applied {
-        eprintln!("Applied: the records were written.");
+        if wrote_errors {
+            eprintln!("Nothing was written. Fix the rows above and run again.");
+        } else {
+            eprintln!(
+                "Nothing was written. Fix the rows above and run again (--errors FILE.xlsx marks the bad cells)."
+            );
+        }
+    } else if r.applied && r.new + r.updated > 0 {
+        eprintln!(
+            "Applied: {} new and {} updated record(s) were written.",
+            r.new, r.updated
+        );
+    } else if r.skipped > 0 && r.new + r.updated == 0 {
+        eprintln!(
+            "Nothing was written: {} row(s) match a stored record that differs and were skipped; use --on-existing update to overwrite them.",
+            r.skipped
+        );
     } else if r.new + r.updated > 0 {
         eprintln!("Dry run: nothing was written. Run again with --apply to write these records.");
     } else {

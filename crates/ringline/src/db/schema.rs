@@ -203,6 +203,159 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    skills (key) {
+        key -> Text,
+        zh -> Text,
+        en -> Text,
+        sort_order -> Integer,
+    }
+}
+
+diesel::table! {
+    cadres (id) {
+        id -> BigInt,
+        name -> Text,
+        id_number -> Text,
+        sex -> Text,
+        birth_date -> Date,
+        phone -> Nullable<Text>,
+        source_unit_id -> Nullable<BigInt>,
+        source_town -> Nullable<Text>,
+        home_village -> Nullable<Text>,
+        division_code -> Text,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cadre_skills (cadre_id, skill) {
+        cadre_id -> BigInt,
+        skill -> Text,
+    }
+}
+
+diesel::table! {
+    twinning (unit_id, village_code) {
+        unit_id -> BigInt,
+        village_code -> Text,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    village_needs (village_code, skill) {
+        village_code -> Text,
+        skill -> Text,
+        priority -> Integer,
+        illustrative -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dispatch_batches (id) {
+        id -> BigInt,
+        name -> Text,
+        county_code -> Text,
+        min_size -> Integer,
+        max_size -> Integer,
+        per_village -> Integer,
+        young_max_age -> Nullable<Integer>,
+        reference_date -> Date,
+        term_months -> Integer,
+        per_priority_point -> Integer,
+        twinning_bonus -> Integer,
+        planned_at -> Nullable<Timestamp>,
+        plan_error -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    batch_rules (batch_id, cadre_id, village_code) {
+        batch_id -> BigInt,
+        cadre_id -> BigInt,
+        village_code -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    batch_pairs (batch_id, cadre_id) {
+        batch_id -> BigInt,
+        cadre_id -> BigInt,
+        village_code -> Text,
+        score -> BigInt,
+        breakdown_json -> Text,
+        pinned -> Bool,
+    }
+}
+
+diesel::table! {
+    residencies (id) {
+        id -> BigInt,
+        batch_id -> BigInt,
+        cadre_id -> BigInt,
+        village_code -> Text,
+        start_date -> Date,
+        end_date -> Date,
+        evaluation -> Nullable<Text>,
+        evaluation_comment -> Nullable<Text>,
+        evaluated_at -> Nullable<Timestamp>,
+        evaluated_by -> Nullable<Text>,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    work_logs (id) {
+        id -> BigInt,
+        residency_id -> BigInt,
+        date -> Date,
+        content -> Text,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    attendance (residency_id, month) {
+        residency_id -> BigInt,
+        month -> Text,
+        days -> Integer,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    leave_requests (id) {
+        id -> BigInt,
+        residency_id -> BigInt,
+        start_date -> Date,
+        end_date -> Date,
+        days -> Integer,
+        reason -> Text,
+        status -> Text,
+        approver_level -> Text,
+        requested_at -> Timestamp,
+        requested_by -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        illustrative -> Bool,
+    }
+}
+
 diesel::joinable!(zones -> programs (program_id));
 diesel::joinable!(zone_members -> zones (zone_id));
 diesel::joinable!(zone_overrides -> zones (zone_id));
@@ -210,6 +363,20 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(party_org_units -> party_orgs (party_org_id));
 diesel::joinable!(party_org_units -> units (unit_id));
 diesel::joinable!(members -> party_orgs (party_org_id));
+diesel::joinable!(cadres -> units (source_unit_id));
+diesel::joinable!(cadre_skills -> cadres (cadre_id));
+diesel::joinable!(cadre_skills -> skills (skill));
+diesel::joinable!(twinning -> units (unit_id));
+diesel::joinable!(village_needs -> skills (skill));
+diesel::joinable!(batch_rules -> dispatch_batches (batch_id));
+diesel::joinable!(batch_rules -> cadres (cadre_id));
+diesel::joinable!(batch_pairs -> dispatch_batches (batch_id));
+diesel::joinable!(batch_pairs -> cadres (cadre_id));
+diesel::joinable!(residencies -> dispatch_batches (batch_id));
+diesel::joinable!(residencies -> cadres (cadre_id));
+diesel::joinable!(work_logs -> residencies (residency_id));
+diesel::joinable!(attendance -> residencies (residency_id));
+diesel::joinable!(leave_requests -> residencies (residency_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     divisions,
@@ -227,4 +394,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     party_orgs,
     party_org_units,
     members,
+    skills,
+    cadres,
+    cadre_skills,
+    twinning,
+    village_needs,
+    dispatch_batches,
+    batch_rules,
+    batch_pairs,
+    residencies,
+    work_logs,
+    attendance,
+    leave_requests,
 );

@@ -1,5 +1,6 @@
-//! The import framework (SPEC C8, import part) for the registry kinds of [`super::spec`]:
-//! units, party organizations and party members.
+//! The import framework (SPEC C8, import part) for the kinds of [`super::spec`]: units, party
+//! organizations and party members here; dispatched cadres, twinning, village needs and work
+//! logs in [`super::dispatch_kinds`], with the same checker, plan and apply.
 //!
 //! 1. **Read** a file ([`super::table::read_raw`]: XLSX/XLS/ODS, CSV in UTF-8 or GBK/GB18030,
 //!    `.gz`) into rows, at most [`MAX_ROWS`], and **find the header** ([`locate_header`]): the row
@@ -48,6 +49,8 @@ pub const MAX_ROWS: usize = 500_000;
 pub const HEADER_SEARCH_ROWS: usize = 20;
 /// Longest name accepted (units, organizations, people), in characters.
 pub const MAX_NAME: usize = 100;
+/// Longest free text accepted (addresses, employers, lists of units), in characters.
+pub const MAX_TEXT: usize = 500;
 
 /// What to do with a row whose natural key matches a stored record that differs.
 #[derive(
@@ -186,11 +189,19 @@ pub fn import_file(
         }
         Err(e) => {
             let msg = e.to_string().replace(&path.display().to_string(), name);
+            let mut i = issue(name, None, 0, "", "", read_error_key(&e), msg.clone());
+            // The reader's own explanation (a line, a column, a limit), for translated texts.
+            let detail = msg
+                .strip_prefix(name)
+                .map(|m| m.trim_start_matches([':', ' ']))
+                .unwrap_or(&msg)
+                .to_string();
+            i.args = vec![("detail", detail)];
             return Ok((
                 Report {
                     kind: kind.key.into(),
                     file: name.into(),
-                    errors: vec![issue(name, None, 0, "", "", read_error_key(&e), msg)],
+                    errors: vec![i],
                     ..Report::default()
                 },
                 None,
@@ -237,7 +248,15 @@ fn read_error_key(e: &super::table::ReadError) -> &'static str {
 }
 
 /// Builds an issue.
-fn issue(file: &str, sheet: Option<&str>, line: usize, column: &str, value: &str, key: &str, message: String) -> Issue {
+pub(super) fn issue(
+    file: &str,
+    sheet: Option<&str>,
+    line: usize,
+    column: &str,
+    value: &str,
+    key: &str,
+    message: String,
+) -> Issue {
     Issue {
         file: file.to_string(),
         sheet: sheet.map(str::to_string),
@@ -250,26 +269,32 @@ fn issue(file: &str, sheet: Option<&str>, line: usize, column: &str, value: &str
     }
 }
 
-/// Header cells compare case-insensitively, ignoring spaces (also full-width), `_`, `-`, `*`
-/// (a "required" marker), and a trailing note in brackets (`入党日期(年月日)`).
+/// Header cells compare case-insensitively (full-width folded), ignoring spaces, `_`, `-` and
+/// `*` (a "required" marker).
 fn header_norm(s: &str) -> String {
-    let folded = cell::fold_width(s);
-    let cut = folded
-        .find(['(', '（', '['])
-        .filter(|&i| i > 0)
-        .map_or(folded.as_str(), |i| &folded[..i]);
-    cut.chars()
+    cell::fold_width(s)
+        .chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | '*'))
         .flat_map(char::to_lowercase)
         .collect()
 }
 
+/// The header without a trailing note in brackets (`入党日期(年月日)` → `入党日期`); brackets
+/// inside a header (`所在村(社区)代码`) are part of it.
+fn without_trailing_note(h: &str) -> Option<&str> {
+    let h = h.strip_suffix([')', ']'])?;
+    let open = h.rfind(['(', '['])?;
+    (open > 0).then(|| &h[..open])
+}
+
+/// The column a header names: the whole header first, then without a trailing note.
 fn column_of(kind: &'static KindSpec, header: &str) -> Option<&'static ColumnSpec> {
     let h = header_norm(header);
     if h.is_empty() {
         return None;
     }
-    kind.columns.iter().find(|c| c.names().any(|n| header_norm(n) == h))
+    let find = |h: &str| kind.columns.iter().find(|c| c.names().any(|n| header_norm(n) == h));
+    find(&h).or_else(|| without_trailing_note(&h).and_then(find))
 }
 
 /// Finds the header row of `raw` for `kind` (module docs) and maps its columns.
@@ -342,10 +367,14 @@ pub fn locate_header(raw: RawSheet, kind: &'static KindSpec) -> Result<Sheet, Ve
                     text,
                     text,
                     "header-duplicate-column",
-                    format!(
-                        "the column {} appears twice (also as {:?}); keep one",
-                        c.zh, headers[first]
-                    ),
+                    if headers[first] == *text {
+                        format!("the column {text} appears twice; keep one")
+                    } else {
+                        format!(
+                            "the columns {:?} and {text:?} both mean {}; keep one",
+                            headers[first], c.zh
+                        )
+                    },
                 ));
             } else {
                 columns.insert(c.key, i);
@@ -405,15 +434,15 @@ pub fn locate_header(raw: RawSheet, kind: &'static KindSpec) -> Result<Sheet, Ve
 }
 
 /// Collects issues while rows are checked.
-struct Checker<'a> {
-    sheet: &'a Sheet,
-    kind: &'static KindSpec,
-    errors: Vec<Issue>,
-    warnings: Vec<Issue>,
+pub(super) struct Checker<'a> {
+    pub(super) sheet: &'a Sheet,
+    pub(super) kind: &'static KindSpec,
+    pub(super) errors: Vec<Issue>,
+    pub(super) warnings: Vec<Issue>,
 }
 
 impl<'a> Checker<'a> {
-    fn new(sheet: &'a Sheet, kind: &'static KindSpec) -> Self {
+    pub(super) fn new(sheet: &'a Sheet, kind: &'static KindSpec) -> Self {
         Checker {
             sheet,
             kind,
@@ -423,7 +452,7 @@ impl<'a> Checker<'a> {
     }
 
     /// The header text of a column as written in the file (or its Chinese name).
-    fn header(&self, key: &str) -> String {
+    pub(super) fn header(&self, key: &str) -> String {
         self.sheet
             .columns
             .get(key)
@@ -433,11 +462,11 @@ impl<'a> Checker<'a> {
             .unwrap_or_default()
     }
 
-    fn raw<'r>(&self, row: &'r Row, key: &str) -> &'r str {
+    pub(super) fn raw<'r>(&self, row: &'r Row, key: &str) -> &'r str {
         self.sheet.columns.get(key).map_or("", |&i| row.get(i))
     }
 
-    fn push(&mut self, warning: bool, row: &Row, key: &str, value: &str, rule: &str, message: String) {
+    pub(super) fn push(&mut self, warning: bool, row: &Row, key: &str, value: &str, rule: &str, message: String) {
         let i = issue(
             &self.sheet.file,
             self.sheet.sheet.as_deref(),
@@ -454,29 +483,50 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn error(&mut self, row: &Row, key: &str, value: &str, rule: &str, message: impl Into<String>) {
+    pub(super) fn error(&mut self, row: &Row, key: &str, value: &str, rule: &str, message: impl Into<String>) {
         self.push(false, row, key, value, rule, message.into());
     }
 
-    fn warn(&mut self, row: &Row, key: &str, value: &str, rule: &str, message: impl Into<String>) {
+    pub(super) fn warn(&mut self, row: &Row, key: &str, value: &str, rule: &str, message: impl Into<String>) {
         self.push(true, row, key, value, rule, message.into());
     }
 
-    fn cell_error(&mut self, row: &Row, key: &str, value: &str, e: &CellError) {
+    pub(super) fn cell_error(&mut self, row: &Row, key: &str, value: &str, e: &CellError) {
         self.error(row, key, value, e.key(), e.to_string());
         if let CellError::NotAChoice { allowed } = e {
             self.args(vec![("allowed", allowed.clone())]);
         }
     }
 
+    /// Refuses the cells of a row that hold an Excel error (`#DIV/0!`, `#N/A`, …) instead of a
+    /// value: a formula went wrong in the user's workbook.
+    pub(super) fn excel_errors(&mut self, row: &Row) {
+        let mut bad: Vec<(&'static str, String)> = Vec::new();
+        for c in self.kind.columns {
+            let v = self.raw(row, c.key);
+            if super::table::is_excel_error(v.trim()) {
+                bad.push((c.key, v.trim().to_string()));
+            }
+        }
+        for (key, v) in bad {
+            self.error(
+                row,
+                key,
+                &v,
+                "cell-excel-error",
+                format!("the cell holds the Excel error {v} instead of a value; fix the formula or type the value"),
+            );
+        }
+    }
+
     /// Sets the translation arguments of the last error.
-    fn args(&mut self, args: Vec<(&'static str, String)>) {
+    pub(super) fn args(&mut self, args: Vec<(&'static str, String)>) {
         if let Some(last) = self.errors.last_mut() {
             last.args = args;
         }
     }
 
-    fn required(&mut self, row: &Row, key: &str) -> Option<String> {
+    pub(super) fn required(&mut self, row: &Row, key: &str) -> Option<String> {
         let v = cell::clean(self.raw(row, key));
         if v.is_empty() {
             let zh = self.kind.column(key).map_or(key, |c| c.zh);
@@ -486,11 +536,38 @@ impl<'a> Checker<'a> {
         Some(v)
     }
 
-    fn text(&mut self, row: &Row, key: &str) -> String {
-        cell::clean(self.raw(row, key))
+    /// Free text (addresses, employers, references): at most [`MAX_TEXT`] characters, no
+    /// control, bidirectional or zero-width characters.
+    pub(super) fn text(&mut self, row: &Row, key: &str) -> String {
+        let v = cell::clean(self.raw(row, key));
+        if v.chars().count() > MAX_TEXT {
+            let shown = crate::import::shorten(&v, 40);
+            self.error(
+                row,
+                key,
+                &shown,
+                "text-too-long",
+                format!("longer than {MAX_TEXT} characters; shorten it"),
+            );
+            return String::new();
+        }
+        if let Some(c) = v.chars().find(|c| ringline_core::text::is_invisible(*c)) {
+            self.error(
+                row,
+                key,
+                "",
+                "name-invisible-character",
+                format!(
+                    "contains an invisible or control character (U+{:04X}); retype it",
+                    c as u32
+                ),
+            );
+            return String::new();
+        }
+        v
     }
 
-    fn name(&mut self, row: &Row, key: &str) -> Option<String> {
+    pub(super) fn name(&mut self, row: &Row, key: &str) -> Option<String> {
         let raw = self.raw(row, key).to_string();
         let v = cell::name(&raw);
         if v.is_empty() {
@@ -505,7 +582,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn choice(&mut self, row: &Row, key: &str, required: bool) -> Option<&'static str> {
+    pub(super) fn choice(&mut self, row: &Row, key: &str, required: bool) -> Option<&'static str> {
         let raw = self.raw(row, key).to_string();
         if cell::clean(&raw).is_empty() {
             if required {
@@ -523,7 +600,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn date(&mut self, row: &Row, key: &str) -> Option<NaiveDate> {
+    pub(super) fn date(&mut self, row: &Row, key: &str) -> Option<NaiveDate> {
         let raw = self.raw(row, key).to_string();
         if cell::clean(&raw).is_empty() {
             return None;
@@ -537,7 +614,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn count(&mut self, row: &Row, key: &str) -> Option<i32> {
+    pub(super) fn count(&mut self, row: &Row, key: &str) -> Option<i32> {
         let raw = self.raw(row, key).to_string();
         if cell::clean(&raw).is_empty() {
             return None;
@@ -555,7 +632,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn decimal(&mut self, row: &Row, key: &str) -> Option<f64> {
+    pub(super) fn decimal(&mut self, row: &Row, key: &str) -> Option<f64> {
         let raw = self.raw(row, key).to_string();
         if cell::clean(&raw).is_empty() {
             return None;
@@ -569,7 +646,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn code(&mut self, row: &Row, key: &str) -> Option<String> {
+    pub(super) fn code(&mut self, row: &Row, key: &str) -> Option<String> {
         let raw = self.raw(row, key).to_string();
         match cell::code(&raw) {
             Ok(v) if v.is_empty() => None,
@@ -583,7 +660,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A division code naming a stored, active division of one of `levels`.
-    fn division(&mut self, row: &Row, key: &str, ctx: &Context, levels: &[Level]) -> Option<String> {
+    pub(super) fn division(&mut self, row: &Row, key: &str, ctx: &Context, levels: &[Level]) -> Option<String> {
         let raw = self.raw(row, key).to_string();
         let v = self.code(row, key)?;
         let code = match DivisionCode::parse(&v) {
@@ -627,7 +704,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn in_scope(&mut self, row: &Row, key: &str, access: &Access, division: &str) -> bool {
+    pub(super) fn in_scope(&mut self, row: &Row, key: &str, access: &Access, division: &str) -> bool {
         if access.sees_code(division) {
             return true;
         }
@@ -644,11 +721,11 @@ impl<'a> Checker<'a> {
 }
 
 /// What the database holds that rows refer to, loaded once per import.
-struct Context {
+pub(super) struct Context {
     /// Active division code → level.
-    divisions: HashMap<String, String>,
-    units: registry::UnitIndex,
-    orgs: registry::OrgIndex,
+    pub(super) divisions: HashMap<String, String>,
+    pub(super) units: registry::UnitIndex,
+    pub(super) orgs: registry::OrgIndex,
 }
 
 fn load_context(conn: &mut DbConn) -> Result<Context, ImportError> {
@@ -692,7 +769,10 @@ pub fn import_sheet(
         let plan = match kind.key {
             "units" => Plan::Units(check_units(conn, access, &mut ch, &ctx, opts, progress)?),
             "orgs" => Plan::Orgs(check_orgs(conn, access, &mut ch, &ctx, opts, progress)?),
-            _ => Plan::Members(check_members(conn, access, &mut ch, &ctx, opts, progress)?),
+            "members" => Plan::Members(check_members(conn, access, &mut ch, &ctx, opts, progress)?),
+            _ => Plan::Dispatch(super::dispatch_kinds::check(
+                conn, access, &mut ch, &ctx, opts, progress,
+            )?),
         };
         report.errors = ch.errors;
         report.warnings = ch.warnings;
@@ -702,7 +782,7 @@ pub fn import_sheet(
             return Ok(false);
         }
         progress(Stage::Writing, 0, counts.0 + counts.1);
-        plan.write(conn, &ctx, opts, progress)?;
+        plan.write(conn, &ctx, access, opts, progress)?;
         crate::audit::record(
             conn,
             access,
@@ -757,6 +837,10 @@ fn kind_entity(kind: &KindSpec) -> &'static str {
     match kind.key {
         "units" => "unit",
         "orgs" => "party_org",
+        "cadres" => "cadre",
+        "twinning" => "twinning",
+        "needs" => "village_need",
+        "work_logs" => "work_log",
         _ => "member",
     }
 }
@@ -773,17 +857,18 @@ enum Plan {
     Units(Vec<Op<NewUnit>>),
     Orgs(OrgPlan),
     Members(Vec<Op<NewMember>>),
+    Dispatch(super::dispatch_kinds::DispatchPlan),
 }
 
 /// One row's effect.
-enum Op<T> {
+pub(super) enum Op<T> {
     New(T),
     Update(i64, T),
     Unchanged,
     Skipped,
 }
 
-fn op_counts<T>(ops: &[Op<T>]) -> (usize, usize, usize, usize) {
+pub(super) fn op_counts<T>(ops: &[Op<T>]) -> (usize, usize, usize, usize) {
     let mut c = (0, 0, 0, 0);
     for op in ops {
         match op {
@@ -802,10 +887,18 @@ impl Plan {
             Plan::Units(ops) => op_counts(ops),
             Plan::Orgs(p) => op_counts(&p.ops),
             Plan::Members(ops) => op_counts(ops),
+            Plan::Dispatch(p) => p.counts(),
         }
     }
 
-    fn write(&self, conn: &mut DbConn, ctx: &Context, opts: Options, progress: Progress) -> Result<(), ImportError> {
+    fn write(
+        &self,
+        conn: &mut DbConn,
+        ctx: &Context,
+        access: &Access,
+        opts: Options,
+        progress: Progress,
+    ) -> Result<(), ImportError> {
         let total = {
             let c = self.counts();
             c.0 + c.1
@@ -824,6 +917,29 @@ impl Plan {
                 progress(Stage::Writing, done, total);
                 for op in ops {
                     if let Op::Update(id, u) = op {
+                        let before = load_units(conn, &[*id])?.remove(id);
+                        audit_update(
+                            conn,
+                            access,
+                            "unit",
+                            *id,
+                            before.as_ref().map(unit_json),
+                            unit_json(u),
+                            &u.division_code,
+                        )?;
+                        if before.as_ref().is_some_and(|b| b.division_code != u.division_code) {
+                            // Organizations hosted by a unit are where the unit is; their members follow.
+                            let hosted: Vec<i64> = party_orgs::table
+                                .filter(party_orgs::unit_id.eq(*id))
+                                .select(party_orgs::id)
+                                .load(conn)?;
+                            diesel::update(party_orgs::table.filter(party_orgs::id.eq_any(&hosted)))
+                                .set(party_orgs::division_code.eq(&u.division_code))
+                                .execute(conn)?;
+                            diesel::update(members::table.filter(members::party_org_id.eq_any(&hosted)))
+                                .set(members::division_code.eq(&u.division_code))
+                                .execute(conn)?;
+                        }
                         diesel::update(units::table.find(*id))
                             .set((
                                 units::name.eq(&u.name),
@@ -847,6 +963,7 @@ impl Plan {
                 }
             }
             Plan::Orgs(p) => p.write(conn, ctx, opts, progress)?,
+            Plan::Dispatch(p) => p.write(conn, opts, progress)?,
             Plan::Members(ops) => {
                 let new: Vec<NewMember> = ops
                     .iter()
@@ -862,6 +979,16 @@ impl Plan {
                 let mut done = new.len();
                 for op in ops {
                     if let Op::Update(id, m) = op {
+                        let before = load_members(conn, &[m.id_number.as_str()])?.remove(&m.id_number);
+                        audit_update(
+                            conn,
+                            access,
+                            "member",
+                            *id,
+                            before.as_ref().map(|(_, b)| member_json(b)),
+                            member_json(m),
+                            &m.division_code,
+                        )?;
                         diesel::update(members::table.find(*id))
                             .set((
                                 members::name.eq(&m.name),
@@ -891,14 +1018,14 @@ impl Plan {
     }
 }
 
-fn rows_progress(progress: Progress, i: usize, total: usize) {
+pub(super) fn rows_progress(progress: Progress, i: usize, total: usize) {
     if i.is_multiple_of(5_000) {
         progress(Stage::Checking, i, total);
     }
 }
 
 /// Reports rows repeating a natural key: every later row names the first.
-fn duplicates(
+pub(super) fn duplicates(
     ch: &mut Checker,
     keys: &[(usize, Option<String>)],
     column: &str,
@@ -920,7 +1047,12 @@ fn duplicates(
         }
     }
     for (i, f, k) in found {
-        let shown = if personal { mask_id_number(&k) } else { k };
+        // A unit without a credit code is keyed by name and division: report it on the name.
+        let (column, shown) = match k.split_once('\u{1f}') {
+            Some((name, _)) if ch.kind.key == "units" => ("name", name.to_string()),
+            _ if personal => (column, mask_id_number(&k)),
+            _ => (column, k),
+        };
         let (row, first_line) = (rows[i].clone(), rows[f].line);
         ch.error(
             &row,
@@ -952,6 +1084,7 @@ fn check_units(
     for (i, row) in ch.sheet.rows.iter().enumerate() {
         rows_progress(progress, i, total);
         let before = ch.errors.len();
+        ch.excel_errors(row);
         let name = ch.name(row, "name");
         let kind = ch.choice(row, "kind", true);
         let (credit_code, unverified) = match ch.code(row, "credit_code") {
@@ -1078,6 +1211,25 @@ fn check_units(
                     );
                     continue;
                 }
+                // Columns the file does not have keep their stored values.
+                let mut u = u;
+                let has = |k: &str| ch.sheet.columns.contains_key(k);
+                if !has("credit_code") {
+                    u.credit_code = s.credit_code.clone();
+                    u.credit_code_unverified = s.credit_code_unverified;
+                }
+                if !has("address") {
+                    u.address = s.address.clone();
+                }
+                if !has("lon") && !has("lat") {
+                    (u.lon, u.lat) = (s.lon, s.lat);
+                }
+                if !has("headcount") {
+                    u.headcount = s.headcount;
+                }
+                if !has("party_member_count") {
+                    u.party_member_count = s.party_member_count;
+                }
                 if same_unit(s, &u) {
                     Op::Unchanged
                 } else if opts.on_existing == OnExisting::Update {
@@ -1092,13 +1244,82 @@ fn check_units(
     Ok(ops)
 }
 
+/// Records one updated record with its values before and after (personal data masked).
+fn audit_update(
+    conn: &mut DbConn,
+    access: &Access,
+    entity: &str,
+    id: i64,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+    division: &str,
+) -> Result<(), ImportError> {
+    let scope = DivisionCode::parse(division)
+        .map(|c| c.prefix().to_string())
+        .unwrap_or_default();
+    crate::audit::record(
+        conn,
+        access,
+        crate::audit::Change {
+            action: "update",
+            entity,
+            entity_id: &id.to_string(),
+            before,
+            after: Some(after),
+            detail: "import".into(),
+            scope,
+        },
+    )?;
+    Ok(())
+}
+
+fn unit_json(u: &NewUnit) -> serde_json::Value {
+    serde_json::json!({
+        "name": u.name, "kind": u.kind, "credit_code": u.credit_code,
+        "division_code": u.division_code, "address": u.address, "lon": u.lon, "lat": u.lat,
+        "headcount": u.headcount, "party_member_count": u.party_member_count,
+    })
+}
+
+/// A member as the audit log keeps it: ID number and phone masked.
+fn member_json(m: &NewMember) -> serde_json::Value {
+    serde_json::json!({
+        "name": m.name, "id_number": mask_id_number(&m.id_number),
+        "phone": m.phone.as_deref().map(mask_phone), "status": m.status,
+        "join_date": m.join_date, "party_org_id": m.party_org_id, "employer": m.employer,
+        "employer_unit_id": m.employer_unit_id, "home_community": m.home_community,
+    })
+}
+
+/// Whether an organization of the importer's may hang under an organization located at
+/// `division`: one within the importer's scope, or one above it (a town's committee under the
+/// county's), never one of another area.
+fn may_link_under(access: &Access, division: &str) -> bool {
+    use crate::access::Scope;
+    if access.sees_code(division) {
+        return true;
+    }
+    match (&access.scope, DivisionCode::parse(division)) {
+        (Scope::Division(mine), Ok(d)) => mine.as_str().starts_with(d.prefix()),
+        _ => false,
+    }
+}
+
+/// The stored unit a row means: by credit code; else (and for a row giving a code to a unit
+/// stored without one) by name and division.
 fn existing_unit(ix: &registry::UnitIndex, u: &NewUnit) -> Option<i64> {
-    match &u.credit_code {
-        Some(c) => ix.by_credit_code.get(c).copied(),
-        None => ix
-            .by_name_division
+    let by_name = || {
+        ix.by_name_division
             .get(&(u.name.clone(), u.division_code.clone()))
-            .copied(),
+            .copied()
+    };
+    match &u.credit_code {
+        Some(c) => ix
+            .by_credit_code
+            .get(c)
+            .copied()
+            .or_else(|| by_name().filter(|id| !ix.coded.contains(id))),
+        None => by_name(),
     }
 }
 
@@ -1177,7 +1398,7 @@ fn load_units(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, NewUnit>, I
 }
 
 /// A unit reference as typed: a credit code, else a full name (unique among stored units).
-fn resolve_unit(ix: &registry::UnitIndex, typed: &str) -> Result<i64, (usize, String)> {
+pub(super) fn resolve_unit(ix: &registry::UnitIndex, typed: &str) -> Result<i64, (usize, String)> {
     let v = cell::clean(typed);
     if let Ok(code) = cell::code(&v)
         && let Some(&id) = ix.by_credit_code.get(&code)
@@ -1236,6 +1457,7 @@ fn check_orgs(
     for (i, row) in ch.sheet.rows.iter().enumerate() {
         rows_progress(progress, i, total);
         let before = ch.errors.len();
+        ch.excel_errors(row);
         let code = match ch.code(row, "code") {
             None => {
                 ch.required(row, "code");
@@ -1303,7 +1525,14 @@ fn check_orgs(
             .filter(|p| !p.is_empty())
         {
             match resolve_unit(&ctx.units, part) {
-                Ok(id) => covered.push(id),
+                Ok(id) if ctx.units.division_of.get(&id).is_some_and(|d| access.sees_code(d)) => covered.push(id),
+                Ok(_) => ch.error(
+                    row,
+                    "joint_units",
+                    part,
+                    "outside-scope",
+                    "this unit is outside your area; only units within your scope can be covered",
+                ),
                 Err((n, m)) => {
                     ch.error(row, "joint_units", part, "unit-not-found", m);
                     ch.args(vec![("count", n.to_string())]);
@@ -1450,6 +1679,23 @@ fn check_orgs(
                 );
                 bad.insert(o.org.code.clone());
             }
+            Ok((code, _))
+                if !file_codes.contains_key(code.as_str())
+                    && ctx
+                        .orgs
+                        .by_code
+                        .get(&code)
+                        .is_some_and(|(_, d)| !may_link_under(access, d)) =>
+            {
+                ch.error(
+                    &row,
+                    "parent",
+                    p,
+                    "outside-scope",
+                    "this parent organization belongs to another area; organizations can hang only under ones within or above your area",
+                );
+                bad.insert(o.org.code.clone());
+            }
             Ok((code, _)) => {
                 parent_codes.insert(o.org.code.clone(), code);
             }
@@ -1504,10 +1750,44 @@ fn check_orgs(
         if bad.contains(&o.org.code) {
             continue;
         }
-        let parent = parent_codes.get(&o.org.code).cloned();
+        let mut parent = parent_codes.get(&o.org.code).cloned();
+        let mut covered = o.covered.clone();
         let op = match ctx.orgs.by_code.get(&o.org.code) {
             None => Op::New(o.org.clone()),
             Some((id, div)) => {
+                // Columns the file does not have keep their stored values.
+                if !ch.sheet.columns.contains_key("parent") {
+                    parent = stored_parent.get(&o.org.code).cloned();
+                }
+                if !ch.sheet.columns.contains_key("joint_units") {
+                    let stored: Vec<i64> = party_org_units::table
+                        .filter(party_org_units::party_org_id.eq(id))
+                        .select(party_org_units::unit_id)
+                        .load(conn)?;
+                    covered.extend(stored);
+                    covered.sort_unstable();
+                    covered.dedup();
+                }
+                if o.org.kind == "branch" {
+                    let children: i64 = party_orgs::table
+                        .filter(party_orgs::parent_id.eq(id))
+                        .count()
+                        .get_result(conn)?;
+                    if children > 0 {
+                        let row = ch.sheet.rows[o.line_index].clone();
+                        ch.error(
+                            &row,
+                            "kind",
+                            &o.org.kind,
+                            "org-branch-has-children",
+                            format!(
+                                "this organization has {children} subordinate organizations; a branch (党支部) cannot have any — move them first"
+                            ),
+                        );
+                        ch.args(vec![("count", children.to_string())]);
+                        continue;
+                    }
+                }
                 if !access.sees_code(div) {
                     let row = ch.sheet.rows[o.line_index].clone();
                     ch.error(
@@ -1519,7 +1799,7 @@ fn check_orgs(
                     );
                     continue;
                 }
-                let same = org_same(conn, *id, &o.org, parent.as_deref(), &o.covered, ctx)?;
+                let same = org_same(conn, *id, &o.org, parent.as_deref(), &covered, ctx)?;
                 if same {
                     Op::Unchanged
                 } else if opts.on_existing == OnExisting::Update {
@@ -1529,7 +1809,7 @@ fn check_orgs(
                 }
             }
         };
-        extra.push((parent, o.covered, o.org.code.clone()));
+        extra.push((parent, covered, o.org.code.clone()));
         ops.push(op);
     }
     Ok(OrgPlan { ops, extra })
@@ -1638,9 +1918,10 @@ impl OrgPlan {
 // ---------------------------------------------------------------------------------------------
 // Party members
 
-/// Today's date as `(year, month, day)` (UTC), for ID-number and date checks.
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+/// Today's date in China Standard Time (UTC+8, no daylight saving), for ID-number and date
+/// checks: a date entered in the county on its own day is never "in the future".
+pub(super) fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 fn check_members(
@@ -1660,6 +1941,7 @@ fn check_members(
     for (i, row) in ch.sheet.rows.iter().enumerate() {
         rows_progress(progress, i, total);
         let before = ch.errors.len();
+        ch.excel_errors(row);
         let name = ch.name(row, "name");
         let id = match ch.code(row, "id_number") {
             None => {
@@ -1728,6 +2010,19 @@ fn check_members(
             }
             sex = Some(s);
             birth = b;
+            // A party member is at least 18 (the Party Constitution, Article 1).
+            if let Some(b) = b
+                && b.checked_add_months(chrono::Months::new(18 * 12))
+                    .is_some_and(|adult| adult > today)
+            {
+                ch.error(
+                    row,
+                    "id_number",
+                    &id.masked(),
+                    "member-under-18",
+                    "by the ID number's birth date the member is under 18; party members are at least 18 (the Party Constitution, Article 1) — check the number",
+                );
+            }
         }
         let phone = {
             let raw = ch.raw(row, "phone").to_string();
@@ -1787,9 +2082,10 @@ fn check_members(
         if let Some((_, div)) = &org {
             ch.in_scope(row, "party_organization", access, div);
         }
-        let employer = cell::clean(ch.raw(row, "employer"));
+        let employer = ch.text(row, "employer");
+        // Linked only to a unit the importer sees, so a link never reveals or touches another area.
         let employer_unit_id = match ctx.units.by_name.get(&cell::name(&employer)).map(Vec::as_slice) {
-            Some([id]) => Some(*id),
+            Some([id]) if ctx.units.division_of.get(id).is_some_and(|d| access.sees_code(d)) => Some(*id),
             _ => None,
         };
         keys.push((i, id.as_ref().map(|n| n.as_str().to_string())));
@@ -1850,6 +2146,22 @@ fn check_members(
                         "this member is registered with an organization outside your area; ask the county to transfer them",
                     );
                     continue;
+                }
+                // Columns the file does not have keep their stored values.
+                let mut m = m;
+                let has = |k: &str| ch.sheet.columns.contains_key(k);
+                if !has("phone") {
+                    m.phone = s.phone.clone();
+                }
+                if !has("join_date") {
+                    m.join_date = s.join_date;
+                }
+                if !has("employer") {
+                    m.employer = s.employer.clone();
+                    m.employer_unit_id = s.employer_unit_id;
+                }
+                if !has("home_community") {
+                    m.home_community = s.home_community.clone();
                 }
                 if same_member(s, &m) {
                     Op::Unchanged
@@ -2021,5 +2333,8 @@ pub fn counts(conn: &mut DbConn) -> Result<BTreeMap<&'static str, i64>, ImportEr
     m.insert("units", units::table.count().get_result(conn)?);
     m.insert("orgs", party_orgs::table.count().get_result(conn)?);
     m.insert("members", members::table.count().get_result(conn)?);
+    for (k, n) in super::dispatch_kinds::counts(conn)? {
+        m.insert(k, n);
+    }
     Ok(m)
 }

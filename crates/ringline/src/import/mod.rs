@@ -1,6 +1,7 @@
 //! Imports: reading files into validated records, planning the change against the database
 //! (a dry run), and applying it atomically.
 
+mod dispatch_kinds;
 pub mod divisions;
 pub mod framework;
 pub mod spec;

@@ -268,9 +268,11 @@ fn instructions(
     }
 
     let natural = kind
-        .column(kind.natural_key)
+        .natural_key_columns()
+        .iter()
         .map(|c| c.header(lang))
-        .unwrap_or(kind.natural_key);
+        .collect::<Vec<_>>()
+        .join("+");
     let lines = [
         t(
             lang,

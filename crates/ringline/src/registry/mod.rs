@@ -199,6 +199,8 @@ pub struct UnitIndex {
     pub by_name: std::collections::HashMap<String, Vec<i64>>,
     /// Id → division code.
     pub division_of: std::collections::HashMap<i64, String>,
+    /// Ids of the units that have a credit code.
+    pub coded: std::collections::HashSet<i64>,
 }
 
 /// Loads the [`UnitIndex`] of every stored unit (not scoped: used to resolve references
@@ -211,6 +213,7 @@ pub fn unit_index(conn: &mut DbConn) -> DbResult<UnitIndex> {
     for (id, name, cc, div) in rows {
         if let Some(cc) = cc {
             ix.by_credit_code.insert(cc, id);
+            ix.coded.insert(id);
         }
         ix.by_name.entry(name.clone()).or_default().push(id);
         ix.by_name_division.insert((name, div.clone()), id);

@@ -43,7 +43,7 @@ pub const WORK_COVERAGE_MODES: [&str; 3] = ["own", "joint", "instructor"];
 
 /// Ids per `IN (…)` list when loading derived figures for a page (well below SQLite's 32,766
 /// and PostgreSQL's 65,535 bound parameters).
-const IN_CHUNK: usize = 1_000;
+pub(crate) const IN_CHUNK: usize = 1_000;
 
 diesel::define_sql_function! {
     /// Lower case (ASCII on SQLite, all letters on PostgreSQL).
@@ -51,10 +51,10 @@ diesel::define_sql_function! {
 }
 
 /// A boxed boolean condition on one table, combined with `AND` into a `WHERE` clause.
-type Pred<T> = Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>>;
+pub(crate) type Pred<T> = Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>>;
 
 /// All conditions together; `TRUE` when there are none.
-fn all<T: 'static>(preds: Vec<Pred<T>>) -> Pred<T> {
+pub(crate) fn all<T: 'static>(preds: Vec<Pred<T>>) -> Pred<T> {
     preds
         .into_iter()
         .reduce(|a, b| Box::new(a.and(b)))
@@ -66,21 +66,22 @@ fn all<T: 'static>(preds: Vec<Pred<T>>) -> Pred<T> {
 macro_rules! restrict_codes {
     ($preds:expr, $col:expr, $filter:expr) => {
         match $filter {
-            CodeFilter::None => {}
-            CodeFilter::Range(start, end) => {
+            $crate::access::CodeFilter::None => {}
+            $crate::access::CodeFilter::Range(start, end) => {
                 $preds.push(Box::new($col.ge(start)));
                 if let Some(end) = end {
                     $preds.push(Box::new($col.lt(end)));
                 }
             }
-            CodeFilter::List(codes) => $preds.push(Box::new($col.eq_any(codes))),
+            $crate::access::CodeFilter::List(codes) => $preds.push(Box::new($col.eq_any(codes))),
         }
     };
 }
+pub(crate) use restrict_codes;
 
 /// The code range of the subtree `under` names (a division code in any form
 /// [`DivisionCode::parse`] accepts); a value that is no division code matches nothing.
-fn subtree(under: &str) -> CodeFilter {
+pub(crate) fn subtree(under: &str) -> CodeFilter {
     match DivisionCode::parse(under) {
         Ok(c) => CodeFilter::Range(c.prefix().to_string(), prefix_end(c.prefix())),
         Err(_) => CodeFilter::List(Vec::new()),
@@ -89,7 +90,7 @@ fn subtree(under: &str) -> CodeFilter {
 
 /// A `LIKE` pattern matching names that contain `q` (case-insensitive for ASCII letters), with
 /// `%`, `_` and `\` in `q` taken literally; `None` when `q` is blank.
-fn contains_pattern(q: Option<&str>) -> Option<String> {
+pub(crate) fn contains_pattern(q: Option<&str>) -> Option<String> {
     let q = q.map(str::trim).filter(|q| !q.is_empty())?;
     let mut p = String::with_capacity(q.len() + 2);
     p.push('%');
@@ -104,7 +105,7 @@ fn contains_pattern(q: Option<&str>) -> Option<String> {
 }
 
 /// A blank optional text is no filter.
-fn given(v: &Option<String>) -> Option<&str> {
+pub(crate) fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
@@ -124,7 +125,10 @@ pub fn age_on(birth: chrono::NaiveDate, today: chrono::NaiveDate) -> i32 {
 }
 
 /// Names of divisions by code (any status; public reference data, not scoped).
-fn division_names(conn: &mut DbConn, codes: impl IntoIterator<Item = String>) -> DbResult<HashMap<String, String>> {
+pub(crate) fn division_names(
+    conn: &mut DbConn,
+    codes: impl IntoIterator<Item = String>,
+) -> DbResult<HashMap<String, String>> {
     let mut codes: Vec<String> = codes.into_iter().collect();
     codes.sort();
     codes.dedup();
@@ -619,9 +623,9 @@ pub struct Member {
     pub name: String,
     /// `male` or `female` (from the ID number).
     pub sex: String,
-    /// Birth date (from the ID number).
-    pub birth_date: chrono::NaiveDate,
-    /// Age today in whole years (UTC date).
+    /// Age today in whole years. The birth date itself is not shown: with the masked ID number
+    /// (first 4 and last 4 characters) it would give the whole number back; it comes only with
+    /// the audited unmask.
     pub age: i32,
     /// Citizen ID number, masked: the first 4 and last 4 characters kept
     /// (`6301**********123X`).
@@ -811,7 +815,6 @@ fn with_member_details(conn: &mut DbConn, access: &Access, rows: Vec<MemberRow>)
                 id: r.id,
                 name: r.name,
                 sex: r.sex,
-                birth_date: r.birth_date,
                 status: r.status,
                 join_date: r.join_date,
                 party_org_id: r.party_org_id,

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::pages::{Chrome, html};
+use super::pages::{Chrome, error_page, html};
 use super::{AppError, AppState, Guard, PageUser, Route, route};
 use crate::access::{Access, Permission};
 use crate::i18n::Tr;
@@ -61,9 +61,17 @@ pub fn routes() -> Vec<Route> {
 /// Where a job is.
 #[derive(Debug, Clone)]
 enum JobState {
-    Running { stage: Stage, done: usize, total: usize },
+    /// Waiting for the import running before it (one at a time per instance).
+    Queued,
+    Running {
+        stage: Stage,
+        done: usize,
+        total: usize,
+    },
     Done(Box<Report>),
-    Failed(String),
+    /// The run stopped (`"busy"` or an internal error); the dry run's report, if any, is kept so
+    /// that the apply can be tried again.
+    Failed(String, Option<Box<Report>>),
 }
 
 #[derive(Debug)]
@@ -78,13 +86,23 @@ struct Job {
     created: Instant,
 }
 
-/// The import jobs of this instance.
+/// Unfinished import jobs one user may have at a time.
+pub const JOBS_PER_USER: usize = 3;
+
+/// The import jobs of this instance, and the uploads' private folder.
 #[derive(Debug, Default)]
 pub struct Jobs {
     jobs: Mutex<HashMap<String, Job>>,
+    /// Held while an import runs: imports run one at a time per instance, so they never take
+    /// more than one database connection from the pages (SQLite also has only one writer).
+    running: Arc<Mutex<()>>,
+    /// Created on first use: a folder only this process's user can read (mode 0700), removed
+    /// when the server stops.
+    dir: std::sync::OnceLock<tempfile::TempDir>,
 }
 
 impl Jobs {
+    /// Forgets jobs older than [`JOB_TTL`] and deletes their files.
     fn sweep(&self) {
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.retain(|_, j| {
@@ -96,10 +114,43 @@ impl Jobs {
             });
         }
     }
+
+    /// The private upload folder.
+    fn dir(&self) -> std::io::Result<PathBuf> {
+        if let Some(d) = self.dir.get() {
+            return Ok(d.path().to_path_buf());
+        }
+        let d = tempfile::Builder::new().prefix("ringline-imports-").tempdir()?;
+        Ok(self.dir.get_or_init(|| d).path().to_path_buf())
+    }
+
+    /// Unfinished jobs of a user.
+    fn open_jobs(&self, user_id: i64) -> usize {
+        self.jobs.lock().map_or(0, |jobs| {
+            jobs.values()
+                .filter(|j| j.user_id == user_id)
+                .filter(|j| {
+                    matches!(
+                        j.state.lock().map(|s| s.clone()),
+                        Ok(JobState::Queued | JobState::Running { .. })
+                    )
+                })
+                .count()
+        })
+    }
 }
 
-fn upload_dir() -> PathBuf {
-    std::env::temp_dir().join("ringline-imports")
+/// Writes an upload readable by this process's user only.
+fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)?.write_all(data)
 }
 
 fn new_id() -> String {
@@ -203,7 +254,14 @@ fn extension(name: &str) -> Option<&'static str> {
         .find(|e| lower.ends_with(e))
 }
 
-async fn upload(State(state): State<AppState>, u: PageUser, req: Request) -> Result<Response, AppError> {
+async fn upload(State(state): State<AppState>, u: PageUser, req: Request) -> Response {
+    let t = u.t;
+    upload_inner(State(state), u, req)
+        .await
+        .unwrap_or_else(|e| error_page(t, e))
+}
+
+async fn upload_inner(State(state): State<AppState>, u: PageUser, req: Request) -> Result<Response, AppError> {
     let t = u.t;
     let ct = req
         .headers()
@@ -246,29 +304,30 @@ async fn upload(State(state): State<AppState>, u: PageUser, req: Request) -> Res
     };
     let jobs = state.jobs.clone();
     jobs.sweep();
-    let dir = upload_dir();
+    if jobs.open_jobs(u.user.user_id) >= JOBS_PER_USER {
+        return Ok(page(
+            &u,
+            Some(t.args("import-too-many-jobs", &[("count", JOBS_PER_USER.to_string())])),
+        ));
+    }
+    let dir = jobs
+        .dir()
+        .map_err(|e| AppError::Internal(format!("upload folder: {e}")))?;
     let id = new_id();
     let path = dir.join(format!("{id}{ext}"));
     let data = data.clone();
     let p = path.clone();
-    tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(&p, &data)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(|e| AppError::Internal(format!("saving the upload: {e}")))?;
+    tokio::task::spawn_blocking(move || write_private(&p, &data))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("saving the upload: {e}")))?;
     let job = Job {
         user_id: u.user.user_id,
         kind,
         file: path,
         name,
         on_existing,
-        state: Arc::new(Mutex::new(JobState::Running {
-            stage: Stage::Reading,
-            done: 0,
-            total: 0,
-        })),
+        state: Arc::new(Mutex::new(JobState::Queued)),
         sheet: Arc::new(Mutex::new(None)),
         created: Instant::now(),
     };
@@ -286,12 +345,13 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
     let (kind, file, name, on_existing) = (job.kind, job.file.clone(), job.name.clone(), job.on_existing);
     let st = job.state.clone();
     let sheet_slot = job.sheet.clone();
+    let running = state.jobs.running.clone();
+    let dry_report = match st.lock().map(|s| s.clone()) {
+        Ok(JobState::Done(r) | JobState::Failed(_, Some(r))) => Some(r),
+        _ => None,
+    };
     if let Ok(mut s) = st.lock() {
-        *s = JobState::Running {
-            stage: if apply { Stage::Writing } else { Stage::Reading },
-            done: 0,
-            total: 0,
-        };
+        *s = JobState::Queued;
     }
     tokio::task::spawn_blocking(move || {
         let set = |s: JobState| {
@@ -299,6 +359,13 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
                 *g = s;
             }
         };
+        // One import at a time; the connection is taken only once it is this job's turn.
+        let _turn = running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        set(JobState::Running {
+            stage: if apply { Stage::Writing } else { Stage::Reading },
+            done: 0,
+            total: 0,
+        });
         let mut progress = |stage: Stage, done: usize, total: usize| set(JobState::Running { stage, done, total });
         let result = db.conn().map_err(|e| e.to_string()).and_then(|mut conn| {
             framework::import_file(
@@ -321,14 +388,24 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
         });
         match result {
             Ok((report, sheet)) => {
+                // Keep only what the error workbook needs: the header and the rows with errors.
+                let sheet = sheet.filter(|_| !report.errors.is_empty()).map(|mut sh| {
+                    let bad: std::collections::HashSet<usize> = report.errors.iter().map(|i| i.line).collect();
+                    sh.rows.retain(|r| bad.contains(&r.line));
+                    sh
+                });
                 if let Ok(mut s) = sheet_slot.lock() {
                     *s = sheet;
+                }
+                // The file is needed again only to apply a valid dry run.
+                if report.applied || !report.errors.is_empty() {
+                    let _ = std::fs::remove_file(&file);
                 }
                 set(JobState::Done(Box::new(report)));
             }
             Err(e) => {
                 tracing::error!(error = %e, "import job failed");
-                set(JobState::Failed(e));
+                set(JobState::Failed(e, dry_report));
             }
         }
     });
@@ -390,7 +467,18 @@ fn job_of<T>(state: &AppState, u: &PageUser, id: &str, f: impl FnOnce(&Job) -> T
     }
 }
 
-async fn job_page(State(state): State<AppState>, u: PageUser, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn job_page(State(state): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
+    let t = u.t;
+    job_page_inner(State(state), u, Path(id))
+        .await
+        .unwrap_or_else(|e| error_page(t, e))
+}
+
+async fn job_page_inner(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let t = u.t;
     let (kind, name, st, on_existing) = job_of(&state, &u, &id, |j| {
         (
@@ -399,7 +487,7 @@ async fn job_page(State(state): State<AppState>, u: PageUser, Path(id): Path<Str
             j.state
                 .lock()
                 .map(|s| s.clone())
-                .unwrap_or(JobState::Failed("poisoned".into())),
+                .unwrap_or(JobState::Failed("poisoned".into(), None)),
             j.on_existing,
         )
     })?;
@@ -425,7 +513,20 @@ async fn job_page(State(state): State<AppState>, u: PageUser, Path(id): Path<Str
             OnExisting::Skip => "import-on-existing-skip",
         }),
     };
+    let show_report = |p: &mut JobPage, r: Report| {
+        p.errors = shown(t, &r.errors);
+        p.warnings = shown(t, &r.warnings);
+        p.more_errors = r.errors.len().saturating_sub(SHOWN_ISSUES);
+        p.headline = t.args("import-has-errors", &[("count", r.errors.len().to_string())]);
+        p.more_text = t.args("import-more-errors", &[("count", p.more_errors.to_string())]);
+        p.can_apply = r.ok() && !r.applied && r.new + r.updated > 0;
+        p.report = Some(r);
+    };
     match st {
+        JobState::Queued => {
+            p.running = true;
+            p.stage = t.get("import-stage-queued");
+        }
         JobState::Running { stage, done, total } => {
             p.running = true;
             p.stage = t.get(match stage {
@@ -436,27 +537,30 @@ async fn job_page(State(state): State<AppState>, u: PageUser, Path(id): Path<Str
             p.done = done;
             p.total = total;
         }
-        JobState::Failed(e) => {
+        JobState::Failed(e, dry) => {
             p.failed = Some(if e == "busy" {
                 t.get("error-busy")
             } else {
                 t.get("import-failed")
             });
+            // A failed apply keeps its dry run: it can be tried again.
+            if let Some(r) = dry {
+                show_report(&mut p, *r);
+            }
         }
-        JobState::Done(r) => {
-            p.errors = shown(t, &r.errors);
-            p.warnings = shown(t, &r.warnings);
-            p.more_errors = r.errors.len().saturating_sub(SHOWN_ISSUES);
-            p.headline = t.args("import-has-errors", &[("count", r.errors.len().to_string())]);
-            p.more_text = t.args("import-more-errors", &[("count", p.more_errors.to_string())]);
-            p.can_apply = r.ok() && !r.applied && r.new + r.updated > 0;
-            p.report = Some(*r);
-        }
+        JobState::Done(r) => show_report(&mut p, *r),
     }
     Ok(html(&p))
 }
 
-async fn job_errors_xlsx(
+async fn job_errors_xlsx(State(state): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
+    let t = u.t;
+    job_errors_xlsx_inner(State(state), u, Path(id))
+        .await
+        .unwrap_or_else(|e| error_page(t, e))
+}
+
+async fn job_errors_xlsx_inner(
     State(state): State<AppState>,
     u: PageUser,
     Path(id): Path<String>,
@@ -485,7 +589,18 @@ async fn job_errors_xlsx(
     Ok(xlsx_response(bytes, "errors.xlsx"))
 }
 
-async fn job_apply(State(state): State<AppState>, u: PageUser, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn job_apply(State(state): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
+    let t = u.t;
+    job_apply_inner(State(state), u, Path(id))
+        .await
+        .unwrap_or_else(|e| error_page(t, e))
+}
+
+async fn job_apply_inner(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let ready = {
         let jobs = state
             .jobs
@@ -494,7 +609,10 @@ async fn job_apply(State(state): State<AppState>, u: PageUser, Path(id): Path<St
             .map_err(|_| AppError::Internal("job table poisoned".into()))?;
         match jobs.get(&id) {
             Some(j) if j.user_id == u.user.user_id => {
-                let ok = matches!(j.state.lock().map(|s| s.clone()), Ok(JobState::Done(r)) if r.ok() && !r.applied);
+                let ok = match j.state.lock().map(|s| s.clone()) {
+                    Ok(JobState::Done(r)) | Ok(JobState::Failed(_, Some(r))) => r.ok() && !r.applied,
+                    _ => false,
+                };
                 if ok {
                     start(&state, &u.access, j, true);
                 }
@@ -555,34 +673,42 @@ pub async fn api_import(
     };
     let access = u.access.clone();
     let t = u.t;
-    let report = state
-        .db
-        .run(move |conn| {
-            let dir = upload_dir();
-            std::fs::create_dir_all(&dir).map_err(|e| crate::db::DbError::Task(e.to_string()))?;
-            let path = dir.join(format!("{}{ext}", new_id()));
-            std::fs::write(&path, &body).map_err(|e| crate::db::DbError::Task(e.to_string()))?;
-            let r = framework::import_file(
-                conn,
-                &access,
-                kind,
-                &path,
-                &name,
-                Options {
-                    on_existing: q.on_existing,
-                    apply: q.apply,
-                    illustrative: false,
-                },
-                &mut |_, _, _| {},
-            );
-            let _ = std::fs::remove_file(&path);
-            match r {
-                Ok((report, _)) => Ok(Ok(report)),
-                Err(framework::ImportError::Db(d)) => Err(d),
-                Err(framework::ImportError::Forbidden) => Ok(Err(())),
-            }
-        })
-        .await?;
+    let jobs = state.jobs.clone();
+    let db = state.db.clone();
+    let report = tokio::task::spawn_blocking(move || -> Result<Result<Report, ()>, AppError> {
+        let dir = jobs
+            .dir()
+            .map_err(|e| AppError::Internal(format!("upload folder: {e}")))?;
+        let path = dir.join(format!("{}{ext}", new_id()));
+        write_private(&path, &body).map_err(|e| AppError::Internal(format!("saving the upload: {e}")))?;
+        // One import at a time (see `Jobs::running`); the connection is taken on this job's turn.
+        let r = {
+            let _turn = jobs.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            db.conn().map_err(AppError::from).and_then(|mut conn| {
+                framework::import_file(
+                    &mut conn,
+                    &access,
+                    kind,
+                    &path,
+                    &name,
+                    Options {
+                        on_existing: q.on_existing,
+                        apply: q.apply,
+                        illustrative: false,
+                    },
+                    &mut |_, _, _| {},
+                )
+                .map_err(|e| match e {
+                    framework::ImportError::Db(d) => AppError::from(d),
+                    framework::ImportError::Forbidden => AppError::Forbidden,
+                })
+            })
+        };
+        let _ = std::fs::remove_file(&path);
+        r.map(|(report, _)| Ok(report))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))??;
     let report = report.map_err(|_| AppError::Forbidden)?;
     Ok(Json(ApiReport::of(report, t)).into_response())
 }

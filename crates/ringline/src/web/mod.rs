@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod dispatch;
 pub mod export;
 pub mod imports;
 pub mod map;
@@ -256,6 +257,7 @@ pub fn routes() -> Vec<Route> {
     r.extend(registry::routes());
     r.extend(api::routes());
     r.extend(registry_api::routes());
+    r.extend(dispatch::routes());
     r
 }
 
@@ -560,8 +562,9 @@ pub fn router(state: AppState) -> Router {
         ));
     }
     router
-        .layer(middleware::from_fn(plain_errors))
+        // Inside `plain_errors`, so an oversized body gets a page or a JSON error too.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(imports::UPLOAD_LIMIT))
+        .layer(middleware::from_fn(plain_errors))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
@@ -602,7 +605,7 @@ async fn plain_errors(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/plain"));
+        .is_none_or(|v| v.starts_with("text/plain"));
     if !(status.is_client_error() && plain) {
         return resp;
     }

@@ -1076,11 +1076,10 @@ async fn members_page(State(state): State<AppState>, u: PageUser, Query(q): Quer
     })
 }
 
-const MEMBER_HEADERS: [&str; 16] = [
+const MEMBER_HEADERS: [&str; 15] = [
     "reg-col-id",
     "col-name",
     "reg-col-sex",
-    "reg-col-birth-date",
     "reg-col-age",
     "reg-col-id-number",
     "reg-col-phone",
@@ -1113,7 +1112,6 @@ async fn members_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Quer
                         m.id.to_string(),
                         m.name,
                         choice_label(t, SEXES, &m.sex),
-                        m.birth_date.to_string(),
                         m.age.to_string(),
                         m.id_number,
                         m.phone.unwrap_or_default(),

@@ -117,6 +117,7 @@ async fn demo_fills_an_empty_registry_once(app: TestApp) {
     let entries = count(
         audit_log::table
             .filter(audit_log::action.eq("generate"))
+            .filter(audit_log::entity.eq("registry"))
             .count()
             .get_result(&mut *conn),
     );

@@ -37,6 +37,8 @@ mod audit;
 mod auth;
 mod calls;
 mod datong;
+mod dispatch;
+mod dispatch_web;
 mod generate;
 mod harness;
 mod import;

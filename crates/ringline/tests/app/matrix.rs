@@ -134,6 +134,24 @@ GET    /import/jobs/{id}/errors.xlsx 404     404     403     403     403     403
 POST   /import/jobs/{id}/apply       404     404     403     403     403     403     403
 POST   /api/v1/import/{kind}         200     200     403     403     403     403     403
 GET    /api/v1/import/templates/{file} 200   200     200     200     200     200     200
+GET    /dispatch                     200     200     200     200     200     200     200
+GET    /cadres                       200     200     200     200     200     200     200
+GET    /cadres/{id}                  404     404     404     404     404     404     404
+GET    /residencies                  200     200     200     200     200     200     200
+GET    /residencies/{id}             404     404     404     404     404     404     404
+POST   /residencies/{id}/logs        404     404     404     403     404     403     403
+POST   /residencies/{id}/attendance  404     404     404     403     404     403     403
+POST   /residencies/{id}/leave       404     404     404     403     404     403     403
+POST   /residencies/{id}/evaluation  404     403     403     403     403     403     403
+POST   /leave/{id}/decide            404     404     403     403     403     403     403
+GET    /dispatch/{id}                404     404     404     404     404     404     404
+POST   /dispatch/{id}/run            404     403     403     403     403     403     403
+POST   /dispatch/{id}/confirm        404     403     403     403     403     403     403
+POST   /dispatch/{id}/rules          404     403     403     403     403     403     403
+POST   /dispatch/{id}/rules/remove   404     403     403     403     403     403     403
+GET    /api/v1/dispatch/batches      200     200     200     200     200     200     200
+GET    /api/v1/dispatch/batches/{id}/plan 404 404    404     404     404     404     404
+POST   /api/v1/dispatch/batches/{id}/run 404  403     403     403     403     403     403
 ";
 
 /// The expected answers of one cell: inside the scope, and outside it (for scoped routes).
@@ -197,10 +215,21 @@ fn table() -> Vec<Row> {
 /// Whether a request to the route names something in a scope: a path parameter other than the
 /// language, or the scope of a new user.
 /// Whether a route's answer depends on the caller's scope. Import routes take a kind, a file
-/// name or a job id (a job is its uploader's own), not a place.
+/// name or a job id (a job is its uploader's own), not a place; the dispatch routes a batch id
+/// (county-wide) or a cadre id the matrix world does not have (scoping in dispatch_web.rs).
 fn scoped(method: &str, path: &str) -> bool {
-    (path.contains('{') && !path.starts_with("/lang/") && !path.contains("/import"))
+    (path.contains('{') && !path.starts_with("/lang/") && !path.contains("/import") && !dispatch_record(path))
         || (method == "POST" && (path == "/admin/users" || path == "/api/v1/users"))
+}
+
+/// Dispatch routes naming a batch, cadre, residency or leave request by id: the matrix world
+/// has none of these records, so each is asked for an id nobody has (a single status per
+/// caller; scoping of real records is checked in dispatch_web.rs).
+fn dispatch_record(path: &str) -> bool {
+    path.contains("/dispatch")
+        || path.starts_with("/cadres/")
+        || path.starts_with("/residencies/")
+        || path.starts_with("/leave/")
 }
 
 /// The routes missing from the table and the table rows naming no route.
@@ -397,6 +426,11 @@ fn fill(w: &World, c: &Caller, path: &str, v: Variant) -> String {
             .replace("{kind}", "members?filename=members.csv")
             .replace("{file}", "members.xlsx");
     }
+    if dispatch_record(path) {
+        // A batch or cadre id nobody has (the matrix world has no dispatch records; batches are
+        // county-wide, cadres are checked in dispatch_web.rs).
+        return path.replace("{id}", &NO_SUCH_ID.to_string());
+    }
     let pick_id = |inside: i64, outside: i64| match v {
         Variant::Inside => inside,
         Variant::Outside(_) => outside,
@@ -548,6 +582,32 @@ async fn request(app: &TestApp, c: &mut Caller, w: &World, method: &str, route: 
                     .await
                 }
                 ("POST", "/import/jobs/{id}/apply") => s.post_form(&path, &[]).await,
+                ("POST", "/dispatch/{id}/run") | ("POST", "/dispatch/{id}/confirm") => s.post_form(&path, &[]).await,
+                ("POST", "/dispatch/{id}/rules") => {
+                    s.post_form(&path, &[("cadre_id", "1"), ("village", &c.v.codes.0), ("kind", "pin")])
+                        .await
+                }
+                ("POST", "/dispatch/{id}/rules/remove") => {
+                    s.post_form(&path, &[("cadre_id", "1"), ("village", &c.v.codes.0)])
+                        .await
+                }
+                ("POST", "/api/v1/dispatch/batches/{id}/run") => s.send(Method::POST, &path, None).await,
+                ("POST", "/residencies/{id}/logs") => {
+                    s.post_form(&path, &[("date", "2026-11-02"), ("content", "走访农户")])
+                        .await
+                }
+                ("POST", "/residencies/{id}/attendance") => {
+                    s.post_form(&path, &[("month", "2026-11"), ("days", "22")]).await
+                }
+                ("POST", "/residencies/{id}/leave") => {
+                    s.post_form(
+                        &path,
+                        &[("start", "2026-11-02"), ("end", "2026-11-03"), ("reason", "家中有事")],
+                    )
+                    .await
+                }
+                ("POST", "/residencies/{id}/evaluation") => s.post_form(&path, &[("grade", "competent")]).await,
+                ("POST", "/leave/{id}/decide") => s.post_form(&path, &[("decision", "approve")]).await,
                 ("POST", "/api/v1/import/{kind}") => {
                     let r = s
                         .client

@@ -561,7 +561,149 @@ async fn wait_for(s: &crate::harness::Session, job: &str) -> String {
     panic!("the job did not finish");
 }
 
+/// Re-imports change only what the file holds, stay within the importer's area, and keep the
+/// registry's rules (findings of a review with bad input).
+async fn updates_are_partial_scoped_and_audited(app: TestApp) {
+    let mut conn = app.conn();
+    load_units_and_orgs(&mut conn);
+    let r = import(
+        &mut conn,
+        "members",
+        &fixture("registry/members.csv"),
+        true,
+        OnExisting::Skip,
+    );
+    assert!(r.applied);
+    use ringline::db::schema::{audit_log, members, party_orgs};
+    // A file with only the required columns, applied as an update: the optional columns keep
+    // their stored values (张德明's phone, 李秀英's employer and home community).
+    let p = app.write_file(
+        "minimal.csv",
+        format!(
+            "姓名,公民身份号码,党员类别,所在党组织\n张德明,{M1},预备党员,630121103201\n李秀英,{M2},正式党员,FZ-DX-001\n"
+        )
+        .as_bytes(),
+    );
+    let r = import(&mut conn, "members", &p, true, OnExisting::Update);
+    assert!(r.ok(), "{:?}", r.errors);
+    assert_eq!(
+        (r.updated, r.unchanged),
+        (1, 1),
+        "张德明's status changed; 李秀英 unchanged"
+    );
+    let (phone, status): (Option<String>, String) = members::table
+        .filter(members::id_number.eq(M1))
+        .select((members::phone, members::status))
+        .first(&mut conn)
+        .expect("张德明");
+    assert_eq!(
+        (phone.as_deref(), status.as_str()),
+        (Some("13897012345"), "probationary")
+    );
+    let (employer, home): (String, Option<String>) = members::table
+        .filter(members::id_number.eq(M2))
+        .select((members::employer, members::home_community))
+        .first(&mut conn)
+        .expect("李秀英");
+    assert_eq!(
+        (employer.as_str(), home.as_deref()),
+        ("大通东峡牦牛肉加工有限公司", Some("630121101001"))
+    );
+    // The update is audited with the values before and after, personal data masked.
+    let (before, after): (Option<String>, Option<String>) = audit_log::table
+        .filter(audit_log::entity.eq("member"))
+        .filter(audit_log::action.eq("update"))
+        .select((audit_log::before_json, audit_log::after_json))
+        .first(&mut conn)
+        .expect("an audit entry for the update");
+    let (before, after) = (before.expect("before"), after.expect("after"));
+    assert!(
+        before.contains("\"full\"") && after.contains("\"probationary\""),
+        "{before} → {after}"
+    );
+    assert!(
+        !before.contains(M1) && !after.contains("13897012345"),
+        "masked: {after}"
+    );
+
+    // A credit code given to a unit stored without one updates it instead of adding a unit.
+    let units_before = count(&mut conn, "units");
+    let p = app.write_file(
+        "coded.csv",
+        "单位名称,单位类型,统一社会信用代码,所在村(社区)代码\n东峡镇青稞种植专业合作社,协会/合作社,93630121MA7XDY0B2W,630121103202\n".as_bytes(),
+    );
+    let r = import(&mut conn, "units", &p, true, OnExisting::Update);
+    assert!(r.errors.iter().all(|i| i.key != "duplicate-in-file"), "{:?}", r.errors);
+    assert_eq!(count(&mut conn, "units"), units_before, "no second unit");
+
+    // Headers with brackets inside are whole names: 所在村(社区)名称 is not 所在村(社区)代码.
+    let p = app.write_file(
+        "bracket.csv",
+        "单位名称,单位类型,所在村(社区)名称,所在村(社区)代码\n东峡镇试验合作社,协会/合作社,南滩村委会,630121103201\n"
+            .as_bytes(),
+    );
+    let r = import(&mut conn, "units", &p, false, OnExisting::Skip);
+    assert!(r.ok(), "{:?}", r.errors);
+    assert_eq!(r.new, 1);
+
+    // A committee with subordinate organizations cannot become a branch.
+    let p = app.write_file(
+        "kind.csv",
+        "党组织代码,党组织名称,党组织类别,组建方式,所在单位\n630121103000,中共大通县东峡镇委员会,党支部,单独组建,大通县东峡镇人民政府\n".as_bytes(),
+    );
+    let r = import(&mut conn, "orgs", &p, true, OnExisting::Update);
+    assert_eq!(
+        r.errors.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(),
+        vec!["org-branch-has-children"]
+    );
+    let kind: String = party_orgs::table
+        .filter(party_orgs::code.eq("630121103000"))
+        .select(party_orgs::kind)
+        .first(&mut conn)
+        .expect("committee");
+    assert_eq!(kind, "committee");
+
+    // Nobody under 18 is a party member (born 2010-05-05, check character computed by hand:
+    // 63012120100505001 → weighted sum 176, 176 mod 11 = 0, (12 − 0) mod 11 = 1).
+    let p = app.write_file(
+        "young.csv",
+        "姓名,公民身份号码,党员类别,所在党组织\n少年,630121201005050011,正式党员,630121103201\n".as_bytes(),
+    );
+    let r = import(&mut conn, "members", &p, false, OnExisting::Skip);
+    assert_eq!(
+        r.errors.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(),
+        vec!["member-under-18"]
+    );
+
+    // A town administrator cannot reach into another town through links: a joint unit of
+    // 城关镇, or 城关镇's committee as parent.
+    let dongxia = Access::resolve(
+        &mut conn,
+        1,
+        "dongxia",
+        ringline::auth::Role::TownAdmin,
+        ringline::access::Scope::parse("630121103000").expect("scope"),
+    )
+    .expect("access");
+    let p = app.write_file(
+        "reach.csv",
+        "党组织代码,党组织名称,党组织类别,上级党组织,组建方式,所在单位,联建单位\nDX-X1,东峡试验联合支部,党支部,630121103000,联合组建,大通县东峡商贸有限公司,91630121MA7XCG0E5J\nDX-X2,东峡试验支部,党支部,630121101000,单独组建,大通县东峡商贸有限公司,\n".as_bytes(),
+    );
+    let r = import_as(&mut conn, &dongxia, "orgs", &p, true, OnExisting::Skip);
+    let mut keys: Vec<(String, String)> = r.errors.iter().map(|i| (i.column.clone(), i.key.clone())).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        vec![
+            ("上级党组织".to_string(), "outside-scope".to_string()),
+            ("联建单位".to_string(), "outside-scope".to_string())
+        ]
+    );
+    assert_eq!(count(&mut conn, "party_orgs"), 8, "nothing written");
+}
+
 on_both_backends!(
+    updates_are_partial_scoped_and_audited,
     member_errors_are_named_and_nothing_is_written,
     messy_spreadsheet_is_normalised,
     bad_files_get_clear_messages,

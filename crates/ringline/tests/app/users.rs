@@ -347,15 +347,28 @@ impl Captured {
     }
 }
 
+/// The process-wide log capture, installed once as the global subscriber. A thread-local
+/// subscriber (`set_default`) misses events whose callsite interest another test thread cached
+/// while no subscriber was set, which made this test flaky; a global one sees every test's logs,
+/// which is a stronger check.
+fn global_log() -> Captured {
+    static LOG: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Captured::default();
+        let sink = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("ringline=trace,tower_http=debug")
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber in the tests");
+        log
+    })
+    .clone()
+}
+
 async fn phones_and_passwords_stay_out_of_errors_and_logs(app: TestApp) {
-    let log = Captured::default();
-    let sink = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("ringline=trace,tower_http=trace")
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = global_log();
     let secrets = [
         "13812345678",
         "13900001234",

@@ -1,0 +1,12 @@
+DROP TABLE leave_requests;
+DROP TABLE attendance;
+DROP TABLE work_logs;
+DROP TABLE residencies;
+DROP TABLE batch_pairs;
+DROP TABLE batch_rules;
+DROP TABLE dispatch_batches;
+DROP TABLE village_needs;
+DROP TABLE twinning;
+DROP TABLE cadre_skills;
+DROP TABLE cadres;
+DROP TABLE skills;

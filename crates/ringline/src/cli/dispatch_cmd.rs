@@ -1,0 +1,440 @@
+//! `ringline dispatch plan|batches|confirm` and `ringline cadres list|skills|set-skill`: dispatched
+//! cadres (SPEC C7) on the command line, acting as the system (full scope; ID numbers and phones
+//! stay masked).
+//!
+//! `dispatch plan` runs the optimiser on a draft batch (storing the plan, as the web does) or
+//! shows a confirmed batch's plan; without `--batch` it takes the newest draft batch (the demo's
+//! [`DEMO_BATCH`](crate::generate::DEMO_BATCH)). When no plan keeps the hard rules it prints the
+//! reason naming the rule and exits with code 2.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::{Subcommand, ValueEnum};
+use serde::Serialize;
+
+use super::{Format, check_code, note_page, open, print_rows};
+use crate::access::Access;
+use crate::cadres::batch::{self, Batch, Breakdown, Plan};
+use crate::cadres::{self, AgeRule, CadreFilter, DispatchError, Skill};
+use crate::config::Config;
+
+/// `ringline dispatch …`.
+#[derive(Debug, Subcommand)]
+pub enum DispatchCmd {
+    /// Plan a batch: the optimal cadre → village pairs with each score explained (a draft batch
+    /// is run and its plan stored; a confirmed batch shows its confirmed plan). Exit code 2 when
+    /// no plan keeps the hard rules.
+    Plan {
+        /// Batch id or name (default: the newest draft batch, e.g. the demo's).
+        #[arg(long)]
+        batch: Option<String>,
+        /// table: one line per pair with its breakdown in words; json: an object with `pairs`
+        /// (cadre, cadre_name, village, village_name, score, breakdown) and `total_score`.
+        #[arg(long, value_enum, default_value_t)]
+        format: PlanFormat,
+    },
+    /// List the dispatch batches.
+    Batches {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Confirm a draft batch's plan: one residency per pair (start = the reference date).
+    Confirm {
+        /// Batch id or name.
+        batch: String,
+    },
+}
+
+/// `ringline cadres …`.
+#[derive(Debug, Subcommand)]
+pub enum CadresCmd {
+    /// List the cadre roster (ID numbers and phones masked).
+    List {
+        /// Only cadres of this town or unit area (a division code).
+        #[arg(long)]
+        under: Option<String>,
+        /// Only cadres with this skill (key).
+        #[arg(long)]
+        skill: Option<String>,
+        /// Only young cadres.
+        #[arg(long)]
+        young: bool,
+        /// Only cadres without a running residency.
+        #[arg(long)]
+        available: bool,
+        /// Ages on this date (default today).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        /// Young age limit (default from the configuration, 40).
+        #[arg(long)]
+        young_max_age: Option<u32>,
+        /// Rows to show.
+        #[arg(long, default_value_t = 500)]
+        limit: i64,
+        /// Rows to skip.
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List the skill list (keys and labels).
+    Skills {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Add a skill to the list or rename one.
+    SetSkill {
+        /// Key (lower-case letters, digits, `_`).
+        key: String,
+        /// Chinese label.
+        #[arg(long)]
+        zh: String,
+        /// English label.
+        #[arg(long)]
+        en: String,
+        /// Display order.
+        #[arg(long, default_value_t = 200)]
+        order: i32,
+    },
+}
+
+/// Output of `dispatch plan`.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum PlanFormat {
+    /// One line per pair with its breakdown in words.
+    #[default]
+    Table,
+    /// A JSON object with `pairs` and `total_score`.
+    Json,
+}
+
+/// One pair of `dispatch plan --format json`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PairJson {
+    /// The cadre's id.
+    pub cadre: i64,
+    /// The cadre's name.
+    pub cadre_name: String,
+    /// The village's 12-digit code.
+    pub village: String,
+    /// The village's name.
+    pub village_name: Option<String>,
+    /// The town's name.
+    pub town_name: Option<String>,
+    /// The pair's score.
+    pub score: i64,
+    /// How the score is made up.
+    pub breakdown: Breakdown,
+    /// The breakdown in words (English).
+    pub explanation: String,
+    /// Pinned by a user.
+    pub pinned: bool,
+}
+
+/// `dispatch plan --format json`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PlanJson {
+    /// The batch's id.
+    pub batch_id: i64,
+    /// The batch's name.
+    pub batch: String,
+    /// `draft` or `confirmed`.
+    pub status: String,
+    /// Smallest batch.
+    pub min_size: i32,
+    /// Largest batch.
+    pub max_size: i32,
+    /// Ages are computed on this date.
+    pub reference_date: NaiveDate,
+    /// The pairs, by village code.
+    pub pairs: Vec<PairJson>,
+    /// Sum of the pairs' scores.
+    pub total_score: i64,
+}
+
+/// The JSON document `dispatch plan --format json` prints for a plan.
+pub fn plan_json(plan: &Plan) -> PlanJson {
+    PlanJson {
+        batch_id: plan.batch.id,
+        batch: plan.batch.name.clone(),
+        status: plan.batch.status.clone(),
+        min_size: plan.batch.min_size,
+        max_size: plan.batch.max_size,
+        reference_date: plan.batch.reference_date,
+        pairs: plan
+            .pairs
+            .iter()
+            .map(|p| PairJson {
+                cadre: p.cadre_id,
+                cadre_name: p.cadre_name.clone(),
+                village: p.village_code.clone(),
+                village_name: p.village_name.clone(),
+                town_name: p.town_name.clone(),
+                score: p.score,
+                explanation: p.breakdown.words("en"),
+                breakdown: p.breakdown.clone(),
+                pinned: p.pinned,
+            })
+            .collect(),
+        total_score: plan.total_score,
+    }
+}
+
+fn lang() -> &'static str {
+    if std::env::var("LANG").is_ok_and(|l| l.starts_with("zh")) {
+        "zh-CN"
+    } else {
+        "en"
+    }
+}
+
+fn find(conn: &mut crate::db::DbConn, wanted: Option<&str>) -> Result<Batch> {
+    let system = Access::system();
+    match wanted {
+        Some(w) => batch::find_batch(conn, &system, w)?
+            .with_context(|| format!("no dispatch batch has the id or name {w:?}; see `ringline dispatch batches`")),
+        None => batch::default_batch(conn, &system)?.context(
+            "there is no dispatch batch yet: the demo creates one on the first `ringline serve` \
+             (or run `ringline generate`); see `ringline dispatch batches`",
+        ),
+    }
+}
+
+/// Runs `ringline dispatch …`.
+pub fn dispatch(config: &Config, cmd: DispatchCmd) -> Result<ExitCode> {
+    let db = open(config)?;
+    let mut conn = db.conn()?;
+    let system = Access::system();
+    match cmd {
+        DispatchCmd::Plan { batch: wanted, format } => {
+            let b = find(&mut conn, wanted.as_deref())?;
+            let plan = if b.is_draft() {
+                match batch::run(&mut conn, &system, b.id) {
+                    Ok(plan) => plan,
+                    Err(DispatchError::Infeasible(e)) => {
+                        eprintln!(
+                            "No plan for the batch {:?} ({}–{} cadres): {e}. [{}]",
+                            b.name,
+                            b.min_size,
+                            b.max_size,
+                            e.key()
+                        );
+                        return Ok(ExitCode::from(2));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            } else {
+                batch::stored_plan(&mut conn, &system, b.id)?.context("the batch disappeared")?
+            };
+            print_plan(&plan, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DispatchCmd::Batches { format } => {
+            let rows = batch::batches(&mut conn, &system)?;
+            print_rows(
+                format,
+                &[
+                    "id",
+                    "name",
+                    "status",
+                    "reference_date",
+                    "size",
+                    "young_max_age",
+                    "pairs",
+                    "total_score",
+                    "residencies",
+                    "plan_error",
+                ],
+                &rows,
+                |b| {
+                    vec![
+                        b.id.to_string(),
+                        b.name.clone(),
+                        b.status.clone(),
+                        b.reference_date.to_string(),
+                        format!("{}–{}", b.min_size, b.max_size),
+                        b.young_max_age.map_or_else(|| "any".into(), |a| a.to_string()),
+                        b.pairs.to_string(),
+                        b.total_score.to_string(),
+                        b.residencies.to_string(),
+                        b.plan_error_key.clone().unwrap_or_default(),
+                    ]
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DispatchCmd::Confirm { batch: wanted } => {
+            let b = find(&mut conn, Some(&wanted))?;
+            match batch::confirm(&mut conn, &system, b.id) {
+                Ok(ids) => {
+                    let end = cadres::term_end(b.reference_date, u32::try_from(b.term_months).unwrap_or(24));
+                    eprintln!(
+                        "Confirmed the batch {:?}: {} residencies from {} to {end}.",
+                        b.name,
+                        ids.len(),
+                        b.reference_date
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ (DispatchError::NoPlan | DispatchError::PlanOutdated | DispatchError::Confirmed)) => {
+                    eprintln!("The batch {:?} was not confirmed: {e}. [{}]", b.name, e.code());
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+fn print_plan(plan: &Plan, format: PlanFormat) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        PlanFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &plan_json(plan)).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        PlanFormat::Table => {
+            let lang = lang();
+            let b = &plan.batch;
+            let mut t = comfy_table::Table::new();
+            t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+            t.set_header(vec!["village", "town", "cadre", "age", "source", "score", "why"]);
+            for p in &plan.pairs {
+                t.add_row(vec![
+                    format!("{} {}", p.village_code, p.village_name.clone().unwrap_or_default()),
+                    p.town_name.clone().unwrap_or_default(),
+                    format!("{}{}", p.cadre_name, if p.pinned { " (pinned)" } else { "" }),
+                    p.cadre_age.to_string(),
+                    p.cadre_source.clone().unwrap_or_default(),
+                    p.score.to_string(),
+                    p.breakdown.words(lang),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+            writeln!(
+                out,
+                "{} ({}): {} pairs, total score {} (size {}–{}, {} per village, {} on {}; score = \
+                 priority × {} per matched need + {} when the cadre's unit is twinned with the village)",
+                b.name,
+                b.status,
+                plan.pairs.len(),
+                plan.total_score,
+                b.min_size,
+                b.max_size,
+                b.per_village,
+                b.young_max_age
+                    .map_or_else(|| "any age".to_string(), |a| format!("aged ≤ {a}")),
+                b.reference_date,
+                b.per_priority_point,
+                b.twinning_bonus,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `ringline cadres …`.
+pub fn cadres_cmd(config: &Config, cmd: CadresCmd) -> Result<ExitCode> {
+    let db = open(config)?;
+    let mut conn = db.conn()?;
+    let system = Access::system();
+    match cmd {
+        CadresCmd::List {
+            under,
+            skill,
+            young,
+            available,
+            on,
+            young_max_age,
+            limit,
+            offset,
+            format,
+        } => {
+            check_code("--under", &under)?;
+            let ages = AgeRule {
+                on: on.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+                young_max_age: young_max_age.unwrap_or(config.young_max_age),
+            };
+            let filter = CadreFilter {
+                under,
+                skill,
+                young: young.then_some(true),
+                available: available.then_some(true),
+                ..Default::default()
+            };
+            let (rows, total) = cadres::cadres(&mut conn, &system, &filter, ages, limit, offset)?;
+            print_rows(
+                format,
+                &[
+                    "id",
+                    "name",
+                    "sex",
+                    "age",
+                    "young",
+                    "id_number",
+                    "phone",
+                    "source",
+                    "home_village",
+                    "skills",
+                    "residency",
+                ],
+                &rows,
+                |c| {
+                    vec![
+                        c.id.to_string(),
+                        c.name.clone(),
+                        c.sex.clone(),
+                        c.age.to_string(),
+                        c.young.to_string(),
+                        c.id_number.clone(),
+                        c.phone.clone().unwrap_or_default(),
+                        c.source_name.clone().unwrap_or_default(),
+                        c.home_village_name.clone().unwrap_or_default(),
+                        c.skills.join(";"),
+                        c.residency
+                            .as_ref()
+                            .map(|r| {
+                                format!(
+                                    "{} until {}",
+                                    r.village_name.clone().unwrap_or_else(|| r.village_code.clone()),
+                                    r.end_date
+                                )
+                            })
+                            .unwrap_or_default(),
+                    ]
+                },
+            )?;
+            note_page(rows.len(), offset, total);
+            Ok(ExitCode::SUCCESS)
+        }
+        CadresCmd::Skills { format } => {
+            let rows = cadres::skills(&mut conn)?;
+            print_rows(format, &["key", "zh", "en", "sort_order"], &rows, |s| {
+                vec![s.key.clone(), s.zh.clone(), s.en.clone(), s.sort_order.to_string()]
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        CadresCmd::SetSkill { key, zh, en, order } => {
+            let skill = Skill {
+                key,
+                zh,
+                en,
+                sort_order: order,
+            };
+            match cadres::set_skill(&mut conn, &system, &skill) {
+                Ok(()) => {
+                    eprintln!("Saved the skill {:?}.", skill.key);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(DispatchError::Invalid { message, .. }) => bail!("{message}"),
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
