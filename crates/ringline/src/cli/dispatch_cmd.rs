@@ -115,7 +115,7 @@ pub enum PlanFormat {
 }
 
 /// One pair of `dispatch plan --format json`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PairJson {
     /// The cadre's id.
     pub cadre: i64,
@@ -138,7 +138,7 @@ pub struct PairJson {
 }
 
 /// `dispatch plan --format json`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PlanJson {
     /// The batch's id.
     pub batch_id: i64,

@@ -110,7 +110,12 @@ pub fn routes() -> Vec<Route> {
         super::registry_api::get_member,
         super::registry_api::unmask_member,
         super::registry_api::get_coverage,
-        super::registry_api::list_uncovered
+        super::registry_api::list_uncovered,
+        super::imports::api_import,
+        super::imports::template,
+        super::dispatch::api_batches,
+        super::dispatch::api_plan,
+        super::dispatch::api_run
     ),
     components(schemas(
         Credentials,
@@ -136,6 +141,12 @@ pub fn routes() -> Vec<Route> {
         crate::registry::query::PartyOrg,
         crate::registry::query::Member,
         crate::registry::coverage::CoverageRow,
+        super::imports::ApiReport,
+        crate::cadres::batch::Batch,
+        crate::cadres::batch::Breakdown,
+        crate::cadres::batch::SkillPoints,
+        crate::cli::dispatch_cmd::PlanJson,
+        crate::cli::dispatch_cmd::PairJson,
         super::registry_api::UnitList,
         super::registry_api::OrgList,
         super::registry_api::MemberList,

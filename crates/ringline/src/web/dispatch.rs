@@ -889,7 +889,8 @@ fn scoped_json(access: &Access, plan: &Plan) -> PlanJson {
 }
 
 /// GET /api/v1/dispatch/batches — the batches the caller sees.
-async fn api_batches(State(state): State<AppState>, u: ApiUser) -> Result<Json<Vec<Batch>>, AppError> {
+#[utoipa::path(get, path = "/api/v1/dispatch/batches", responses((status = 200, body = Vec<Batch>), (status = 401)))]
+pub async fn api_batches(State(state): State<AppState>, u: ApiUser) -> Result<Json<Vec<Batch>>, AppError> {
     let access = u.access.clone();
     let mut rows = state.db.run(move |c| batch::batches(c, &access)).await?;
     for b in &mut rows {
@@ -902,7 +903,17 @@ async fn api_batches(State(state): State<AppState>, u: ApiUser) -> Result<Json<V
 
 /// GET /api/v1/dispatch/batches/{id}/plan — the stored plan, as `ringline dispatch plan
 /// --format json` prints it.
-async fn api_plan(State(state): State<AppState>, u: ApiUser, Path(id): Path<i64>) -> Result<Json<PlanJson>, AppError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/dispatch/batches/{id}/plan",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses((status = 200, body = PlanJson), (status = 404))
+)]
+pub async fn api_plan(
+    State(state): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<PlanJson>, AppError> {
     let access = u.access.clone();
     let plan = state
         .db
@@ -914,7 +925,17 @@ async fn api_plan(State(state): State<AppState>, u: ApiUser, Path(id): Path<i64>
 
 /// POST /api/v1/dispatch/batches/{id}/run — runs the optimiser and answers the new plan; 422
 /// with the rule's key (e.g. `dispatch-too-few-pairs`) when no plan keeps the hard rules.
-async fn api_run(State(state): State<AppState>, u: ApiUser, Path(id): Path<i64>) -> Result<Json<PlanJson>, AppError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/dispatch/batches/{id}/run",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses((status = 200, body = PlanJson), (status = 403), (status = 404), (status = 422))
+)]
+pub async fn api_run(
+    State(state): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<PlanJson>, AppError> {
     let access = u.access.clone();
     let plan = state
         .db

@@ -186,11 +186,27 @@ fn page(u: &PageUser, error: Option<String>) -> Response {
 
 /// `/import/templates/members.xlsx?lang=en`: the template of a kind.
 #[derive(Debug, Deserialize)]
-struct TemplateQuery {
-    lang: Option<String>,
+pub struct TemplateQuery {
+    /// `zh-CN` or `en`; default: the page language.
+    pub lang: Option<String>,
 }
 
-async fn template(u: PageUser, Path(file): Path<String>, Query(q): Query<TemplateQuery>) -> Result<Response, AppError> {
+/// The import template of a kind as XLSX (`units.xlsx`, `orgs.xlsx`, `members.xlsx`, and the
+/// dispatch kinds), with Chinese or English headers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/import/templates/{file}",
+    params(
+        ("file" = String, Path, description = "KIND.xlsx, e.g. members.xlsx"),
+        ("lang" = Option<String>, Query, description = "zh-CN (default from the session) or en")
+    ),
+    responses((status = 200, description = "The template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404))
+)]
+pub async fn template(
+    u: PageUser,
+    Path(file): Path<String>,
+    Query(q): Query<TemplateQuery>,
+) -> Result<Response, AppError> {
     let key = file.strip_suffix(".xlsx").unwrap_or(&file);
     let kind = spec::kind(key).ok_or(AppError::NotFound)?;
     let lang = match q.lang.as_deref() {

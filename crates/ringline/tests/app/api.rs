@@ -509,6 +509,18 @@ async fn openapi_document_lists_the_api(app: TestApp) {
     }
     let session = &paths["/api/v1/session"];
     assert!(session["post"].is_object() && session["delete"].is_object() && session["get"].is_object());
+    // Every registered API route is documented, with its method.
+    let missing: Vec<String> = ringline::web::route_specs()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/api/v1/"))
+        .filter(|r| {
+            !paths
+                .get(r.path)
+                .is_some_and(|p| p[r.method.as_str().to_lowercase()].is_object())
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(missing.is_empty(), "undocumented API routes: {missing:?}");
 }
 
 async fn health_check_names_the_backend(app: TestApp) {
