@@ -21,12 +21,12 @@ use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use ringline_core::cell;
 use ringline_core::division::{DivisionCode, Level};
-use ringline_core::id_number::{IdNumber, Sex};
+use ringline_core::id_number::Sex;
 use ringline_core::mask::{mask_id_number, mask_phone};
 
 use super::framework::{
-    Checker, Context, ImportError, OnExisting, Op, Options, Progress, Stage, duplicates, op_counts, resolve_unit,
-    rows_progress, today,
+    Checker, Context, ImportError, OnExisting, Op, Options, Progress, Stage, duplicates, id_number, op_counts,
+    resolve_unit, rows_progress, today,
 };
 use super::table::Row;
 use crate::access::Access;
@@ -208,37 +208,6 @@ fn required_village(ch: &mut Checker, row: &Row, key: &str, ctx: &Context) -> Op
         ch.required(row, key);
     }
     v
-}
-
-/// A required, valid citizen ID number (errors quote it masked).
-fn id_number(ch: &mut Checker, row: &Row, today: (i32, u32, u32)) -> Option<IdNumber> {
-    let before = ch.errors.len();
-    match ch.code(row, "id_number") {
-        None => {
-            if ch.errors.len() == before {
-                ch.required(row, "id_number");
-            }
-            None
-        }
-        Some(v) => match IdNumber::parse(&v, today) {
-            Ok(p) => {
-                if p.converted_from_15 {
-                    ch.warn(
-                        row,
-                        "id_number",
-                        &p.number.masked(),
-                        "id-number-converted",
-                        "a 15-digit first-generation number; stored converted to 18 characters",
-                    );
-                }
-                Some(p.number)
-            }
-            Err(e) => {
-                ch.error(row, "id_number", &mask_id_number(&v), e.key(), e.to_string());
-                None
-            }
-        },
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

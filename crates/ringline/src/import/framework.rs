@@ -600,50 +600,40 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(super) fn date(&mut self, row: &Row, key: &str) -> Option<NaiveDate> {
+    /// An optional cell read with `parse`: `None` when empty, or when it does not parse (the
+    /// error is recorded).
+    fn optional<T>(&mut self, row: &Row, key: &str, parse: fn(&str) -> Result<T, CellError>) -> Option<T> {
         let raw = self.raw(row, key).to_string();
         if cell::clean(&raw).is_empty() {
             return None;
         }
-        match cell::date(&raw) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                self.cell_error(row, key, &raw, &e);
-                None
-            }
-        }
-    }
-
-    pub(super) fn count(&mut self, row: &Row, key: &str) -> Option<i32> {
-        let raw = self.raw(row, key).to_string();
-        if cell::clean(&raw).is_empty() {
-            return None;
-        }
-        match cell::integer(&raw) {
-            Ok(n) if (0..=i64::from(i32::MAX)).contains(&n) => i32::try_from(n).ok(),
-            Ok(_) => {
-                self.error(row, key, &raw, "value-negative", "must be a whole number of 0 or more");
-                None
-            }
-            Err(e) => {
-                self.cell_error(row, key, &raw, &e);
-                None
-            }
-        }
-    }
-
-    pub(super) fn decimal(&mut self, row: &Row, key: &str) -> Option<f64> {
-        let raw = self.raw(row, key).to_string();
-        if cell::clean(&raw).is_empty() {
-            return None;
-        }
-        match cell::decimal(&raw) {
+        match parse(&raw) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.cell_error(row, key, &raw, &e);
                 None
             }
         }
+    }
+
+    pub(super) fn date(&mut self, row: &Row, key: &str) -> Option<NaiveDate> {
+        self.optional(row, key, cell::date)
+    }
+
+    pub(super) fn count(&mut self, row: &Row, key: &str) -> Option<i32> {
+        let n = self.optional(row, key, cell::integer)?;
+        match i32::try_from(n) {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                let raw = self.raw(row, key).to_string();
+                self.error(row, key, &raw, "value-negative", "must be a whole number of 0 or more");
+                None
+            }
+        }
+    }
+
+    pub(super) fn decimal(&mut self, row: &Row, key: &str) -> Option<f64> {
+        self.optional(row, key, cell::decimal)
     }
 
     pub(super) fn code(&mut self, row: &Row, key: &str) -> Option<String> {
@@ -782,7 +772,7 @@ pub fn import_sheet(
             return Ok(false);
         }
         progress(Stage::Writing, 0, counts.0 + counts.1);
-        plan.write(conn, &ctx, access, opts, progress)?;
+        plan.write(conn, access, opts, progress)?;
         crate::audit::record(
             conn,
             access,
@@ -891,14 +881,7 @@ impl Plan {
         }
     }
 
-    fn write(
-        &self,
-        conn: &mut DbConn,
-        ctx: &Context,
-        access: &Access,
-        opts: Options,
-        progress: Progress,
-    ) -> Result<(), ImportError> {
+    fn write(&self, conn: &mut DbConn, access: &Access, opts: Options, progress: Progress) -> Result<(), ImportError> {
         let total = {
             let c = self.counts();
             c.0 + c.1
@@ -962,7 +945,7 @@ impl Plan {
                     }
                 }
             }
-            Plan::Orgs(p) => p.write(conn, ctx, opts, progress)?,
+            Plan::Orgs(p) => p.write(conn, progress)?,
             Plan::Dispatch(p) => p.write(conn, opts, progress)?,
             Plan::Members(ops) => {
                 let new: Vec<NewMember> = ops
@@ -1449,7 +1432,6 @@ fn check_orgs(
     opts: Options,
     progress: Progress,
 ) -> Result<OrgPlan, ImportError> {
-    let _ = conn;
     let at = now();
     let total = ch.sheet.rows.len();
     let mut checked: Vec<Option<OrgRow>> = Vec::with_capacity(total);
@@ -1857,7 +1839,7 @@ fn org_same(
 }
 
 impl OrgPlan {
-    fn write(&self, conn: &mut DbConn, _ctx: &Context, _opts: Options, progress: Progress) -> Result<(), ImportError> {
+    fn write(&self, conn: &mut DbConn, progress: Progress) -> Result<(), ImportError> {
         let new: Vec<NewOrg> = self
             .ops
             .iter()
@@ -1943,32 +1925,7 @@ fn check_members(
         let before = ch.errors.len();
         ch.excel_errors(row);
         let name = ch.name(row, "name");
-        let id = match ch.code(row, "id_number") {
-            None => {
-                if ch.errors.len() == before || !ch.errors.iter().skip(before).any(|e| e.line == row.line) {
-                    ch.required(row, "id_number");
-                }
-                None
-            }
-            Some(v) => match IdNumber::parse(&v, today_t) {
-                Ok(p) => {
-                    if p.converted_from_15 {
-                        ch.warn(
-                            row,
-                            "id_number",
-                            &p.number.masked(),
-                            "id-number-converted",
-                            "a 15-digit first-generation number; stored converted to 18 characters",
-                        );
-                    }
-                    Some(p.number)
-                }
-                Err(e) => {
-                    ch.error(row, "id_number", &mask_id_number(&v), e.key(), e.to_string());
-                    None
-                }
-            },
-        };
+        let id = id_number(ch, row, today_t);
         let sex_typed = ch.choice(row, "sex", false);
         let birth_typed = ch.date(row, "birth_date");
         let (mut sex, mut birth) = (None, None);
@@ -2177,6 +2134,37 @@ fn check_members(
     Ok(ops)
 }
 
+/// A required, valid citizen ID number (errors quote it masked).
+pub(super) fn id_number(ch: &mut Checker, row: &Row, today: (i32, u32, u32)) -> Option<IdNumber> {
+    let before = ch.errors.len();
+    match ch.code(row, "id_number") {
+        None => {
+            if ch.errors.len() == before {
+                ch.required(row, "id_number");
+            }
+            None
+        }
+        Some(v) => match IdNumber::parse(&v, today) {
+            Ok(p) => {
+                if p.converted_from_15 {
+                    ch.warn(
+                        row,
+                        "id_number",
+                        &p.number.masked(),
+                        "id-number-converted",
+                        "a 15-digit first-generation number; stored converted to 18 characters",
+                    );
+                }
+                Some(p.number)
+            }
+            Err(e) => {
+                ch.error(row, "id_number", &mask_id_number(&v), e.key(), e.to_string());
+                None
+            }
+        },
+    }
+}
+
 /// A party organization as typed: its code, else its full name (unique).
 fn resolve_org(ix: &registry::OrgIndex, typed: &str) -> Result<(i64, String), (usize, String)> {
     if let Ok(code) = cell::code(typed)
@@ -2314,18 +2302,6 @@ type NewMemberRow = (
     chrono::NaiveDateTime,
     chrono::NaiveDateTime,
 );
-
-/// The columns of `kind` that a sheet lacks (optional ones), for a report's notes.
-pub fn unused_headers(sheet: &Sheet) -> Vec<String> {
-    let used: HashSet<usize> = sheet.columns.values().copied().collect();
-    sheet
-        .headers
-        .iter()
-        .enumerate()
-        .filter(|(i, h)| !used.contains(i) && !h.is_empty())
-        .map(|(_, h)| h.clone())
-        .collect()
-}
 
 /// Counts of records per kind, for summaries.
 pub fn counts(conn: &mut DbConn) -> Result<BTreeMap<&'static str, i64>, ImportError> {

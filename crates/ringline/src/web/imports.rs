@@ -17,7 +17,7 @@ use askama::Template;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -675,10 +675,8 @@ pub async fn api_import(
     u: PageUser,
     Path(kind): Path<String>,
     Query(q): Query<ApiImportQuery>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let _ = headers;
     let kind = spec::kind(&kind).ok_or(AppError::NotFound)?;
     let name = safe_name(&q.filename);
     let Some(ext) = extension(&name) else {
@@ -749,11 +747,5 @@ impl ApiReport {
             ok: report.ok(),
             report,
         }
-    }
-}
-
-impl IntoResponse for ApiReport {
-    fn into_response(self) -> Response {
-        (StatusCode::OK, Json(self)).into_response()
     }
 }
