@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod divisions;
+pub mod economy;
 pub mod generate;
 pub mod i18n;
 pub mod import;

@@ -356,6 +356,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    lead_products (id) {
+        id -> BigInt,
+        village_code -> Text,
+        year -> Integer,
+        name -> Text,
+        category -> Text,
+        scale -> Nullable<Double>,
+        scale_unit -> Text,
+        output_value_fen -> Nullable<BigInt>,
+        households -> Nullable<Integer>,
+        income_per_household_fen -> Nullable<BigInt>,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    development_chains (id) {
+        id -> BigInt,
+        village_code -> Text,
+        product -> Text,
+        branch_org_id -> Nullable<BigInt>,
+        association_unit_id -> Nullable<BigInt>,
+        company_unit_id -> Nullable<BigInt>,
+        market_unit_id -> Nullable<BigInt>,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    brands (id) {
+        id -> BigInt,
+        name -> Text,
+        owner_unit_id -> Nullable<BigInt>,
+        owner_village -> Nullable<Text>,
+        division_code -> Text,
+        zone_id -> Nullable<BigInt>,
+        level -> Text,
+        year -> Integer,
+        illustrative -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    collective_income (village_code, year, source) {
+        village_code -> Text,
+        year -> Integer,
+        source -> Text,
+        amount_fen -> BigInt,
+        illustrative -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    income_targets (village_code, year) {
+        village_code -> Text,
+        year -> Integer,
+        target_fen -> BigInt,
+        illustrative -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(zones -> programs (program_id));
 diesel::joinable!(zone_members -> zones (zone_id));
 diesel::joinable!(zone_overrides -> zones (zone_id));
@@ -377,6 +447,8 @@ diesel::joinable!(residencies -> cadres (cadre_id));
 diesel::joinable!(work_logs -> residencies (residency_id));
 diesel::joinable!(attendance -> residencies (residency_id));
 diesel::joinable!(leave_requests -> residencies (residency_id));
+diesel::joinable!(development_chains -> party_orgs (branch_org_id));
+diesel::joinable!(brands -> zones (zone_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     divisions,
@@ -406,4 +478,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     work_logs,
     attendance,
     leave_requests,
+    lead_products,
+    development_chains,
+    brands,
+    collective_income,
+    income_targets,
 );
