@@ -109,3 +109,17 @@ res-no-pending = No leave request awaits your decision.
 res-current = Current residencies
 res-none = No current residency in your scope.
 res-recent-months = Recent months (days)
+
+## Exports
+cadre-col-home-code = Home village code
+needs-title = Village needs
+needs-col-village-code = Village code
+needs-col-skill = Skill
+needs-col-priority = Priority
+needs-col-village-name = Village name
+res-entered-by = Entered by
+dispatch-yes = Yes
+dispatch-no = No
+dispatch-export-plan = Export the plan (XLSX)
+dispatch-export-needs = Export village needs (XLSX)
+dispatch-export-logs = Export work logs (XLSX)

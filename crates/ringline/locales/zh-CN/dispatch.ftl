@@ -106,3 +106,17 @@ res-no-pending = 没有待您审批的请假。
 res-current = 在岗驻村干部
 res-none = 您的范围内没有在岗驻村干部。
 res-recent-months = 最近几个月（天数）
+
+## Exports
+cadre-col-home-code = 户籍村代码
+needs-title = 村需求
+needs-col-village-code = 村代码
+needs-col-skill = 需求专长
+needs-col-priority = 优先级
+needs-col-village-name = 村名
+res-entered-by = 录入人
+dispatch-yes = 是
+dispatch-no = 否
+dispatch-export-plan = 导出方案(XLSX)
+dispatch-export-needs = 导出村需求(XLSX)
+dispatch-export-logs = 导出工作日志(XLSX)

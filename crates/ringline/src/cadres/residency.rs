@@ -419,6 +419,73 @@ pub fn work_logs(
     Ok((rows, total))
 }
 
+/// A work log entry with its residency's cadre and village, for exports across residencies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedWorkLog {
+    /// The entry.
+    pub log: WorkLog,
+    /// The cadre's name.
+    pub cadre_name: String,
+    /// The residency's village (12 digits).
+    pub village_code: String,
+}
+
+/// Work log entries of every residency matching `filter` within the caller's scope (scope on
+/// the residency's village, in SQL), ordered by village, cadre, date and id. Names of villages
+/// are left to the caller ([`division_names`]).
+pub fn scoped_work_logs(
+    conn: &mut DbConn,
+    access: &Access,
+    filter: &ResidencyFilter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<ScopedWorkLog>> {
+    type Joined = diesel::dsl::InnerJoinQuerySource<work_logs::table, residencies::table>;
+    let mut p: Vec<Pred<Joined>> = Vec::new();
+    crate::registry::query::restrict_codes!(p, residencies::village_code, access.code_filter());
+    if let Some(under) = given(&filter.under) {
+        crate::registry::query::restrict_codes!(p, residencies::village_code, crate::registry::query::subtree(under));
+    }
+    if let Some(b) = filter.batch_id {
+        p.push(Box::new(residencies::batch_id.eq(b)));
+    }
+    if let Some(c) = filter.cadre_id {
+        p.push(Box::new(residencies::cadre_id.eq(c)));
+    }
+    let rows: Vec<(WorkLog, i64, String)> = work_logs::table
+        .inner_join(residencies::table)
+        .filter(crate::registry::query::all(p))
+        .order((
+            residencies::village_code.asc(),
+            residencies::cadre_id.asc(),
+            work_logs::date.asc(),
+            work_logs::id.asc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .select((WorkLog::as_select(), residencies::cadre_id, residencies::village_code))
+        .load(conn)?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut names: HashMap<i64, String> = HashMap::new();
+    for part in ids.chunks(IN_CHUNK) {
+        let found: Vec<(i64, String)> = cadres::table
+            .filter(cadres::id.eq_any(part))
+            .select((cadres::id, cadres::name))
+            .load(conn)?;
+        names.extend(found);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(log, cadre_id, village_code)| ScopedWorkLog {
+            log,
+            cadre_name: names.get(&cadre_id).cloned().unwrap_or_default(),
+            village_code,
+        })
+        .collect())
+}
+
 /// Adds a work log entry for a day of the term. Needs [`Permission::RecordResidency`] and the
 /// residency in scope; audited. Returns the entry's id.
 ///

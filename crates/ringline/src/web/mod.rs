@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod api;
 pub mod dispatch;
+pub mod dispatch_export;
 pub mod export;
 pub mod imports;
 pub mod map;
@@ -258,6 +259,7 @@ pub fn routes() -> Vec<Route> {
     r.extend(api::routes());
     r.extend(registry_api::routes());
     r.extend(dispatch::routes());
+    r.extend(dispatch_export::routes());
     r
 }
 

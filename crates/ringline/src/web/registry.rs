@@ -392,15 +392,15 @@ pub fn stream_workbook(
     wb.save_to_buffer().map_err(x)
 }
 
-fn headers(t: Tr, keys: &[&str]) -> Vec<String> {
+pub(super) fn headers(t: Tr, keys: &[&str]) -> Vec<String> {
     keys.iter().map(|k| t.get(k)).collect()
 }
 
-fn illustrative_cell(t: Tr, b: bool) -> String {
+pub(super) fn illustrative_cell(t: Tr, b: bool) -> String {
     if b { t.get("illustrative") } else { String::new() }
 }
 
-async fn export(
+pub(super) async fn export(
     state: &AppState,
     t: Tr,
     filename: &str,

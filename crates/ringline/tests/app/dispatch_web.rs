@@ -13,7 +13,7 @@ use crate::calls::add_user;
 use crate::datong;
 use crate::harness::TestApp;
 
-on_both_backends!(demo_batch_on_the_web, residency_on_the_web);
+on_both_backends!(demo_batch_on_the_web, residency_on_the_web, dispatch_exports);
 
 const DONGXIA: &str = "630121103000";
 
@@ -346,4 +346,123 @@ async fn residency_on_the_web(app: TestApp) {
     assert_eq!(a.status, 303, "{}", a.text());
     let html = admin.get(&format!("/residencies/{id}")).await.text();
     assert!(html.contains("优秀") && html.contains("群众认可"));
+}
+
+/// The roster, needs, plan and work-log exports: what the data layer gives each caller, masked,
+/// the needs export importable back unchanged, and nothing outside a town admin's scope.
+async fn dispatch_exports(app: TestApp) {
+    use ringline::import::framework::{self, OnExisting, Options};
+    let (id, roster, needs, logs) = {
+        let mut conn = app.conn();
+        generate::demo(&mut conn, datong::COUNTY).expect("demo");
+        add_user(&mut conn, "dongxia1", "dongxia-pass-123", "town-admin", DONGXIA, None);
+        let sys = Access::system();
+        let id = batch::default_batch(&mut conn, &sys).expect("read").expect("batch").id;
+        let (roster, _) =
+            cadres::cadres(&mut conn, &sys, &CadreFilter::default(), AgeRule::today(), 10_000, 0).expect("roster");
+        let needs = cadres::needs(&mut conn, &sys, None).expect("needs");
+        let (res, _) =
+            residency::residencies(&mut conn, &sys, &ResidencyFilter::default(), 10_000, 0).expect("residencies");
+        let logs: Vec<(String, String)> = res
+            .iter()
+            .flat_map(|r| {
+                let (l, _) = residency::work_logs(&mut app.conn(), &sys, r.id, 100_000, 0).expect("logs");
+                l.into_iter()
+                    .map(|l| (r.village_code.clone(), l.content))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        (id, roster, needs, logs)
+    };
+    let admin = app.admin().await;
+    let town = app.session("dongxia1", "dongxia-pass-123").await;
+    let cells = |a: &crate::harness::Answer| {
+        assert_eq!(a.status, 200, "{}", a.text());
+        crate::harness::xlsx_cells(&a.body)
+    };
+
+    // Roster: one row per cadre, ID numbers masked; the town admin gets the town's cadres.
+    let all = cells(&admin.get("/cadres.xlsx").await);
+    assert_eq!(all.len(), 1 + roster.len());
+    assert_eq!(all[0][4], "身份证号");
+    assert!(
+        all[1..].iter().all(|r| r[4].len() == 18 && r[4].contains('*')),
+        "{all:?}"
+    );
+    let mine = cells(&town.get("/cadres.xlsx").await);
+    let in_town = roster
+        .iter()
+        .filter(|c| c.division_code.starts_with("630121103"))
+        .count();
+    assert_eq!(mine.len(), 1 + in_town);
+
+    // Needs: one row per village and skill, headed like the needs import.
+    let n = cells(&admin.get("/needs.xlsx").await);
+    let expected: usize = needs.iter().map(|v| v.needs.len()).sum();
+    assert!(expected > 0);
+    assert_eq!(n.len(), 1 + expected);
+    assert_eq!(&n[0][..3], &["村代码", "需求专长", "优先级"]);
+    let town_needs = cells(&town.get("/needs.xlsx").await);
+    let expected_town: usize = needs
+        .iter()
+        .filter(|v| v.village_code.starts_with("630121103"))
+        .map(|v| v.needs.len())
+        .sum();
+    assert_eq!(town_needs.len(), 1 + expected_town);
+    assert!(town_needs[1..].iter().all(|r| r[0].starts_with("630121103")));
+    // Imported back, every row is unchanged.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("needs.xlsx");
+    std::fs::write(&path, &admin.get("/needs.xlsx").await.body).expect("write");
+    let (report, _) = framework::import_file(
+        &mut app.conn(),
+        &Access::system(),
+        ringline::import::spec::kind("needs").expect("needs kind"),
+        &path,
+        "needs.xlsx",
+        Options {
+            on_existing: OnExisting::Update,
+            apply: false,
+            illustrative: false,
+        },
+        &mut |_, _, _| {},
+    )
+    .expect("import runs");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!((report.unchanged, report.new, report.updated), (expected, 0, 0));
+
+    // Plan: one row per pair and a total row equal to the API's total.
+    let (_, plan) = admin.get_json(&format!("/api/v1/dispatch/batches/{id}/plan")).await;
+    let p = cells(&admin.get(&format!("/dispatch/{id}/plan.xlsx")).await);
+    let planned = pairs(&plan);
+    assert_eq!(p.len(), 1 + planned.len() + 1);
+    let total: i64 = p[1..=planned.len()]
+        .iter()
+        .map(|r| r[7].parse::<i64>().expect("score"))
+        .sum();
+    assert_eq!(Some(total), plan["total_score"].as_i64());
+    assert_eq!(p.last().expect("total row")[10], total.to_string());
+    let codes: Vec<String> = p[1..=planned.len()].iter().map(|r| r[0].clone()).collect();
+    let mut api_codes: Vec<String> = planned.iter().map(|q| q.1.clone()).collect();
+    api_codes.sort();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, api_codes);
+    // The town admin sees the plan's pairs with the codes of villages outside the town withheld.
+    let tp = cells(&town.get(&format!("/dispatch/{id}/plan.xlsx")).await);
+    assert_eq!(tp.last().expect("total row")[0], "总分");
+    for r in &tp[1..tp.len() - 1] {
+        assert!(r[0].is_empty() || r[0].starts_with("630121103"), "{r:?}");
+    }
+    assert_eq!(town.get("/dispatch/999999/plan.xlsx").await.status, 404);
+
+    // Work logs: every entry once; the town admin only the town's.
+    let l = cells(&admin.get("/work-logs.xlsx").await);
+    assert_eq!(l.len(), 1 + logs.len());
+    let tl = cells(&town.get("/work-logs.xlsx").await);
+    assert_eq!(
+        tl.len(),
+        1 + logs.iter().filter(|(v, _)| v.starts_with("630121103")).count()
+    );
+    assert!(tl[1..].iter().all(|r| r[1].starts_with("630121103")));
 }

@@ -137,6 +137,10 @@ GET    /api/v1/import/templates/{file} 200   200     200     200     200     200
 GET    /dispatch                     200     200     200     200     200     200     200
 GET    /cadres                       200     200     200     200     200     200     200
 GET    /cadres/{id}                  404     404     404     404     404     404     404
+GET    /cadres.xlsx                  200     200     200     200     200     200     200
+GET    /needs.xlsx                   200     200     200     200     200     200     200
+GET    /work-logs.xlsx               200     200     200     200     200     200     200
+GET    /dispatch/{id}/plan.xlsx      404     404     404     404     404     404     404
 GET    /residencies                  200     200     200     200     200     200     200
 GET    /residencies/{id}             404     404     404     404     404     404     404
 POST   /residencies/{id}/logs        404     404     404     403     404     403     403
