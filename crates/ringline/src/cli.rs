@@ -1,5 +1,6 @@
 //! Command line: `serve`, `divisions list|import|history`, `zones list|members`, `units list`,
-//! `orgs list`, `members list`, `coverage`, `dispatch plan|batches|confirm`, `cadres list|skills`.
+//! `orgs list`, `members list`, `coverage`, `dispatch plan|batches|confirm`, `cadres list|skills`,
+//! `economy summary|villages`.
 //! Every list command takes `--format table|json|csv` (json: an array of objects).
 
 use std::io::{IsTerminal, Write};
@@ -22,6 +23,7 @@ use crate::import::divisions::{self as imp, ImportError, Options};
 use crate::{seed, zones};
 
 pub mod dispatch_cmd;
+pub mod economy_cmd;
 mod generate_cmd;
 mod import;
 
@@ -97,6 +99,10 @@ pub enum Command {
     /// The roster of dispatched cadres and the skill list.
     #[command(subcommand)]
     Cadres(dispatch_cmd::CadresCmd),
+    /// Collective economy of villages (村集体经济): summaries per zone, town or county, and
+    /// each village's income by source.
+    #[command(subcommand)]
+    Economy(economy_cmd::EconomyCmd),
 }
 
 /// User commands.
@@ -395,6 +401,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Generate(args) => generate_cmd::run(&config, args),
         Command::Dispatch(cmd) => dispatch_cmd::dispatch(&config, cmd),
         Command::Cadres(cmd) => dispatch_cmd::cadres_cmd(&config, cmd),
+        Command::Economy(cmd) => economy_cmd::economy(&config, cmd),
     }
 }
 

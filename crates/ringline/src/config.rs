@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use ringline_core::economy::{Cny, ThresholdError, Thresholds};
 use serde::Deserialize;
 
 /// Default SQLite file, in the working folder.
@@ -28,6 +29,11 @@ pub struct Config {
     /// Dispatched cadres of this age or younger are "young" (SPEC C7: configurable, default 40):
     /// the default of new batches and of roster views.
     pub young_max_age: u32,
+    /// Income-class thresholds of village collectives (SPEC C5; default: empty-shell = 0,
+    /// weak < 50,000, ordinary < 100,000, strong ≥ 100,000 yuan). File keys
+    /// `income_weak_below` and `income_ordinary_below`, environment `RINGLINE_INCOME_WEAK_BELOW`
+    /// and `RINGLINE_INCOME_ORDINARY_BELOW`, all in yuan (`50000`, `5万`).
+    pub income_thresholds: Thresholds,
 }
 
 impl Default for Config {
@@ -39,6 +45,7 @@ impl Default for Config {
             secure_cookies: false,
             trust_proxy: false,
             young_max_age: ringline_core::dispatch::DEFAULT_YOUNG_MAX_AGE,
+            income_thresholds: Thresholds::default(),
         }
     }
 }
@@ -57,6 +64,38 @@ pub struct FileConfig {
     pub trust_proxy: Option<bool>,
     /// See [`Config::young_max_age`].
     pub young_max_age: Option<u32>,
+    /// Collective income below which a village is weak (薄弱村), in yuan; see
+    /// [`Config::income_thresholds`].
+    pub income_weak_below: Option<Yuan>,
+    /// Collective income below which a village is ordinary (一般村) rather than strong (强村), in
+    /// yuan; see [`Config::income_thresholds`].
+    pub income_ordinary_below: Option<Yuan>,
+}
+
+/// An amount of yuan in the configuration file: a number (`50000`, `50000.5`) or text as people
+/// write it (`"50,000"`, `"5万"`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Yuan {
+    /// A whole number of yuan.
+    Integer(i64),
+    /// A decimal number of yuan (at most 2 decimals).
+    Float(f64),
+    /// Text, read by [`Cny::from_yuan_str`].
+    Text(String),
+}
+
+impl Yuan {
+    /// The amount, or why it is not one.
+    fn to_cny(&self) -> Result<Cny, String> {
+        let text = match self {
+            Yuan::Integer(n) => n.to_string(),
+            Yuan::Float(f) if f.is_finite() => f.to_string(),
+            Yuan::Float(f) => return Err(format!("{f} is not an amount of yuan")),
+            Yuan::Text(t) => t.clone(),
+        };
+        Cny::from_yuan_str(&text).map_err(|e| e.to_string())
+    }
 }
 
 /// Errors reading the configuration.
@@ -78,6 +117,23 @@ pub enum ConfigError {
         /// Parser message (names the line and key).
         message: String,
     },
+    /// A key has a value the program cannot use.
+    #[error("configuration: {key}: {message}")]
+    Invalid {
+        /// The key (file key or environment variable).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Sets `slot` from a yuan value of the configuration key `key`.
+fn set_yuan(slot: &mut Cny, key: &str, value: &Yuan) -> Result<(), ConfigError> {
+    *slot = value.to_cny().map_err(|message| ConfigError::Invalid {
+        key: key.to_string(),
+        message,
+    })?;
+    Ok(())
 }
 
 impl Config {
@@ -90,6 +146,9 @@ impl Config {
         bind_flag: Option<String>,
     ) -> Result<Config, ConfigError> {
         let mut c = Config::default();
+        // Where each income threshold was set, to name it in an error.
+        let mut weak_set: Option<&str> = None;
+        let mut ordinary_set: Option<&str> = None;
         let explicit = file
             .map(Path::to_path_buf)
             .or_else(|| env("RINGLINE_CONFIG").map(Into::into));
@@ -118,6 +177,14 @@ impl Config {
             if let Some(v) = f.young_max_age {
                 c.young_max_age = v;
             }
+            if let Some(v) = &f.income_weak_below {
+                weak_set = Some("income_weak_below");
+                set_yuan(&mut c.income_thresholds.weak_below, "income_weak_below", v)?;
+            }
+            if let Some(v) = &f.income_ordinary_below {
+                ordinary_set = Some("income_ordinary_below");
+                set_yuan(&mut c.income_thresholds.ordinary_below, "income_ordinary_below", v)?;
+            }
         }
         if let Some(v) = env("DATABASE_URL").or_else(|| env("RINGLINE_DATABASE_URL")) {
             c.database_url = v;
@@ -133,6 +200,33 @@ impl Config {
         }
         if let Some(v) = env("RINGLINE_YOUNG_MAX_AGE").and_then(|v| v.trim().parse().ok()) {
             c.young_max_age = v;
+        }
+        if let Some(v) = env("RINGLINE_INCOME_WEAK_BELOW") {
+            weak_set = Some("RINGLINE_INCOME_WEAK_BELOW");
+            set_yuan(
+                &mut c.income_thresholds.weak_below,
+                "RINGLINE_INCOME_WEAK_BELOW",
+                &Yuan::Text(v),
+            )?;
+        }
+        if let Some(v) = env("RINGLINE_INCOME_ORDINARY_BELOW") {
+            ordinary_set = Some("RINGLINE_INCOME_ORDINARY_BELOW");
+            set_yuan(
+                &mut c.income_thresholds.ordinary_below,
+                "RINGLINE_INCOME_ORDINARY_BELOW",
+                &Yuan::Text(v),
+            )?;
+        }
+        if let Err(e) = c.income_thresholds.validate() {
+            // Name the key the user set (the ordinary one when both were).
+            let key = match e {
+                ThresholdError::WeakNotPositive => weak_set.unwrap_or("income_weak_below"),
+                ThresholdError::NotIncreasing { .. } => ordinary_set.or(weak_set).unwrap_or("income_ordinary_below"),
+            };
+            return Err(ConfigError::Invalid {
+                key: key.to_string(),
+                message: e.to_string(),
+            });
         }
         c.admin_password = env("RINGLINE_ADMIN_PASSWORD").filter(|p| !p.is_empty());
         if let Some(v) = database_flag {
@@ -189,6 +283,58 @@ mod tests {
         std::fs::write(&file, "databse_url = 1\n").expect("write");
         let err = Config::load(Some(&file), |_| None, None, None).expect_err("rejected");
         assert!(err.to_string().contains("databse_url"), "{err}");
+    }
+
+    #[test]
+    fn income_thresholds_default_read_and_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("r.toml");
+        std::fs::write(&file, "").expect("write");
+        let c = Config::load(Some(&file), |_| None, None, None).expect("defaults");
+        assert_eq!(c.income_thresholds, Thresholds::default());
+        assert_eq!(c.income_thresholds.weak_below, Cny::from_yuan(50_000));
+        assert_eq!(c.income_thresholds.ordinary_below, Cny::from_yuan(100_000));
+
+        // Yuan as an integer, a decimal or text.
+        std::fs::write(&file, "income_weak_below = 30000\nincome_ordinary_below = \"8万\"\n").expect("write");
+        let c = Config::load(Some(&file), |_| None, None, None).expect("loads");
+        assert_eq!(c.income_thresholds.weak_below, Cny::from_yuan(30_000));
+        assert_eq!(c.income_thresholds.ordinary_below, Cny::from_yuan(80_000));
+        std::fs::write(&file, "income_weak_below = 30000.5\n").expect("write");
+        let c = Config::load(Some(&file), |_| None, None, None).expect("loads");
+        assert_eq!(c.income_thresholds.weak_below.fen(), 3_000_050);
+        // The environment wins over the file.
+        let env = |k: &str| (k == "RINGLINE_INCOME_WEAK_BELOW").then(|| "40000".to_string());
+        let c = Config::load(Some(&file), env, None, None).expect("loads");
+        assert_eq!(c.income_thresholds.weak_below, Cny::from_yuan(40_000));
+
+        // Errors name the key.
+        for (text, key) in [
+            ("income_weak_below = 0\n", "income_weak_below"),
+            ("income_weak_below = -5\n", "income_weak_below"),
+            ("income_weak_below = \"abc\"\n", "income_weak_below"),
+            ("income_ordinary_below = 40000\n", "income_ordinary_below"),
+            ("income_weak_below = 120000\n", "income_weak_below"),
+            (
+                "income_weak_below = 120000\nincome_ordinary_below = 110000\n",
+                "income_ordinary_below",
+            ),
+        ] {
+            std::fs::write(&file, text).expect("write");
+            let err = Config::load(Some(&file), |_| None, None, None).expect_err(text);
+            assert!(
+                matches!(&err, ConfigError::Invalid { key: k, .. } if k == key),
+                "{text}: {err}"
+            );
+            assert!(err.to_string().contains(key), "{err}");
+        }
+        std::fs::write(&file, "income_ordinary_below = 40000\n").expect("write");
+        let err = Config::load(Some(&file), |_| None, None, None).expect_err("not increasing");
+        assert_eq!(
+            err.to_string(),
+            "configuration: income_ordinary_below: the ordinary-village threshold (40,000.00 yuan) must be \
+             above the weak-village threshold (50,000.00 yuan)"
+        );
     }
 
     #[test]

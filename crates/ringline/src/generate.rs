@@ -20,6 +20,8 @@
 //! - [`dispatch_demo`] (called by [`demo`]): the dispatched cadres of the demo (SPEC C7) — roster,
 //!   twinning, needs, a confirmed earlier batch with residency records and the planned draft
 //!   batch [`DEMO_BATCH`].
+//! - [`economy_demo`] (called by [`demo`]): lead products, collective income 2021–2025 with
+//!   targets, development chains and party-building brands (SPEC C4, C5).
 //!
 //! Every row is marked `illustrative`. Every credit code passes GB 32100 (its body is a GB 11714
 //! organization code with its own check character), every ID number passes GB 11643 with the
@@ -45,8 +47,10 @@ use ringline_core::geo::LonLat;
 use serde::Serialize;
 
 mod dispatch;
+mod economy;
 
 pub use dispatch::{DEMO_BATCH, DispatchDemo, EARLIER_BATCH, dispatch_demo};
+pub use economy::{EconomyDemo, economy_demo};
 
 use crate::db::schema::{divisions, party_org_units, party_orgs, units};
 use crate::db::{DbConn, DbError, DbResult, now, prefix_end};
@@ -99,6 +103,8 @@ pub struct DemoSummary {
     pub residencies: usize,
     /// Pairs in the plan of the demo's draft batch.
     pub planned_pairs: usize,
+    /// What the economy demo wrote ([`economy_demo`]).
+    pub economy: EconomyDemo,
     /// True when nothing was done because the registry and the dispatch tables already hold
     /// records (or the county has no villages).
     pub skipped: bool,
@@ -1655,9 +1661,10 @@ fn write_generated(conn: &mut DbConn, g: &Generated, prefix: &str) -> DbResult<(
 }
 
 /// Generates the demo for `county_code` (SPEC §3) in one transaction: the registry into an
-/// empty registry, then the dispatch demo ([`dispatch_demo`]) into empty dispatch tables when the
-/// county holds the illustrative demo registry. Returns `skipped` when neither was written (the
-/// registry and the dispatch tables already hold records, or the county has no stored villages).
+/// empty registry, then the dispatch demo ([`dispatch_demo`]) into empty dispatch tables and the
+/// economy demo ([`economy_demo`]) into empty economy tables when the county holds the
+/// illustrative demo registry. Returns `skipped` when nothing was written (the registry, the
+/// dispatch and the economy tables already hold records, or the county has no stored villages).
 pub fn demo(conn: &mut DbConn, county_code: &str) -> DbResult<DemoSummary> {
     demo_with(conn, county_code, DEMO_MEMBERS, &Options::default())
 }
@@ -1690,6 +1697,11 @@ pub fn demo_with(conn: &mut DbConn, county_code: &str, members: usize, opts: &Op
             summary.planned_pairs = d.planned_pairs;
             summary.skipped = false;
         }
+        let e = economy_demo(conn, county_code)?;
+        if !e.skipped {
+            summary.skipped = false;
+        }
+        summary.economy = e;
         Ok(summary)
     })
 }

@@ -153,10 +153,12 @@ mod tests {
         en.extend(keys(include_str!("../locales/en/import.ftl")));
         en.extend(keys(include_str!("../locales/en/registry.ftl")));
         en.extend(keys(include_str!("../locales/en/dispatch.ftl")));
+        en.extend(keys(include_str!("../locales/en/economy.ftl")));
         let mut zh = keys(include_str!("../locales/zh-CN/main.ftl"));
         zh.extend(keys(include_str!("../locales/zh-CN/import.ftl")));
         zh.extend(keys(include_str!("../locales/zh-CN/registry.ftl")));
         zh.extend(keys(include_str!("../locales/zh-CN/dispatch.ftl")));
+        zh.extend(keys(include_str!("../locales/zh-CN/economy.ftl")));
         assert!(en.len() > 50, "{} keys", en.len());
         let only_en: Vec<_> = en.difference(&zh).collect();
         let only_zh: Vec<_> = zh.difference(&en).collect();

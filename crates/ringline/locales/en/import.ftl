@@ -2,7 +2,7 @@
 nav-import = Import
 import-intro = Import units, party organizations and party members from XLSX, XLS, ODS or CSV files. The file is checked first (a dry run): every problem is listed with its row and column, and nothing is written until the whole file is valid.
 import-templates = Templates
-import-order = Import in this order: units, then party organizations (they name their host unit), then party members (they name their organization). Dispatched cadres and twinning name units too; work logs name cadres who are in residence.
+import-order = Import in this order: units, then party organizations (they name their host unit), then party members (they name their organization). Dispatched cadres and twinning name units too; work logs name cadres who are in residence. Development chains name party organizations and units, brands their owner unit or village; lead products, collective income and income targets are given per village.
 import-upload = Check a file
 import-kind = Records
 import-file = File
@@ -133,3 +133,22 @@ issue-member-under-18 = By the ID number's birth date the member is under 18; pa
 issue-text-too-long = Longer than 500 characters; shorten it.
 issue-org-branch-has-children = This organization has { $count } subordinate organizations; a branch cannot have any — move them first.
 issue-cell-excel-error = The cell holds the Excel error { $value } instead of a value; fix the formula or type the value.
+issue-amount-negative = The amount { $value } is negative; amounts are zero or more.
+issue-amount-not-numeric = { $value } is not an amount of money; write yuan as digits with an optional decimal point, e.g. 12345.67, 12,345.67 or 1.2万.
+issue-amount-bad-grouping = The thousands separators in { $value } are misplaced; write 1,234,567.89 or 1234567.89.
+issue-amount-too-precise = { $value } is more precise than a fen; use at most 2 decimals (6 with 万).
+issue-amount-too-large = { $value } is above 1,000,000,000,000 yuan; check the digits and the unit.
+issue-amount-empty = The amount is empty; enter a sum in yuan such as 12,345.67 or 1.2万.
+issue-year-outside-program = The year { $value } is outside the program of this village's county: { $first } (with the five baseline years before it) to { $last }; check the year.
+issue-year-out-of-range = The year { $value } is not between { $first } and { $last }; check the year.
+issue-year-future = The year { $value } has not begun; income and output are reported for the current year or earlier ones.
+issue-income-source-unknown = { $value } is not an income source; use one of: { $allowed }.
+issue-scale-negative = The scale is negative; it is 0 or more.
+issue-scale-unpaired = Give the scale and its unit together, or neither.
+issue-chain-product-unknown = { $value } is none of the village's lead products; the chain is stored all the same — check the name.
+issue-brand-owner-not-found = No registered unit has the credit code or name { $value }, and it is no village code; give a unit's credit code or full name, or a village's 12-digit code.
+issue-brand-zone-other-county = The zone { $value } belongs to a program of another county; a brand belongs to a zone of its owner's county.
+issue-zone-not-found = { $count ->
+    [0] No zone of the owner's county is named { $value }; use a zone's name as the program page shows it.
+   *[other] { $count } zones of the owner's county are named { $value }; use the zone's full name.
+}

@@ -2,7 +2,7 @@
 nav-import = 导入
 import-intro = 从 XLSX、XLS、ODS 或 CSV 文件导入单位、党组织和党员。先检查文件（试导入）：列出每个问题所在的行和列，整个文件无误之前不写入任何数据。
 import-templates = 模板
-import-order = 导入顺序：先单位，再党组织（需填写所在单位），最后党员（需填写所在党组织）。选派干部和结对帮扶也要填写单位；驻村日志须填写正在驻村的干部。
+import-order = 导入顺序：先单位，再党组织（需填写所在单位），最后党员（需填写所在党组织）。选派干部和结对帮扶也要填写单位；驻村日志须填写正在驻村的干部。发展链条须填写党组织和单位，党建品牌须填写所属单位或村；主导产品、村集体经济收入和收入目标按村填写。
 import-upload = 检查文件
 import-kind = 数据类别
 import-file = 文件
@@ -141,3 +141,22 @@ issue-member-under-18 = 按公民身份号码中的出生日期，该党员未�
 issue-text-too-long = 超过500个字符，请缩短。
 issue-org-branch-has-children = 该党组织下设 { $count } 个党组织；党支部不能设下级党组织——请先调整下级。
 issue-cell-excel-error = 单元格中是 Excel 错误值 { $value }，不是数据；请修正公式或直接填写数值。
+issue-amount-negative = 金额 { $value } 为负数；金额不能小于0。
+issue-amount-not-numeric = “{ $value }”不是金额；请以元为单位填写数字，可带小数点，如 12345.67、12,345.67 或 1.2万。
+issue-amount-bad-grouping = { $value } 的千分位逗号位置不对；请写成 1,234,567.89 或 1234567.89。
+issue-amount-too-precise = { $value } 精确到了分以下；元最多保留2位小数（以万为单位时最多6位）。
+issue-amount-too-large = { $value } 超过1万亿元；请核对数字和单位。
+issue-amount-empty = 金额为空；请以元为单位填写，如 12,345.67 或 1.2万。
+issue-year-outside-program = 年度 { $value } 不在该村所在县示范带的建设期内（含建设期前5年基期，{ $first } 年至 { $last } 年）；请核对年度。
+issue-year-out-of-range = 年度 { $value } 不在 { $first } 年至 { $last } 年之间；请核对年度。
+issue-year-future = 年度 { $value } 尚未开始；收入和产值只能填报当年及以前的年度。
+issue-income-source-unknown = “{ $value }”不是收入来源；请从以下选择：{ $allowed }。
+issue-scale-negative = 规模为负数；规模不能小于0。
+issue-scale-unpaired = 规模和规模单位须同时填写或同时留空。
+issue-chain-product-unknown = “{ $value }”不是该村的主导产品；链条仍会保存——请核对产品名称。
+issue-brand-owner-not-found = 没有信用代码或名称为“{ $value }”的登记单位，它也不是村(社区)代码；请填写单位的统一社会信用代码或全称，或村(社区)的12位区划代码。
+issue-brand-zone-other-county = 示范带“{ $value }”属于其他县的示范带建设规划；品牌只能归入所属单位或村所在县的示范带。
+issue-zone-not-found = { $count ->
+    [0] 所属单位或村所在县没有名为“{ $value }”的示范带；请按示范带页面上的名称填写。
+   *[other] 所属单位或村所在县有 { $count } 个示范带名为“{ $value }”；请填写示范带全称。
+}

@@ -75,8 +75,12 @@ pub fn first_start_demo(db: &Db) -> Result<()> {
             cadres = s.cadres,
             residencies = s.residencies,
             planned_pairs = s.planned_pairs,
+            lead_products = s.economy.products,
+            income_village_years = s.economy.village_years,
+            chains = s.economy.chains,
+            brands = s.economy.brands,
             seconds = started.elapsed().as_secs_f32(),
-            "first start: generated the illustrative demo registry and dispatch data (start with --no-demo to leave it out)"
+            "first start: generated the illustrative demo registry, dispatch and economy data (start with --no-demo to leave it out)"
         );
     }
     Ok(())
@@ -160,19 +164,24 @@ pub fn run(config: &Config, args: GenerateArgs) -> Result<ExitCode> {
         let s = generate::demo_with(&mut conn, seed::DATONG_COUNTY, members, &opts)?;
         if s.skipped {
             eprintln!(
-                "The registry and the dispatch tables already hold records: the demo is generated only into \
-                 empty ones. Nothing was written."
+                "The registry, the dispatch and the economy tables already hold records: the demo is generated \
+                 only into empty ones. Nothing was written."
             );
         } else {
             eprintln!(
                 "Generated the Datong demo: {} units, {} party organizations, {} members, {} dispatched cadres \
-                 ({} in residence, {} planned in the draft batch) ({:.1} s).",
+                 ({} in residence, {} planned in the draft batch), {} lead products, collective income of {} \
+                 village-years, {} development chains, {} brands ({:.1} s).",
                 s.units,
                 s.orgs,
                 s.members,
                 s.cadres,
                 s.residencies,
                 s.planned_pairs,
+                s.economy.products,
+                s.economy.village_years,
+                s.economy.chains,
+                s.economy.brands,
                 started.elapsed().as_secs_f64()
             );
         }

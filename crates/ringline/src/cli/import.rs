@@ -23,7 +23,9 @@ pub struct ImportArgs {
     /// `template KIND --out FILE`.
     #[command(subcommand)]
     pub sub: Option<ImportSub>,
-    /// What the file holds: units, orgs (party organizations) or members.
+    /// What the file holds: units, orgs (party organizations), members, cadres, twinning, needs,
+    /// work_logs, products (lead products), chains (development chains), brands, income
+    /// (collective income) or targets (income targets).
     #[arg(required = true)]
     pub kind: Option<String>,
     /// The file: .xlsx, .xls, .ods, .csv (UTF-8, GBK or GB18030) or .csv.gz.
@@ -51,7 +53,7 @@ pub struct ImportArgs {
 pub enum ImportSub {
     /// Write an import template (headers with notes, drop-down lists) as XLSX.
     Template {
-        /// units, orgs or members.
+        /// The kind, as for an import (units, orgs, members, … income, targets).
         kind: String,
         /// Output file (.xlsx).
         #[arg(long)]

@@ -7,6 +7,8 @@
 //! Writes are in [`write`] (used by imports and the demo); reads are scoped by the caller's
 //! [`crate::access::Access`] in the data layer like the rest of the registry.
 
+pub mod query;
+pub mod summary;
 pub mod write;
 
 pub use ringline_core::economy::{

@@ -1,6 +1,8 @@
 //! The import framework (SPEC C8, import part) for the kinds of [`super::spec`]: units, party
 //! organizations and party members here; dispatched cadres, twinning, village needs and work
-//! logs in [`super::dispatch_kinds`], with the same checker, plan and apply.
+//! logs in [`super::dispatch_kinds`]; lead products, development chains, brands, collective
+//! income and income targets in [`super::economy_kinds`]; all with the same checker, plan and
+//! apply.
 //!
 //! 1. **Read** a file ([`super::table::read_raw`]: XLSX/XLS/ODS, CSV in UTF-8 or GBK/GB18030,
 //!    `.gz`) into rows, at most [`MAX_ROWS`], and **find the header** ([`locate_header`]): the row
@@ -760,6 +762,9 @@ pub fn import_sheet(
             "units" => Plan::Units(check_units(conn, access, &mut ch, &ctx, opts, progress)?),
             "orgs" => Plan::Orgs(check_orgs(conn, access, &mut ch, &ctx, opts, progress)?),
             "members" => Plan::Members(check_members(conn, access, &mut ch, &ctx, opts, progress)?),
+            "products" | "chains" | "brands" | "income" | "targets" => Plan::Economy(super::economy_kinds::check(
+                conn, access, &mut ch, &ctx, opts, progress,
+            )?),
             _ => Plan::Dispatch(super::dispatch_kinds::check(
                 conn, access, &mut ch, &ctx, opts, progress,
             )?),
@@ -831,6 +836,11 @@ fn kind_entity(kind: &KindSpec) -> &'static str {
         "twinning" => "twinning",
         "needs" => "village_need",
         "work_logs" => "work_log",
+        "products" => "lead_product",
+        "chains" => "development_chain",
+        "brands" => "brand",
+        "income" => "collective_income",
+        "targets" => "income_target",
         _ => "member",
     }
 }
@@ -848,6 +858,7 @@ enum Plan {
     Orgs(OrgPlan),
     Members(Vec<Op<NewMember>>),
     Dispatch(super::dispatch_kinds::DispatchPlan),
+    Economy(super::economy_kinds::EconomyPlan),
 }
 
 /// One row's effect.
@@ -878,6 +889,7 @@ impl Plan {
             Plan::Orgs(p) => op_counts(&p.ops),
             Plan::Members(ops) => op_counts(ops),
             Plan::Dispatch(p) => p.counts(),
+            Plan::Economy(p) => p.counts(),
         }
     }
 
@@ -947,6 +959,7 @@ impl Plan {
             }
             Plan::Orgs(p) => p.write(conn, progress)?,
             Plan::Dispatch(p) => p.write(conn, opts, progress)?,
+            Plan::Economy(p) => p.write(conn, access, opts, progress)?,
             Plan::Members(ops) => {
                 let new: Vec<NewMember> = ops
                     .iter()
@@ -2166,7 +2179,7 @@ pub(super) fn id_number(ch: &mut Checker, row: &Row, today: (i32, u32, u32)) -> 
 }
 
 /// A party organization as typed: its code, else its full name (unique).
-fn resolve_org(ix: &registry::OrgIndex, typed: &str) -> Result<(i64, String), (usize, String)> {
+pub(super) fn resolve_org(ix: &registry::OrgIndex, typed: &str) -> Result<(i64, String), (usize, String)> {
     if let Ok(code) = cell::code(typed)
         && let Some((id, div)) = ix.by_code.get(&code)
     {
@@ -2310,6 +2323,9 @@ pub fn counts(conn: &mut DbConn) -> Result<BTreeMap<&'static str, i64>, ImportEr
     m.insert("orgs", party_orgs::table.count().get_result(conn)?);
     m.insert("members", members::table.count().get_result(conn)?);
     for (k, n) in super::dispatch_kinds::counts(conn)? {
+        m.insert(k, n);
+    }
+    for (k, n) in super::economy_kinds::counts(conn)? {
         m.insert(k, n);
     }
     Ok(m)

@@ -3,6 +3,7 @@
 
 mod dispatch_kinds;
 pub mod divisions;
+mod economy_kinds;
 pub mod framework;
 pub mod spec;
 pub mod table;

@@ -115,7 +115,9 @@ pub fn routes() -> Vec<Route> {
         super::imports::template,
         super::dispatch::api_batches,
         super::dispatch::api_plan,
-        super::dispatch::api_run
+        super::dispatch::api_run,
+        super::economy::api_summary,
+        super::economy::api_villages
     ),
     components(schemas(
         Credentials,
@@ -150,7 +152,10 @@ pub fn routes() -> Vec<Route> {
         super::registry_api::UnitList,
         super::registry_api::OrgList,
         super::registry_api::MemberList,
-        super::registry_api::UnmaskedMember
+        super::registry_api::UnmaskedMember,
+        super::economy::SummaryJson,
+        super::economy::VillagesJson,
+        crate::economy::query::VillageYear
     ))
 )]
 pub struct ApiDoc;

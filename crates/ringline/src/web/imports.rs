@@ -192,7 +192,7 @@ pub struct TemplateQuery {
 }
 
 /// The import template of a kind as XLSX (`units.xlsx`, `orgs.xlsx`, `members.xlsx`, and the
-/// dispatch kinds), with Chinese or English headers.
+/// dispatch and economy kinds), with Chinese or English headers.
 #[utoipa::path(
     get,
     path = "/api/v1/import/templates/{file}",
@@ -666,7 +666,7 @@ pub struct ApiImportQuery {
 #[utoipa::path(
     post,
     path = "/api/v1/import/{kind}",
-    params(("kind" = String, Path, description = "units, orgs or members"), ApiImportQuery),
+    params(("kind" = String, Path, description = "units, orgs, members, cadres, twinning, needs, work_logs, products, chains, brands, income or targets"), ApiImportQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, description = "The report", body = ApiReport), (status = 403), (status = 404))
 )]

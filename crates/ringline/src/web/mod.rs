@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod dispatch;
 pub mod dispatch_export;
+pub mod economy;
 pub mod export;
 pub mod imports;
 pub mod map;
@@ -260,6 +261,7 @@ pub fn routes() -> Vec<Route> {
     r.extend(registry_api::routes());
     r.extend(dispatch::routes());
     r.extend(dispatch_export::routes());
+    r.extend(economy::routes());
     r
 }
 

@@ -141,6 +141,15 @@ GET    /cadres.xlsx                  200     200     200     200     200     200
 GET    /needs.xlsx                   200     200     200     200     200     200     200
 GET    /work-logs.xlsx               200     200     200     200     200     200     200
 GET    /dispatch/{id}/plan.xlsx      404     404     404     404     404     404     404
+GET    /economy                      200     200     200     200     200     200     200
+GET    /economy.xlsx                 200     200     200     200     200     200     200
+GET    /economy/villages.xlsx        200     200     200     200     200     200     200
+GET    /economy/zones/{id}           200/404 200/404 200/404 200/404 200/404 200/404 200/404
+GET    /villages/{code}              200/404 200/404 200/404 200/404 200/404 200/404 200/404
+GET    /api/v1/economy/summary       200     200     200     200     200     200     200
+GET    /api/v1/economy/villages      200     200     200     200     200     200     200
+GET    /static/echarts.min.js        200     200     200     200     200     200     200
+GET    /static/charts.js             200     200     200     200     200     200     200
 GET    /residencies                  200     200     200     200     200     200     200
 GET    /residencies/{id}             404     404     404     404     404     404     404
 POST   /residencies/{id}/logs        404     404     404     403     404     403     403

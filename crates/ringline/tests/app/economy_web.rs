@@ -1,0 +1,245 @@
+//! Economy pages, exports and API (SPEC C4, C5) on a small fixture whose figures are computed by
+//! hand below, and the Datong demo's village profile.
+
+use ringline::access::Access;
+use ringline::economy::write::{self, NewBrand, NewChain, NewIncome, NewProduct};
+use ringline::economy::{Cny, IncomeSource};
+use ringline::generate;
+use serde_json::Value;
+
+use crate::calls::add_user;
+use crate::datong;
+use crate::harness::{TestApp, xlsx_cells};
+
+on_both_backends!(economy_pages_match_the_hand_computation, datong_village_profile);
+
+/// 东峡镇 and three of its villages; 西关村 of 城关镇.
+const DONGXIA: &str = "630121103000";
+const NANTAN: &str = "630121103201";
+const MAQI: &str = "630121103202";
+const KEMAER: &str = "630121103203";
+const XIGUAN: &str = "630121101200";
+
+fn yuan(y: u32) -> Cny {
+    Cny::from_yuan(y)
+}
+
+/// The fixture, by hand (yuan):
+///
+/// | village | 2024    | 2025                                   | class 2025 |
+/// |---------|---------|----------------------------------------|------------|
+/// | 南滩村  | 40,000  | 30,000 operating + 25,000 subsidies = 55,000 | ordinary |
+/// | 麻其村  | —       | 0 (a reported zero)                    | empty shell |
+/// | 克麻尔村 | 100,000 | 120,000 contracting                    | strong |
+/// | 西关村  | —       | 20,000 operating                       | weak |
+///
+/// 东峡镇 2025: 3 reported of its 14 villages; classes 1 empty shell, 0 weak, 1 ordinary, 1
+/// strong; ≥ ¥50,000: 2 of 3 = 66.7 %; total 175,000; like-for-like growth over 南滩村 and
+/// 克麻尔村 (both years): 175,000 / 140,000 − 1 = +25.0 %; 南滩村 alone 55,000 / 40,000 − 1 =
+/// +37.5 %. County 2025: 4 reported, ≥ ¥50,000 2 of 4 = 50.0 %. 南滩村's 2025 target 60,000 is
+/// not met.
+fn fixture(app: &TestApp) {
+    let mut conn = app.conn();
+    let rows = [
+        (NANTAN, 2024, IncomeSource::Operating, 40_000),
+        (NANTAN, 2025, IncomeSource::Operating, 30_000),
+        (NANTAN, 2025, IncomeSource::Subsidies, 25_000),
+        (MAQI, 2025, IncomeSource::Other, 0),
+        (KEMAER, 2024, IncomeSource::ContractingLeasing, 100_000),
+        (KEMAER, 2025, IncomeSource::ContractingLeasing, 120_000),
+        (XIGUAN, 2025, IncomeSource::Operating, 20_000),
+    ];
+    let income: Vec<NewIncome<'_>> = rows
+        .iter()
+        .map(|(v, y, s, a)| NewIncome {
+            village_code: v,
+            year: *y,
+            source: *s,
+            amount: yuan(*a),
+        })
+        .collect();
+    write::upsert_income(&mut conn, &income, false).expect("income");
+    write::upsert_targets(&mut conn, &[(NANTAN.to_string(), 2025, yuan(60_000))], false).expect("targets");
+    write::upsert_products(
+        &mut conn,
+        &[NewProduct {
+            village_code: NANTAN.into(),
+            year: 2025,
+            name: "牦牛肉".into(),
+            category: "livestock".into(),
+            scale: Some(500.0),
+            scale_unit: "头".into(),
+            output_value: Some(yuan(1_200_000)),
+            households: Some(40),
+            income_per_household: Some(yuan(8_000)),
+        }],
+        false,
+    )
+    .expect("products");
+    write::upsert_chains(
+        &mut conn,
+        &[NewChain {
+            village_code: NANTAN.into(),
+            product: "牦牛肉".into(),
+            branch_org_id: None,
+            association_unit_id: None,
+            company_unit_id: None,
+            market_unit_id: None,
+        }],
+        false,
+    )
+    .expect("chains");
+    write::upsert_brands(
+        &mut conn,
+        &[NewBrand {
+            name: "南滩红色牧场".into(),
+            owner_unit_id: None,
+            owner_village: Some(NANTAN.into()),
+            division_code: NANTAN.into(),
+            zone_id: None,
+            level: "province".into(),
+            year: 2024,
+        }],
+        false,
+    )
+    .expect("brands");
+    add_user(&mut conn, "dongxia1", "dongxia-pass-123", "town-admin", DONGXIA, None);
+}
+
+fn row<'a>(rows: &'a Value, key: &str) -> &'a Value {
+    rows.as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("no row {key} in {rows}"))
+}
+
+async fn economy_pages_match_the_hand_computation(app: TestApp) {
+    fixture(&app);
+    let admin = app.admin().await;
+    let town = app.session("dongxia1", "dongxia-pass-123").await;
+
+    // API by town and county.
+    let (status, towns) = admin.get_json("/api/v1/economy/summary?year=2025&by=town").await;
+    assert_eq!(status, 200, "{towns}");
+    let d = row(&towns, DONGXIA);
+    assert_eq!(d["villages"], 14);
+    assert_eq!(d["reported"], 3);
+    assert_eq!(
+        (&d["empty_shell"], &d["weak"], &d["ordinary"], &d["strong"]),
+        (&Value::from(1), &Value::from(0), &Value::from(1), &Value::from(1))
+    );
+    assert!((d["share_at_least_50k"].as_f64().expect("share") - 2.0 / 3.0).abs() < 1e-12);
+    assert_eq!(d["total_fen"], 17_500_000);
+    assert!((d["growth"].as_f64().expect("growth") - 0.25).abs() < 1e-12);
+    assert_eq!(d["target_total_fen"], 6_000_000);
+    let (_, county) = admin.get_json("/api/v1/economy/summary?year=2025&by=county").await;
+    let k = row(&county, datong::COUNTY);
+    assert_eq!(k["reported"], 4);
+    assert_eq!(k["share_at_least_50k"], 0.5);
+    // The town admin's county row counts only the town.
+    let (_, mine) = town.get_json("/api/v1/economy/summary?year=2025&by=county").await;
+    assert_eq!(row(&mine, datong::COUNTY)["reported"], 3);
+    let (status, bad) = admin.get_json("/api/v1/economy/summary?year=2025&by=village").await;
+    assert_eq!(status, 422, "{bad}");
+
+    // Village-years.
+    let (_, v) = admin.get_json("/api/v1/economy/villages?year=2025&class=strong").await;
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["items"][0]["village_code"], KEMAER);
+    let (_, v) = town.get_json("/api/v1/economy/villages?year=2025").await;
+    assert_eq!(v["total"], 3, "{v}");
+
+    // The county page: headline and the town row.
+    let page = admin.get("/economy?year=2025").await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("占 50.0%（4 个中有 2 个）"), "{html}");
+    assert!(html.contains("66.7%") && html.contains("+25.0%"), "{html}");
+    assert!(html.contains("class=\"chart\" data-option="));
+    assert!(html.contains("/static/echarts.min.js"));
+
+    // The village profile.
+    let page = admin.get(&format!("/villages/{NANTAN}")).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    for want in [
+        "南滩村",
+        "牦牛肉",
+        "5.50万",
+        "+37.5%",
+        "6.00万",
+        "未完成",
+        "0/4",
+        "党支部、协会、公司、市场",
+        "南滩红色牧场",
+        "省级",
+        "120.00万",
+        "东峡镇",
+    ] {
+        assert!(html.contains(want), "{want} missing from the profile: {html}");
+    }
+    assert_eq!(town.get(&format!("/villages/{XIGUAN}")).await.status, 404);
+    assert_eq!(
+        town.get(&format!("/villages/{DONGXIA}")).await.status,
+        404,
+        "a town is no village"
+    );
+    assert_eq!(town.get(&format!("/villages/{NANTAN}")).await.status, 200);
+
+    // Exports.
+    let x = admin.get("/economy.xlsx?year=2025&by=town").await;
+    assert_eq!(x.status, 200);
+    let cells = xlsx_cells(&x.body);
+    let dongxia = cells.iter().find(|r| r[0] == "东峡镇").expect("东峡镇 row");
+    assert_eq!(&dongxia[2..9], &["14", "3", "1", "0", "1", "1", "66.7%"]);
+    assert_eq!(dongxia[9], "175,000.00");
+    let x = town.get("/economy/villages.xlsx?year=2025").await;
+    let cells = xlsx_cells(&x.body);
+    assert_eq!(cells.len(), 1 + 3);
+    assert!(cells[1..].iter().all(|r| r[0].starts_with("630121103")));
+    let nantan = cells.iter().find(|r| r[0] == NANTAN).expect("南滩村");
+    assert_eq!(nantan[4], "55,000.00");
+
+    // The charting library is served from the binary.
+    let js = admin.get("/static/echarts.min.js").await;
+    assert_eq!(js.status, 200);
+    assert!(js.header("content-type").starts_with("text/javascript"));
+    assert!(js.text().contains("echarts"));
+}
+
+/// The Datong demo: a village with a development chain has its zone, products, chain, income
+/// history (with the chart), brands and party organization on its profile.
+async fn datong_village_profile(app: TestApp) {
+    let summary = {
+        let mut conn = app.conn();
+        generate::demo(&mut conn, datong::COUNTY).expect("demo")
+    };
+    assert!(!summary.skipped);
+    let admin = app.admin().await;
+    let (_, brands_zone) = admin.get_json("/api/v1/economy/summary?by=zone").await;
+    assert_eq!(brands_zone.as_array().map(Vec::len), Some(4), "{brands_zone}");
+    // A village with a chain, from the data layer.
+    let (chains, _) =
+        ringline::economy::query::chains(&mut app.conn(), &Access::system(), &Default::default(), 1_000, 0)
+            .expect("chains");
+    let chain = chains.first().expect("the demo has development chains");
+    let page = admin.get(&format!("/villages/{}", chain.village_code)).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    for section in [
+        "所属示范带",
+        "党组织",
+        "历年集体经济收入",
+        "主导产业",
+        "产业发展链条",
+        "党建品牌",
+    ] {
+        assert!(html.contains(section), "{section}");
+    }
+    assert!(html.contains(&chain.product));
+    assert!(html.contains(&format!("{}/4", chain.completeness)));
+    assert!(html.contains("class=\"chart\" data-option="), "the income chart");
+    assert!(html.contains("/orgs/"), "the village's party organization");
+    assert!(html.contains("示例数据"), "demo data is marked");
+}
