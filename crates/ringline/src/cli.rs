@@ -1129,8 +1129,8 @@ fn note_page(shown: usize, offset: i64, total: i64) {
     if (shown as i64) < total {
         eprintln!(
             "Showing rows {}–{} of {total}; use --limit and --offset for others.",
-            offset + 1,
-            offset + shown as i64
+            offset.saturating_add(1),
+            offset.saturating_add(shown as i64)
         );
     }
 }

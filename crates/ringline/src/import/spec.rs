@@ -711,8 +711,8 @@ const ECONOMY_YEAR: ColumnSpec = ColumnSpec {
     aliases: &["年份"],
     required: true,
     cell: CellKind::Integer,
-    note_zh: "如 2025；须在村所在县示范带的建设期内（建设期前一年为基期，也可填写），且不晚于今年",
-    note_en: "e.g. 2025; within the years of the program of the village's county (the year before them, the baseline, is accepted too) and not after this year",
+    note_zh: "如 2025；须在村所在县示范带的建设期内（建设期前5年为基期，也可填写），且不晚于今年",
+    note_en: "e.g. 2025; within the years of the program of the village's county (the five years before them, the baseline, are accepted too) and not after this year",
     choices: &[],
 };
 
@@ -998,8 +998,8 @@ pub const TARGETS: KindSpec = KindSpec {
             aliases: &["年份"],
             required: true,
             cell: CellKind::Integer,
-            note_zh: "须在村所在县示范带的建设期内（建设期前一年为基期，也可填写）",
-            note_en: "Within the years of the program of the village's county (or the year before them, the baseline)",
+            note_zh: "须在村所在县示范带的建设期内（建设期前5年为基期，也可填写）",
+            note_en: "Within the years of the program of the village's county (or the five years before them, the baseline)",
             choices: &[],
         },
         ColumnSpec {

@@ -176,11 +176,11 @@ async fn income_errors_are_named_and_nothing_is_written(app: TestApp) {
     );
     assert_eq!(
         at(6).text(zh),
-        "年度 2020 不在该村所在县示范带的建设期内（含建设期前5年基期，2021 年至 2028 年）；请核对年度。"
+        "年度 2020 不在该村所在县示范带的建设期内（可填 2021–2028 年：建设期及其前5年基期）；请核对年度。"
     );
     assert_eq!(
         at(6).text(en),
-        "The year 2020 is outside the program of this village's county: 2021 (with the five baseline years before it) to 2028; check the year."
+        "The year 2020 is outside the program of this village's county: 2021 to 2028 (the program's years and the five baseline years before them); check the year."
     );
     assert_eq!(at(7).text(zh), "这是乡镇级代码；此处需要村(社区)代码。");
     assert_eq!(at(9).text(zh), "与第 8 行重复；同一文件中每条记录只能出现一次。");
