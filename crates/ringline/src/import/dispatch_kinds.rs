@@ -25,8 +25,8 @@ use ringline_core::id_number::Sex;
 use ringline_core::mask::{mask_id_number, mask_phone};
 
 use super::framework::{
-    Checker, Context, ImportError, OnExisting, Op, Options, Progress, Stage, duplicates, id_number, op_counts,
-    resolve_unit, rows_progress, today,
+    Checker, Context, ImportError, Op, Options, Progress, Stage, duplicates, id_number, op_counts, resolve_unit,
+    rows_progress, today,
 };
 use super::table::Row;
 use crate::access::Access;
@@ -405,13 +405,7 @@ fn check_cadres(
                     );
                     continue;
                 }
-                if same_cadre(s, &c) {
-                    Op::Unchanged
-                } else if opts.on_existing == OnExisting::Update {
-                    Op::Update(*id, c)
-                } else {
-                    Op::Skipped
-                }
+                Op::existing(*id, same_cadre(s, &c), c, opts.on_existing)
             }
         };
         ops.push(op);
@@ -637,9 +631,7 @@ fn check_needs(
         .filter_map(|(_, n)| n)
         .map(|n| match stored.get(&(n.0.clone(), n.1.clone())) {
             None => Op::New(n),
-            Some(&p) if p == n.2 => Op::Unchanged,
-            Some(_) if opts.on_existing == OnExisting::Update => Op::Update(0, n),
-            Some(_) => Op::Skipped,
+            Some(&p) => Op::existing(0, p == n.2, n, opts.on_existing),
         })
         .collect())
 }

@@ -49,8 +49,8 @@ use ringline_core::division::{DivisionCode, Level};
 use serde_json::json;
 
 use super::framework::{
-    Checker, Context, ImportError, OnExisting, Op, Options, Progress, Stage, duplicates, op_counts, resolve_org,
-    resolve_unit, rows_progress, today,
+    Checker, Context, ImportError, Op, Options, Progress, Stage, duplicates, op_counts, resolve_org, resolve_unit,
+    rows_progress, today,
 };
 use super::spec::INCOME_SOURCES;
 use super::table::{Row, is_excel_error};
@@ -103,6 +103,24 @@ struct Audit {
     before: serde_json::Value,
     after: serde_json::Value,
     division: String,
+}
+
+impl Audit {
+    fn new(
+        entity: &'static str,
+        id: impl ToString,
+        before: serde_json::Value,
+        after: serde_json::Value,
+        division: &str,
+    ) -> Audit {
+        Audit {
+            entity,
+            id: id.to_string(),
+            before,
+            after,
+            division: division.to_string(),
+        }
+    }
 }
 
 /// What a checked economy file will do.
@@ -609,20 +627,17 @@ fn check_products(
                 if !has("income_per_household") {
                     p.income_per_household = s.income_per_household;
                 }
-                if *s == p {
-                    Op::Unchanged
-                } else if opts.on_existing == OnExisting::Update {
-                    audits.push(Audit {
-                        entity: "lead_product",
-                        id: id.to_string(),
-                        before: product_json(s),
-                        after: product_json(&p),
-                        division: p.village_code.clone(),
-                    });
-                    Op::Update(*id, p)
-                } else {
-                    Op::Skipped
+                let op = Op::existing(*id, *s == p, p, opts.on_existing);
+                if let Op::Update(_, p) = &op {
+                    audits.push(Audit::new(
+                        "lead_product",
+                        id,
+                        product_json(s),
+                        product_json(p),
+                        &p.village_code,
+                    ));
                 }
+                op
             }
         };
         ops.push(op);
@@ -838,20 +853,17 @@ fn check_chains(
                 if !has("market") {
                     c.market_unit_id = s.market_unit_id;
                 }
-                if *s == c {
-                    Op::Unchanged
-                } else if opts.on_existing == OnExisting::Update {
-                    audits.push(Audit {
-                        entity: "development_chain",
-                        id: id.to_string(),
-                        before: chain_json(s),
-                        after: chain_json(&c),
-                        division: c.village_code.clone(),
-                    });
-                    Op::Update(*id, c)
-                } else {
-                    Op::Skipped
+                let op = Op::existing(*id, *s == c, c, opts.on_existing);
+                if let Op::Update(_, c) = &op {
+                    audits.push(Audit::new(
+                        "development_chain",
+                        id,
+                        chain_json(s),
+                        chain_json(c),
+                        &c.village_code,
+                    ));
                 }
+                op
             }
         };
         ops.push(op);
@@ -1126,20 +1138,11 @@ fn check_brands(
                 if !has_zone {
                     b.zone_id = s.zone_id;
                 }
-                if *s == b {
-                    Op::Unchanged
-                } else if opts.on_existing == OnExisting::Update {
-                    audits.push(Audit {
-                        entity: "brand",
-                        id: id.to_string(),
-                        before: brand_json(s),
-                        after: brand_json(&b),
-                        division: b.division_code.clone(),
-                    });
-                    Op::Update(*id, b)
-                } else {
-                    Op::Skipped
+                let op = Op::existing(*id, *s == b, b, opts.on_existing);
+                if let Op::Update(_, b) = &op {
+                    audits.push(Audit::new("brand", id, brand_json(s), brand_json(b), &b.division_code));
                 }
+                op
             }
         };
         ops.push(op);
@@ -1301,19 +1304,21 @@ fn check_income(
         let key = (r.village.clone(), r.year, r.source.as_str().to_string());
         let op = match stored.get(&key).and_then(|&f| fen(Some(f))) {
             None => Op::New(r),
-            Some(a) if a == r.amount => Op::Unchanged,
-            Some(a) if opts.on_existing == OnExisting::Update => {
+            Some(a) => {
                 let before = IncomeRow { amount: a, ..r.clone() };
-                audits.push(Audit {
-                    entity: "collective_income",
-                    id: format!("{}/{}/{}", r.village, r.year, r.source.as_str()),
-                    before: income_json(&before),
-                    after: income_json(&r),
-                    division: r.village.clone(),
-                });
-                Op::Update(0, r)
+                let op = Op::existing(0, a == r.amount, r, opts.on_existing);
+                if let Op::Update(_, r) = &op {
+                    let id = format!("{}/{}/{}", r.village, r.year, r.source.as_str());
+                    audits.push(Audit::new(
+                        "collective_income",
+                        id,
+                        income_json(&before),
+                        income_json(r),
+                        &r.village,
+                    ));
+                }
+                op
             }
-            Some(_) => Op::Skipped,
         };
         ops.push(op);
     }
@@ -1382,19 +1387,21 @@ fn check_targets(
         }
         let op = match stored.get(&(t.village.clone(), t.year)).and_then(|&f| fen(Some(f))) {
             None => Op::New(t),
-            Some(a) if a == t.target => Op::Unchanged,
-            Some(a) if opts.on_existing == OnExisting::Update => {
+            Some(a) => {
                 let before = TargetRow { target: a, ..t.clone() };
-                audits.push(Audit {
-                    entity: "income_target",
-                    id: format!("{}/{}", t.village, t.year),
-                    before: target_json(&before),
-                    after: target_json(&t),
-                    division: t.village.clone(),
-                });
-                Op::Update(0, t)
+                let op = Op::existing(0, a == t.target, t, opts.on_existing);
+                if let Op::Update(_, t) = &op {
+                    let id = format!("{}/{}", t.village, t.year);
+                    audits.push(Audit::new(
+                        "income_target",
+                        id,
+                        target_json(&before),
+                        target_json(t),
+                        &t.village,
+                    ));
+                }
+                op
             }
-            Some(_) => Op::Skipped,
         };
         ops.push(op);
     }

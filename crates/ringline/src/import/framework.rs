@@ -869,6 +869,21 @@ pub(super) enum Op<T> {
     Skipped,
 }
 
+impl<T> Op<T> {
+    /// The effect of a checked record `new` on the stored record `id` it matches by natural key:
+    /// nothing when they are the `same`, otherwise an update, or — with
+    /// [`OnExisting::Skip`] — nothing, counted as skipped.
+    pub(super) fn existing(id: i64, same: bool, new: T, on_existing: OnExisting) -> Op<T> {
+        if same {
+            Op::Unchanged
+        } else if on_existing == OnExisting::Update {
+            Op::Update(id, new)
+        } else {
+            Op::Skipped
+        }
+    }
+}
+
 pub(super) fn op_counts<T>(ops: &[Op<T>]) -> (usize, usize, usize, usize) {
     let mut c = (0, 0, 0, 0);
     for op in ops {
@@ -1226,13 +1241,7 @@ fn check_units(
                 if !has("party_member_count") {
                     u.party_member_count = s.party_member_count;
                 }
-                if same_unit(s, &u) {
-                    Op::Unchanged
-                } else if opts.on_existing == OnExisting::Update {
-                    Op::Update(id, u)
-                } else {
-                    Op::Skipped
-                }
+                Op::existing(id, same_unit(s, &u), u, opts.on_existing)
             }
         };
         ops.push(op);
@@ -1795,13 +1804,7 @@ fn check_orgs(
                     continue;
                 }
                 let same = org_same(conn, *id, &o.org, parent.as_deref(), &covered, ctx)?;
-                if same {
-                    Op::Unchanged
-                } else if opts.on_existing == OnExisting::Update {
-                    Op::Update(*id, o.org.clone())
-                } else {
-                    Op::Skipped
-                }
+                Op::existing(*id, same, o.org.clone(), opts.on_existing)
             }
         };
         extra.push((parent, covered, o.org.code.clone()));
@@ -2133,13 +2136,7 @@ fn check_members(
                 if !has("home_community") {
                     m.home_community = s.home_community.clone();
                 }
-                if same_member(s, &m) {
-                    Op::Unchanged
-                } else if opts.on_existing == OnExisting::Update {
-                    Op::Update(*id, m)
-                } else {
-                    Op::Skipped
-                }
+                Op::existing(*id, same_member(s, &m), m, opts.on_existing)
             }
         };
         ops.push(op);
