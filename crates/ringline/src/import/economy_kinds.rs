@@ -339,8 +339,6 @@ fn amount(ch: &mut Checker, row: &Row, key: &str, required: bool) -> Option<Cny>
     let in_wan = ch.header(key).contains('万');
     let typed = if in_wan && !v.contains('万') && !v.ends_with('元') {
         format!("{v}万")
-    } else if let Some(rounded) = float_noise_to_fen(&v) {
-        rounded
     } else {
         v.clone()
     };
@@ -351,29 +349,6 @@ fn amount(ch: &mut Checker, row: &Row, key: &str, required: bool) -> Option<Cny>
             None
         }
     }
-}
-
-/// A yuan amount a spreadsheet computed in binary floating point (`=0.1+0.2` is stored as
-/// `0.30000000000000004`), rounded to the fen: a plain decimal with 15 or more significant
-/// digits — more than anyone types, the precision of an IEEE 754 double — and more than two
-/// decimals. `None` for anything else, which is parsed as typed (so a typed `12.345` is still
-/// refused as finer than a fen).
-fn float_noise_to_fen(v: &str) -> Option<String> {
-    let (int, frac) = v.split_once('.')?;
-    let digits = int.trim_start_matches('-');
-    if frac.len() <= 2
-        || digits.is_empty()
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let significant = format!("{digits}{frac}").trim_start_matches('0').len();
-    if significant < 15 {
-        return None;
-    }
-    let x: f64 = v.parse().ok()?;
-    Some(format!("{x:.2}"))
 }
 
 /// An optional whole number of 0 or more.
@@ -1406,23 +1381,4 @@ fn check_targets(
         ops.push(op);
     }
     Ok(ops)
-}
-
-#[cfg(test)]
-mod float_noise_tests {
-    use super::float_noise_to_fen;
-
-    #[test]
-    fn spreadsheet_float_noise_rounds_to_the_fen_and_typed_decimals_do_not() {
-        assert_eq!(float_noise_to_fen("0.30000000000000004").as_deref(), Some("0.30"));
-        assert_eq!(float_noise_to_fen("1234.5699999999999").as_deref(), Some("1234.57"));
-        assert_eq!(
-            float_noise_to_fen("12.345"),
-            None,
-            "typed: refused later as finer than a fen"
-        );
-        assert_eq!(float_noise_to_fen("12.34"), None);
-        assert_eq!(float_noise_to_fen("1e5"), None);
-        assert_eq!(float_noise_to_fen("-0.30000000000000004").as_deref(), Some("-0.30"));
-    }
 }

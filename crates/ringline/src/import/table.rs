@@ -1850,14 +1850,16 @@ fn error_text(e: &CellErrorType) -> &'static str {
 /// as a number (6.30121E+11 on screen) reads back as `630121100000`. From 10¹⁵ up a double no
 /// longer holds every digit Excel was given (it keeps 15), so the number prints in scientific
 /// notation, `6.30121198001014e17`, which code cells refuse as "digits lost" rather than take
-/// `630121198001014000` for the identity number typed.
+/// `630121198001014000` for the identity number typed. Other numbers print at the 15
+/// significant digits Excel keeps and shows: the rest of a double is the noise of binary
+/// arithmetic (`=0.1+0.2` is stored as 0.30000000000000004 and reads back as `0.3`).
 fn float_text(f: f64) -> String {
     if f.abs() >= 1e15 {
         format!("{f:e}")
     } else if f.fract() == 0.0 {
         format!("{f:.0}")
     } else {
-        f.to_string()
+        format!("{f:.14e}").parse::<f64>().unwrap_or(f).to_string()
     }
 }
 
@@ -2000,6 +2002,13 @@ mod tests {
     fn whole_floats_print_as_integers() {
         assert_eq!(cell_text(&Data::Float(630121100000.0)), "630121100000");
         assert_eq!(cell_text(&Data::Float(101.5)), "101.5");
+        assert_eq!(cell_text(&Data::Float(0.1 + 0.2)), "0.3");
+        assert_eq!(
+            cell_text(&Data::Float(12.34 * 3.0)),
+            "37.02",
+            "37.019999999999996 stored"
+        );
+        assert_eq!(cell_text(&Data::Float(0.123456789012345)), "0.123456789012345");
         assert_eq!(cell_text(&Data::Float(999_999_999_999_999.0)), "999999999999999");
         assert_eq!(cell_text_ref(&DataRef::Float(630121100000.0)), "630121100000");
     }
