@@ -302,6 +302,43 @@ pub fn membership_map(conn: &mut DbConn, access: &Access, program_id: i64) -> Db
     Ok(map)
 }
 
+/// The zones of a program in display order, each with the division codes of all its members
+/// (callers keep the ones their figures cover). The program is `program_id`, or else the first
+/// one the caller sees ([`programs`]); empty when there is none or it is not visible.
+///
+/// # Errors
+/// Database errors.
+pub fn zones_with_members(
+    conn: &mut DbConn,
+    access: &Access,
+    program_id: Option<i64>,
+) -> DbResult<Vec<(Zone, Vec<String>)>> {
+    let pid = match program_id {
+        Some(id) => id,
+        None => match programs(conn, access)?.first() {
+            Some(p) => p.id,
+            None => return Ok(Vec::new()),
+        },
+    };
+    let zs = zones_of(conn, access, pid)?;
+    let ids: Vec<i64> = zs.iter().map(|z| z.id).collect();
+    let rows: Vec<(i64, String)> = zone_members::table
+        .filter(zone_members::zone_id.eq_any(&ids))
+        .select((zone_members::zone_id, zone_members::division_code))
+        .load(conn)?;
+    let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+    for (zone, code) in rows {
+        members.entry(zone).or_default().push(code);
+    }
+    Ok(zs
+        .into_iter()
+        .map(|z| {
+            let codes = members.remove(&z.id).unwrap_or_default();
+            (z, codes)
+        })
+        .collect())
+}
+
 /// Villages (within the caller's scope) in more than one zone of the program where the zones
 /// do not allow overlap.
 pub fn overlaps(conn: &mut DbConn, access: &Access, program_id: i64) -> DbResult<Vec<OverlapWarning>> {

@@ -24,13 +24,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::prelude::*;
-use ringline_core::division::{DivisionCode, Level};
+use ringline_core::division::Level;
 use serde::Serialize;
 
 use super::query::{IncomeFilter, income_pred, totals};
 use super::{Cny, IncomeClass, Summary, Thresholds, growth_rate, summarise};
 use crate::access::{Access, Scope};
-use crate::db::schema::{divisions, income_targets, zone_members};
+use crate::db::schema::{divisions, income_targets};
 use crate::db::{DbConn, DbResult};
 use crate::divisions::ACTIVE;
 use crate::registry::query::{Pred, all, division_names, restrict_codes};
@@ -227,12 +227,32 @@ pub fn summary(
     program_id: Option<i64>,
     t: &Thresholds,
 ) -> DbResult<Vec<SummaryRow>> {
+    Ok(summaries(conn, access, year, &[by], program_id, t)?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// [`summary`] for each grouping of `bys` in turn (one list of rows per grouping, in the same
+/// order), reading the year's village figures once.
+///
+/// # Errors
+/// Database errors.
+pub fn summaries(
+    conn: &mut DbConn,
+    access: &Access,
+    year: i32,
+    bys: &[By],
+    program_id: Option<i64>,
+    t: &Thresholds,
+) -> DbResult<Vec<Vec<SummaryRow>>> {
     let v = Villages::load(conn, access, year)?;
-    match by {
-        By::Zone => by_zone(conn, access, &v, year, program_id, t),
-        By::Town => by_level(conn, access, &v, year, Level::Town, t),
-        By::County => by_level(conn, access, &v, year, Level::County, t),
-    }
+    bys.iter()
+        .map(|by| match by {
+            By::Zone => by_zone(conn, access, &v, year, program_id, t),
+            By::Town => by_level(conn, access, &v, year, Level::Town, t),
+            By::County => by_level(conn, access, &v, year, Level::County, t),
+        })
+        .collect()
 }
 
 fn by_level(
@@ -286,31 +306,11 @@ fn by_zone(
     program_id: Option<i64>,
     t: &Thresholds,
 ) -> DbResult<Vec<SummaryRow>> {
-    let pid = match program_id {
-        Some(id) => id,
-        None => match zones::programs(conn, access)?.first() {
-            Some(p) => p.id,
-            None => return Ok(Vec::new()),
-        },
-    };
-    let zs = zones::zones_of(conn, access, pid)?;
-    let ids: Vec<i64> = zs.iter().map(|z| z.id).collect();
-    let rows: Vec<(i64, String)> = zone_members::table
-        .filter(zone_members::zone_id.eq_any(&ids))
-        .select((zone_members::zone_id, zone_members::division_code))
-        .load(conn)?;
-    let mut members: HashMap<i64, Vec<String>> = HashMap::new();
-    for (zone, code) in rows {
-        // Only villages: a member code that is no village code would not be one of `known`.
-        if DivisionCode::parse(&code).is_ok_and(|c| c.level() == Level::Village) {
-            members.entry(zone).or_default().push(code);
-        }
-    }
-    Ok(zs
+    Ok(zones::zones_with_members(conn, access, program_id)?
         .into_iter()
-        .map(|z| {
-            let group = members.get(&z.id).map(Vec::as_slice).unwrap_or_default();
-            v.row(z.id.to_string(), z.name, Some(z.name_en), year, group, t)
+        .map(|(z, members)| {
+            // Only villages count (`Villages::row` skips any other code as not `known`).
+            v.row(z.id.to_string(), z.name, Some(z.name_en), year, &members, t)
         })
         .collect())
 }

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use super::query::{self, COVERAGE_KINDS, Lacking, ORG_COVERAGE_MODES, Unit, UnitFilter, WORK_COVERAGE_MODES};
 use crate::access::{Access, CodeFilter, Scope};
-use crate::db::schema::{divisions, party_org_units, party_orgs, units, zone_members};
+use crate::db::schema::{divisions, party_org_units, party_orgs, units};
 use crate::db::{DbConn, DbResult, MultiBackend};
 use crate::divisions::ACTIVE;
 use crate::zones;
@@ -236,29 +236,15 @@ fn by_zone(
     counts: &BTreeMap<String, Counts>,
     program_id: Option<i64>,
 ) -> DbResult<Vec<CoverageRow>> {
-    let pid = match program_id {
-        Some(id) => id,
-        None => match zones::programs(conn, access)?.first() {
-            Some(p) => p.id,
-            None => return Ok(Vec::new()),
-        },
-    };
-    let zs = zones::zones_of(conn, access, pid)?;
-    let ids: Vec<i64> = zs.iter().map(|z| z.id).collect();
-    let members: Vec<(i64, String)> = zone_members::table
-        .filter(zone_members::zone_id.eq_any(&ids))
-        .select((zone_members::zone_id, zone_members::division_code))
-        .load(conn)?;
-    let mut per_zone: HashMap<i64, Counts> = HashMap::new();
-    for (zone_id, code) in members {
-        if let Some(c) = counts.get(&code) {
-            per_zone.entry(zone_id).or_default().add(*c);
-        }
-    }
-    Ok(zs
+    Ok(zones::zones_with_members(conn, access, program_id)?
         .into_iter()
-        .map(|z| {
-            let c = per_zone.get(&z.id).copied().unwrap_or_default();
+        .map(|(z, members)| {
+            let mut c = Counts::default();
+            for code in &members {
+                if let Some(m) = counts.get(code) {
+                    c.add(*m);
+                }
+            }
             c.row(z.id.to_string(), z.name)
         })
         .collect())

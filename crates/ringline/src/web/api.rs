@@ -153,7 +153,8 @@ pub fn routes() -> Vec<Route> {
         super::registry_api::OrgList,
         super::registry_api::MemberList,
         super::registry_api::UnmaskedMember,
-        super::economy::SummaryJson,
+        super::economy::SummaryApiRow,
+        crate::cli::economy_cmd::SummaryJson,
         super::economy::VillagesJson,
         crate::economy::query::VillageYear
     ))

@@ -422,18 +422,22 @@ pub struct CadreView {
     pub residency: String,
 }
 
-fn cadre_view(t: Tr, skills: &[Skill], c: Cadre) -> CadreView {
+/// The labels of skill keys in the page's language, joined by 、 (a key not on the list shows
+/// as itself).
+pub(super) fn skill_labels(t: Tr, skills: &[Skill], keys: &[String]) -> String {
     let lang = t.lang().code();
-    let labels: Vec<&str> = c
-        .skills
-        .iter()
+    keys.iter()
         .map(|k| {
             skills
                 .iter()
                 .find(|s| &s.key == k)
                 .map_or(k.as_str(), |s| s.label(lang))
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+fn cadre_view(t: Tr, skills: &[Skill], c: Cadre) -> CadreView {
     let residency = c
         .residency
         .as_ref()
@@ -448,7 +452,7 @@ fn cadre_view(t: Tr, skills: &[Skill], c: Cadre) -> CadreView {
         })
         .unwrap_or_default();
     CadreView {
-        skills: labels.join("、"),
+        skills: skill_labels(t, skills, &c.skills),
         residency,
         c,
     }

@@ -12,7 +12,8 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::registry::{choice_label, export, headers, illustrative_cell, stream_workbook};
+use super::dispatch::skill_labels;
+use super::registry::{choice_label, export, headers, illustrative_cell, stream_rows, stream_workbook};
 use super::{AppError, AppState, Guard, PageUser, Route, route};
 use crate::access::Access;
 use crate::cadres::batch;
@@ -32,30 +33,6 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/dispatch/{id}/plan.xlsx", Login, get(plan_xlsx)),
         route(M::GET, "/work-logs.xlsx", Login, get(logs_xlsx)),
     ]
-}
-
-/// Rows already loaded, served to [`stream_workbook`] page by page.
-fn from_vec(rows: Vec<Vec<String>>) -> impl FnMut(i64, i64) -> Result<Vec<Vec<String>>, AppError> {
-    move |limit, offset| {
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(rows.len());
-        let end = start
-            .saturating_add(usize::try_from(limit).unwrap_or(0))
-            .min(rows.len());
-        Ok(rows[start..end].to_vec())
-    }
-}
-
-fn skill_labels(t: Tr, skills: &[Skill], keys: &[String]) -> String {
-    let lang = t.lang().code();
-    keys.iter()
-        .map(|k| {
-            skills
-                .iter()
-                .find(|s| &s.key == k)
-                .map_or(k.as_str(), |s| s.label(lang))
-        })
-        .collect::<Vec<_>>()
-        .join("、")
 }
 
 /// Query of the roster export: the roster page's filters.
@@ -172,7 +149,7 @@ async fn needs_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<
                 ]);
             }
         }
-        stream_workbook(&t.get("needs-title"), &headers(t, &NEEDS_HEADERS), from_vec(rows))
+        stream_rows(&t.get("needs-title"), &headers(t, &NEEDS_HEADERS), rows)
     })
     .await
 }
@@ -235,7 +212,7 @@ async fn plan_xlsx(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
         let plan = batch::stored_plan(c, &access, id)?.ok_or(AppError::NotFound)?;
         let skills = cadres::skills(c)?;
         let rows = plan_rows(t, &access, &skills, &plan);
-        stream_workbook(&plan.batch.name, &headers(t, &PLAN_HEADERS), from_vec(rows))
+        stream_rows(&plan.batch.name, &headers(t, &PLAN_HEADERS), rows)
     })
     .await
 }
@@ -290,19 +267,4 @@ async fn logs_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<L
         })
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn from_vec_pages_through_the_rows() {
-        let rows: Vec<Vec<String>> = (0..5).map(|i| vec![i.to_string()]).collect();
-        let mut page = from_vec(rows);
-        let first = page(2, 0).expect("page");
-        assert_eq!(first, vec![vec!["0".to_string()], vec!["1".to_string()]]);
-        assert_eq!(page(2, 4).expect("page"), vec![vec!["4".to_string()]]);
-        assert!(page(2, 6).expect("page").is_empty());
-    }
 }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::pages::{Chrome, error_page, html};
-use super::registry::{choice_label, export, percent, stream_workbook};
+use super::registry::{choice_label, division_code, export, headers, percent, stream_rows, stream_workbook};
 use super::{ApiUser, AppError, AppState, Guard, PageUser, Route, route};
 use crate::access::Access;
 use crate::db::DbConn;
@@ -279,14 +279,20 @@ async fn county_page(State(state): State<AppState>, u: PageUser, Query(q): Query
         .run(move |c| {
             let years = query::income_years(c, &access)?;
             let year = pick_year(asked, &years);
-            let zones = summary::summary(c, &access, year, By::Zone, program, &th)?;
-            let towns = summary::summary(c, &access, year, By::Town, program, &th)?;
-            let county = summary::summary(c, &access, year, By::County, program, &th)?;
+            let groupings = [By::Zone, By::Town, By::County];
+            let mut rows = summary::summaries(c, &access, year, &groupings, program, &th)?.into_iter();
+            let mut next = || rows.next().unwrap_or_default();
+            let (zones, towns, county) = (next(), next(), next());
             // The share with at least ¥50,000 per zone over the years with data.
             let recent: Vec<i32> = years.iter().rev().take(YEARS_MAX).rev().copied().collect();
             let mut trend = Vec::new();
-            for y in &recent {
-                trend.push((*y, summary::summary(c, &access, *y, By::Zone, program, &th)?));
+            for &y in &recent {
+                let rows = if y == year {
+                    zones.clone()
+                } else {
+                    summary::summary(c, &access, y, By::Zone, program, &th)?
+                };
+                trend.push((y, rows));
             }
             Ok::<_, AppError>((year, years, zones, towns, county, trend))
         })
@@ -884,15 +890,7 @@ async fn summary_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Quer
             .into_iter()
             .map(|r| summary_row(t, &row_view(t, r, by, year)))
             .collect();
-        let headers: Vec<String> = SUMMARY_HEADERS.iter().map(|k| t.get(k)).collect();
-        let mut rows = Some(rows);
-        stream_workbook(&t.get("econ-title"), &headers, move |_, offset| {
-            Ok(if offset == 0 {
-                rows.take().unwrap_or_default()
-            } else {
-                Vec::new()
-            })
-        })
+        stream_rows(&t.get("econ-title"), &headers(t, &SUMMARY_HEADERS), rows)
     })
     .await
 }
@@ -924,21 +922,9 @@ impl VillagesQuery {
                 message: format!("class {c:?} is not one of empty_shell, weak, ordinary, strong"),
             })?),
         };
-        let under = match self.under.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(u) => Some(
-                DivisionCode::parse(u)
-                    .map_err(|_| AppError::BadRequest {
-                        code: "invalid-under",
-                        message: "under must be a division code: 12 digits, such as 630121103000".into(),
-                    })?
-                    .as_str()
-                    .to_string(),
-            ),
-        };
         Ok(IncomeFilter {
             year: check_year(self.year)?,
-            under,
+            under: division_code("under", "invalid-under", &self.under)?,
             zone_id: self.zone,
             village: None,
             class,
@@ -966,7 +952,7 @@ async fn villages_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Que
     let access = u.access.clone();
     let th = state.config.income_thresholds;
     export(&state, t, "villages.xlsx", move |c| {
-        let mut headers: Vec<String> = VILLAGE_HEADERS.iter().map(|k| t.get(k)).collect();
+        let mut headers = headers(t, &VILLAGE_HEADERS);
         headers.extend(
             IncomeSource::ALL
                 .iter()
@@ -1005,79 +991,28 @@ async fn villages_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Que
 // ---------------------------------------------------------------------------------------------
 // API
 
-/// One row of the economy summary API: figures of a zone, town or county in a year. Amounts in
-/// integer fen (1 CNY = 100 fen), shares and growth as fractions (0.25 = 25 %).
+/// One row of the economy summary API: the row `ringline economy summary --format json` prints
+/// (amounts in integer fen, shares and growth as fractions) with the zone's English name and
+/// whether demo data is behind it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct SummaryJson {
-    /// Zone id, town code or county code.
-    pub key: String,
-    /// Name (Chinese).
-    pub name: String,
+pub struct SummaryApiRow {
+    /// The figures, as the command line prints them.
+    #[serde(flatten)]
+    pub row: crate::cli::economy_cmd::SummaryJson,
     /// Name (English) of a zone.
     pub name_en: Option<String>,
-    /// Calendar year.
-    pub year: i32,
-    /// Villages of the group in the caller's scope.
-    pub villages: usize,
-    /// Villages that reported income for the year.
-    pub reported: usize,
-    /// Empty-shell villages (income 0).
-    pub empty_shell: usize,
-    /// Weak villages.
-    pub weak: usize,
-    /// Ordinary villages.
-    pub ordinary: usize,
-    /// Strong villages.
-    pub strong: usize,
-    /// Fraction (0–1) of reported villages with at least ¥50,000.
-    pub share_at_least_50k: Option<f64>,
-    /// Sum of the reported villages' totals, fen.
-    pub total_fen: i64,
-    /// Mean total, fen.
-    pub mean_fen: Option<i64>,
-    /// Median total, fen.
-    pub median_fen: Option<i64>,
-    /// Like-for-like growth on the year before (fraction).
-    pub growth: Option<f64>,
-    /// Sum of the villages' targets, fen.
-    pub target_total_fen: Option<i64>,
     /// Whether demo data is behind the row.
     pub illustrative: bool,
 }
 
-impl From<SummaryRow> for SummaryJson {
-    fn from(r: SummaryRow) -> Self {
-        let s = r.summary;
-        SummaryJson {
-            key: r.key,
-            name: r.name,
-            name_en: r.name_en,
-            year: r.year,
-            villages: r.villages,
-            reported: r.reported,
-            empty_shell: s.counts.empty_shell,
-            weak: s.counts.weak,
-            ordinary: s.counts.ordinary,
-            strong: s.counts.strong,
-            share_at_least_50k: s.share_at_least_50k,
-            total_fen: s.total.into(),
-            mean_fen: s.mean.map(Into::into),
-            median_fen: s.median.map(Into::into),
-            growth: r.growth,
-            target_total_fen: r.target_total.map(Into::into),
-            illustrative: r.illustrative,
-        }
-    }
-}
-
 /// GET /api/v1/economy/summary — collective economy per zone, town or county for a year.
 #[utoipa::path(get, path = "/api/v1/economy/summary", params(SummaryQuery),
-    responses((status = 200, body = Vec<SummaryJson>), (status = 401), (status = 422)))]
+    responses((status = 200, body = Vec<SummaryApiRow>), (status = 401), (status = 422)))]
 pub async fn api_summary(
     State(state): State<AppState>,
     u: ApiUser,
     Query(q): Query<SummaryQuery>,
-) -> Result<Json<Vec<SummaryJson>>, AppError> {
+) -> Result<Json<Vec<SummaryApiRow>>, AppError> {
     let year = check_year(q.year)?.unwrap_or_else(summary::default_year);
     let by = parse_by(&q.by)?;
     let access = u.access.clone();
@@ -1087,7 +1022,17 @@ pub async fn api_summary(
         .db
         .run(move |c| summary::summary(c, &access, year, by, program, &th))
         .await?;
-    Ok(Json(rows.into_iter().map(SummaryJson::from).collect()))
+    let json = crate::cli::economy_cmd::summary_json(&rows);
+    Ok(Json(
+        rows.into_iter()
+            .zip(json)
+            .map(|(r, row)| SummaryApiRow {
+                row,
+                name_en: r.name_en,
+                illustrative: r.illustrative,
+            })
+            .collect(),
+    ))
 }
 
 /// A page of village-years.

@@ -392,6 +392,17 @@ pub fn stream_workbook(
     wb.save_to_buffer().map_err(x)
 }
 
+/// A one-sheet workbook of rows already loaded (a summary, a plan), through [`stream_workbook`].
+pub fn stream_rows(sheet: &str, headers: &[String], rows: Vec<Vec<String>>) -> Result<Vec<u8>, AppError> {
+    stream_workbook(sheet, headers, |limit, offset| {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(rows.len());
+        let end = start
+            .saturating_add(usize::try_from(limit).unwrap_or(0))
+            .min(rows.len());
+        Ok(rows[start..end].to_vec())
+    })
+}
+
 pub(super) fn headers(t: Tr, keys: &[&str]) -> Vec<String> {
     keys.iter().map(|k| t.get(k)).collect()
 }
@@ -1389,25 +1400,21 @@ async fn coverage_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Que
                 "coverage-col-work-rate",
             ],
         );
-        let mut rows = Some(rows);
-        stream_workbook(&t.get("nav-coverage"), &h, move |_, _| {
-            Ok(rows
-                .take()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| {
-                    vec![
-                        v.r.key,
-                        v.name,
-                        v.r.units.to_string(),
-                        v.r.org_covered.to_string(),
-                        v.org_rate,
-                        v.r.work_covered.to_string(),
-                        v.work_rate,
-                    ]
-                })
-                .collect())
-        })
+        let rows = rows
+            .into_iter()
+            .map(|v| {
+                vec![
+                    v.r.key,
+                    v.name,
+                    v.r.units.to_string(),
+                    v.r.org_covered.to_string(),
+                    v.org_rate,
+                    v.r.work_covered.to_string(),
+                    v.work_rate,
+                ]
+            })
+            .collect();
+        stream_rows(&t.get("nav-coverage"), &h, rows)
     })
     .await
 }
@@ -1507,5 +1514,19 @@ mod tests {
         assert_eq!(rows[0], ["代码", "名称"]);
         assert_eq!(rows[1], ["000000000000", "甲"]);
         assert_eq!(rows[rows.len() - 1], ["630121103201", "乙"]);
+    }
+
+    #[test]
+    fn loaded_rows_are_written_once_each_across_pages() {
+        use calamine::{Reader, Xlsx};
+        let n = EXPORT_PAGE as usize + 5;
+        let loaded: Vec<Vec<String>> = (0..n).map(|i| vec![i.to_string()]).collect();
+        let bytes = stream_rows("s", &["n".to_string()], loaded).expect("writes");
+        let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("reads");
+        let range = x.worksheet_range("s").expect("sheet");
+        let cells: Vec<String> = range.rows().skip(1).map(|r| r[0].to_string()).collect();
+        assert_eq!(cells.len(), n);
+        assert_eq!(cells[0], "0");
+        assert_eq!(cells[n - 1], (n - 1).to_string());
     }
 }
