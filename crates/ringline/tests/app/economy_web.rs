@@ -217,8 +217,8 @@ async fn datong_village_profile(app: TestApp) {
     };
     assert!(!summary.skipped);
     let admin = app.admin().await;
-    let (_, brands_zone) = admin.get_json("/api/v1/economy/summary?by=zone").await;
-    assert_eq!(brands_zone.as_array().map(Vec::len), Some(4), "{brands_zone}");
+    let (_, zones) = admin.get_json("/api/v1/economy/summary?by=zone").await;
+    assert_eq!(zones.as_array().map(Vec::len), Some(4), "{zones}");
     // A village with a chain, from the data layer.
     let (chains, _) =
         ringline::economy::query::chains(&mut app.conn(), &Access::system(), &Default::default(), 1_000, 0)
