@@ -26,6 +26,7 @@ pub mod dispatch_cmd;
 pub mod economy_cmd;
 mod generate_cmd;
 mod import;
+mod records;
 
 /// ringline — party-building demonstration zones that drive rural industry.
 #[derive(Debug, Parser)]
@@ -67,15 +68,6 @@ pub enum Command {
     /// Import units, party organizations or members from XLSX/CSV (dry run unless --apply),
     /// or write an import template.
     Import(import::ImportArgs),
-    /// Units (单位) of the registry.
-    #[command(subcommand)]
-    Units(UnitsCmd),
-    /// Party organizations of the registry.
-    #[command(subcommand)]
-    Orgs(OrgsCmd),
-    /// Party members of the registry (ID numbers and phones always masked).
-    #[command(subcommand)]
-    Members(MembersCmd),
     /// Organization and work coverage of non-public enterprises and social organisations
     /// (rates are fractions 0–1).
     Coverage {
@@ -332,7 +324,23 @@ pub enum ZonesCmd {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    // The record kinds' commands (`ringline units list`, …) come from their descriptions.
+    let mut command = Cli::command();
+    for &k in crate::kind::KindId::ALL {
+        command = command.subcommand(records::command(k));
+    }
+    let matches = command.get_matches();
+    let kind = matches
+        .subcommand()
+        .and_then(|(name, m)| crate::kind::KindId::parse(name).map(|k| (k, m.clone())));
+    let cli = match kind {
+        Some(_) => None,
+        None => match Cli::from_arg_matches(&matches) {
+            Ok(c) => Some(c),
+            Err(e) => e.exit(),
+        },
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RINGLINE_LOG")
@@ -340,7 +348,19 @@ pub fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(cli) {
+    let result = match (cli, kind) {
+        (Some(cli), _) => run(cli),
+        (None, Some((k, m))) => Config::load(
+            matches.get_one::<PathBuf>("config").map(PathBuf::as_path),
+            |key| std::env::var(key).ok(),
+            matches.get_one::<String>("database_url").cloned(),
+            None,
+        )
+        .map_err(anyhow::Error::from)
+        .and_then(|config| records::run(&config, k, &m)),
+        (None, None) => Ok(ExitCode::FAILURE),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             // Output piped into `head` and the like: the reader left; not an error.
@@ -394,9 +414,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Zones(cmd) => zones_cmd(&config, cmd),
         Command::Users(cmd) => users_cmd(&config, cmd),
         Command::Import(args) => import::run(&config, args),
-        Command::Units(cmd) => units_cmd(&config, cmd),
-        Command::Orgs(cmd) => orgs_cmd(&config, cmd),
-        Command::Members(cmd) => members_cmd(&config, cmd),
         Command::Coverage { by, program, format } => coverage_cmd(&config, by, program, format),
         Command::Generate(args) => generate_cmd::run(&config, args),
         Command::Dispatch(cmd) => dispatch_cmd::dispatch(&config, cmd),
@@ -1009,111 +1026,6 @@ fn users_cmd(config: &Config, cmd: UsersCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Unit commands.
-#[derive(Debug, Subcommand)]
-pub enum UnitsCmd {
-    /// List units, ordered by division code and name.
-    List {
-        /// Only this kind: agency, soe, non_public_enterprise, social_organization, cooperative,
-        /// market, village_committee, other.
-        #[arg(long)]
-        kind: Option<String>,
-        /// Only units within this division (a town or village code).
-        #[arg(long)]
-        under: Option<String>,
-        /// Only units whose name contains this text.
-        #[arg(long)]
-        q: Option<String>,
-        /// Only non-public enterprises and social organisations without organization coverage.
-        #[arg(long)]
-        uncovered: bool,
-        /// At most this many rows.
-        #[arg(long, default_value_t = 1000)]
-        limit: i64,
-        /// Skip this many rows first.
-        #[arg(long, default_value_t = 0)]
-        offset: i64,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
-}
-
-/// Party organization commands.
-#[derive(Debug, Subcommand)]
-pub enum OrgsCmd {
-    /// List party organizations, ordered by code.
-    List {
-        /// Only this kind: committee, general_branch, branch.
-        #[arg(long)]
-        kind: Option<String>,
-        /// Only this establishment mode: own, joint, instructor.
-        #[arg(long)]
-        mode: Option<String>,
-        /// Only organizations within this division (a town or village code).
-        #[arg(long)]
-        under: Option<String>,
-        /// Only organizations whose name contains this text.
-        #[arg(long)]
-        q: Option<String>,
-        /// At most this many rows.
-        #[arg(long, default_value_t = 1000)]
-        limit: i64,
-        /// Skip this many rows first.
-        #[arg(long, default_value_t = 0)]
-        offset: i64,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
-}
-
-/// Party member commands.
-#[derive(Debug, Subcommand)]
-pub enum MembersCmd {
-    /// List party members, ordered by division code and name. ID numbers and phones are
-    /// masked (6301**********123X, 138****5678): the command line reads everything but never
-    /// prints unmasked personal data.
-    List {
-        /// Only this status: full, probationary.
-        #[arg(long)]
-        status: Option<String>,
-        /// Only members of this party organization (id).
-        #[arg(long)]
-        org: Option<i64>,
-        /// Only members listed within this division (a town or village code).
-        #[arg(long)]
-        under: Option<String>,
-        /// Only members whose name contains this text.
-        #[arg(long)]
-        q: Option<String>,
-        /// Only members living in this community (a village code, or a town code for all its
-        /// villages).
-        #[arg(long)]
-        home_community: Option<String>,
-        /// At most this many rows.
-        #[arg(long, default_value_t = 1000)]
-        limit: i64,
-        /// Skip this many rows first.
-        #[arg(long, default_value_t = 0)]
-        offset: i64,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
-}
-
-/// Refuses a value that is not one of the keys of `choices`, naming them.
-fn check_choice(what: &str, value: &Option<String>, choices: &[(&str, &str, &str)]) -> Result<()> {
-    if let Some(v) = value
-        && !choices.iter().any(|c| c.0 == v.as_str())
-    {
-        let keys: Vec<&str> = choices.iter().map(|c| c.0).collect();
-        bail!("unknown {what} {v:?}; use one of: {}", keys.join(", "));
-    }
-    Ok(())
-}
-
 /// Refuses an `--under`-style value that is not a division code.
 fn check_code(flag: &str, value: &Option<String>) -> Result<()> {
     if let Some(v) = value
@@ -1133,184 +1045,6 @@ fn note_page(shown: usize, offset: i64, total: i64) {
             offset.saturating_add(shown as i64)
         );
     }
-}
-
-fn units_cmd(config: &Config, cmd: UnitsCmd) -> Result<ExitCode> {
-    use crate::import::spec::UNIT_KINDS;
-    use crate::registry::query::{self, UnitFilter};
-    let UnitsCmd::List {
-        kind,
-        under,
-        q,
-        uncovered,
-        limit,
-        offset,
-        format,
-    } = cmd;
-    check_choice("unit kind", &kind, UNIT_KINDS)?;
-    check_code("--under", &under)?;
-    let db = open(config)?;
-    let mut conn = db.conn()?;
-    let filter = UnitFilter {
-        kind,
-        under,
-        q,
-        uncovered: uncovered.then_some(true),
-    };
-    let (rows, total) = query::units(&mut conn, &Access::system(), &filter, limit, offset)?;
-    print_rows(
-        format,
-        &[
-            "id",
-            "name",
-            "kind",
-            "credit_code",
-            "division_code",
-            "division_name",
-            "headcount",
-            "party_member_count",
-            "registered_members",
-            "org_covered",
-            "work_covered",
-        ],
-        &rows,
-        |u| {
-            vec![
-                u.id.to_string(),
-                u.name.clone(),
-                u.kind.clone(),
-                u.credit_code.clone().unwrap_or_default(),
-                u.division_code.clone(),
-                u.division_name.clone().unwrap_or_default(),
-                u.headcount.map(|n| n.to_string()).unwrap_or_default(),
-                u.party_member_count.map(|n| n.to_string()).unwrap_or_default(),
-                u.registered_members.to_string(),
-                u.org_covered.to_string(),
-                u.work_covered.to_string(),
-            ]
-        },
-    )?;
-    note_page(rows.len(), offset, total);
-    Ok(ExitCode::SUCCESS)
-}
-
-fn orgs_cmd(config: &Config, cmd: OrgsCmd) -> Result<ExitCode> {
-    use crate::import::spec::{ORG_KINDS, ORG_MODES};
-    use crate::registry::query::{self, OrgFilter};
-    let OrgsCmd::List {
-        kind,
-        mode,
-        under,
-        q,
-        limit,
-        offset,
-        format,
-    } = cmd;
-    check_choice("organization kind", &kind, ORG_KINDS)?;
-    check_choice("establishment mode", &mode, ORG_MODES)?;
-    check_code("--under", &under)?;
-    let db = open(config)?;
-    let mut conn = db.conn()?;
-    let filter = OrgFilter { kind, mode, under, q };
-    let (rows, total) = query::orgs(&mut conn, &Access::system(), &filter, limit, offset)?;
-    print_rows(
-        format,
-        &[
-            "id",
-            "code",
-            "name",
-            "kind",
-            "mode",
-            "parent_code",
-            "host",
-            "division_code",
-            "members",
-            "covered_units",
-        ],
-        &rows,
-        |o| {
-            vec![
-                o.id.to_string(),
-                o.code.clone(),
-                o.name.clone(),
-                o.kind.clone(),
-                o.mode.clone(),
-                o.parent_code.clone().unwrap_or_default(),
-                o.unit_name
-                    .clone()
-                    .or_else(|| o.village_name.clone())
-                    .unwrap_or_default(),
-                o.division_code.clone(),
-                o.members.to_string(),
-                o.covered_units.to_string(),
-            ]
-        },
-    )?;
-    note_page(rows.len(), offset, total);
-    Ok(ExitCode::SUCCESS)
-}
-
-fn members_cmd(config: &Config, cmd: MembersCmd) -> Result<ExitCode> {
-    use crate::import::spec::MEMBER_STATUSES;
-    use crate::registry::query::{self, MemberFilter};
-    let MembersCmd::List {
-        status,
-        org,
-        under,
-        q,
-        home_community,
-        limit,
-        offset,
-        format,
-    } = cmd;
-    check_choice("member status", &status, MEMBER_STATUSES)?;
-    check_code("--under", &under)?;
-    check_code("--home-community", &home_community)?;
-    let db = open(config)?;
-    let mut conn = db.conn()?;
-    let filter = MemberFilter {
-        status,
-        org_id: org,
-        under,
-        q,
-        home_community,
-    };
-    // The list functions return ID numbers and phones masked; nothing here unmasks them.
-    let (rows, total) = query::members(&mut conn, &Access::system(), &filter, limit, offset)?;
-    print_rows(
-        format,
-        &[
-            "id",
-            "name",
-            "sex",
-            "age",
-            "id_number",
-            "phone",
-            "status",
-            "join_date",
-            "party_org",
-            "employer",
-            "division_code",
-        ],
-        &rows,
-        |m| {
-            vec![
-                m.id.to_string(),
-                m.name.clone(),
-                m.sex.clone(),
-                m.age.to_string(),
-                m.id_number.clone(),
-                m.phone.clone().unwrap_or_default(),
-                m.status.clone(),
-                m.join_date.map(|d| d.to_string()).unwrap_or_default(),
-                m.party_org_name.clone().unwrap_or_default(),
-                m.employer.clone(),
-                m.division_code.clone(),
-            ]
-        },
-    )?;
-    note_page(rows.len(), offset, total);
-    Ok(ExitCode::SUCCESS)
 }
 
 fn coverage_cmd(

@@ -154,11 +154,13 @@ mod tests {
         en.extend(keys(include_str!("../locales/en/registry.ftl")));
         en.extend(keys(include_str!("../locales/en/dispatch.ftl")));
         en.extend(keys(include_str!("../locales/en/economy.ftl")));
+        en.extend(keys(include_str!("../locales/en/kinds.ftl")));
         let mut zh = keys(include_str!("../locales/zh-CN/main.ftl"));
         zh.extend(keys(include_str!("../locales/zh-CN/import.ftl")));
         zh.extend(keys(include_str!("../locales/zh-CN/registry.ftl")));
         zh.extend(keys(include_str!("../locales/zh-CN/dispatch.ftl")));
         zh.extend(keys(include_str!("../locales/zh-CN/economy.ftl")));
+        zh.extend(keys(include_str!("../locales/zh-CN/kinds.ftl")));
         assert!(en.len() > 50, "{} keys", en.len());
         let only_en: Vec<_> = en.difference(&zh).collect();
         let only_zh: Vec<_> = zh.difference(&en).collect();

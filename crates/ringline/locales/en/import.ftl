@@ -152,3 +152,5 @@ issue-zone-not-found = { $count ->
     [0] No zone of the owner's county is named { $value }; use a zone's name as the program page shows it.
    *[other] { $count } zones of the owner's county are named { $value }; use the zone's full name.
 }
+issue-division-name-unknown = No place of the wanted level is named { $value }; pick one from the list or give its 12-digit code.
+issue-division-name-ambiguous = { $count } places are named { $value }; write the town before it ("town village") or give the 12-digit code.

@@ -217,3 +217,43 @@ audit-entity-user = user
 audit-entity-zone = zone
 audit-entity-zone_override = zone list entry
 audit-entity-division = divisions
+
+# Record pages and forms (every kind)
+record-new = New { $kind }
+record-edit = Edit { $kind }
+record-count = { $count ->
+    [one] 1 record
+   *[other] { $count } records
+}
+record-created = Saved: the record was created.
+record-updated = Saved: the changes were written.
+record-create = Create
+record-save = Save changes
+record-cancel = Cancel
+record-edit-button = Edit
+record-retire-button = Retire…
+record-fix-fields = Some values need correcting; each problem is shown next to its field. Nothing was saved.
+record-personal-unchanged = Leave empty to keep the stored value
+record-retire-title = Retire { $kind }
+record-retire-warning = { $name } will leave the lists and counts. It is kept, with the reason and the date, and its history stays readable.
+record-delete-warning = { $name } will be deleted. The audit log keeps its values.
+record-retire-reason = Reason
+record-retire-date = Since (default: today)
+record-retire-note = Note
+record-retire-confirm = Retire it
+record-delete-confirm = Delete it
+record-retire-bad-date = The date is not a date; write it like 2026-03-01.
+record-code-of = { $label } (code)
+error-record-not-retirable = The record is already retired, or other records still refer to it.
+error-invalid-input = The input has problems:
+error-key-taken = Another record already has this value.
+error-import-undone-already = This import was undone already.
+error-import-undo-changed = Some records were changed after the import (or are outside your area); it can no longer be undone.
+error-import-undo-referenced = A record the import created is now referred to by other records; the import can no longer be undone.
+units-filter-uncovered = Only non-public enterprises and social organizations without organization coverage
+issue-key-taken = Another record already has this value; open that record instead.
+issue-update-other-person = The stored record with this ID number is { $before }, the row says { $after }: the row may name somebody else. Check the number, then confirm the update.
+issue-update-renames = Renames { $before } to { $after }; check that it is the same record, then confirm.
+issue-update-empties = Empties the stored value { $before }; leave the column out to keep it, or confirm.
+issue-value-not-yes-no = Write 是 or 否 (yes or no).
+issue-value-out-of-range = The number is too large.

@@ -160,3 +160,5 @@ issue-zone-not-found = { $count ->
     [0] 所属单位或村所在县没有名为“{ $value }”的示范带；请按示范带页面上的名称填写。
    *[other] 所属单位或村所在县有 { $count } 个示范带名为“{ $value }”；请填写示范带全称。
 }
+issue-division-name-unknown = 没有名为 { $value } 的地方；请从列表中选择，或填写12位区划代码。
+issue-division-name-ambiguous = 有 { $count } 个地方叫 { $value }；请在前面写上乡镇（"乡镇 村"），或填写12位区划代码。

@@ -84,7 +84,7 @@ pub enum LangArg {
 
 fn kind_of(key: &str) -> Result<&'static spec::KindSpec> {
     spec::kind(key).with_context(|| {
-        let known: Vec<&str> = spec::KINDS.iter().map(|k| k.key).collect();
+        let known: Vec<&str> = spec::kinds().iter().map(|k| k.key).collect();
         format!("unknown kind {key:?}; use one of: {}", known.join(", "))
     })
 }
@@ -143,6 +143,7 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
         on_existing: args.on_existing,
         apply: args.apply,
         illustrative: false,
+        confirm: false,
     };
     let (report, sheet) =
         framework::import_file(&mut conn, &Access::system(), kind, &file, &name, opts, &mut progress)?;

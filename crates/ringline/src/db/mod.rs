@@ -257,6 +257,83 @@ macro_rules! insert_rows {
     }};
 }
 
+/// Runs `f` in a transaction that writes. On SQLite it begins `IMMEDIATE`, taking the write lock
+/// at once (waiting within the busy timeout), so the transaction never has to upgrade a read
+/// snapshot — the usual cause of "database is locked" in WAL mode, which no busy timeout helps;
+/// on PostgreSQL, and inside another transaction (a savepoint), an ordinary transaction.
+///
+/// # Errors
+/// What `f` returns, or the database's error beginning or committing.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as diesel::Connection>::TransactionManager;
+    let outermost = match conn {
+        DbConn::Sqlite(c) => {
+            let depth = AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?;
+            if depth.is_none() {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+                true
+            } else {
+                false
+            }
+        }
+        DbConn::Pg(_) => false,
+    };
+    if !outermost {
+        return conn.transaction(f);
+    }
+    match f(conn) {
+        Ok(v) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(v),
+            Err(e) => {
+                let _ = Manager::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            Manager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// Inserts rows of one table in multi-row statements of `$chunk` rows on both backends and
+/// returns the ids the database gave them, in order. Use inside a transaction.
+#[macro_export]
+macro_rules! insert_returning_ids {
+    ($conn:expr, $table:expr, $id:expr, $rows:expr, $chunk:expr) => {{
+        let rows = $rows;
+        let mut ids: Vec<i64> = Vec::with_capacity(rows.len());
+        match $conn {
+            $crate::db::DbConn::Pg(c) => {
+                for part in rows.chunks($chunk) {
+                    ids.extend(
+                        diesel::insert_into($table)
+                            .values(part)
+                            .returning($id)
+                            .get_results::<i64>(c)?,
+                    );
+                }
+            }
+            $crate::db::DbConn::Sqlite(c) => {
+                for part in rows.chunks($chunk) {
+                    ids.extend(
+                        diesel::insert_into($table)
+                            .values(part)
+                            .returning($id)
+                            .get_results::<i64>(c)?,
+                    );
+                }
+            }
+        }
+        ids
+    }};
+}
+
 /// Current UTC time as stored in timestamp columns (seconds precision, UTC, no zone).
 pub fn now() -> chrono::NaiveDateTime {
     let t = chrono::Utc::now().naive_utc();

@@ -155,6 +155,8 @@ diesel::table! {
         illustrative -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        retired_on -> Nullable<Date>,
+        retire_reason -> Nullable<Text>,
     }
 }
 
@@ -172,6 +174,8 @@ diesel::table! {
         illustrative -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        dissolved_on -> Nullable<Date>,
+        dissolve_reason -> Nullable<Text>,
     }
 }
 
@@ -200,6 +204,43 @@ diesel::table! {
         illustrative -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        left_on -> Nullable<Date>,
+        left_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    member_events (id) {
+        id -> BigInt,
+        member_id -> BigInt,
+        event -> Text,
+        on_date -> Date,
+        note -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    import_runs (id) {
+        id -> BigInt,
+        kind -> Text,
+        file -> Text,
+        user_id -> Nullable<BigInt>,
+        username -> Text,
+        scope -> Text,
+        applied_at -> Timestamp,
+        undone_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    import_changes (id) {
+        id -> BigInt,
+        run_id -> BigInt,
+        record_id -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Text,
     }
 }
 
@@ -449,6 +490,8 @@ diesel::joinable!(attendance -> residencies (residency_id));
 diesel::joinable!(leave_requests -> residencies (residency_id));
 diesel::joinable!(development_chains -> party_orgs (branch_org_id));
 diesel::joinable!(brands -> zones (zone_id));
+diesel::joinable!(member_events -> members (member_id));
+diesel::joinable!(import_changes -> import_runs (run_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     divisions,
@@ -483,4 +526,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     brands,
     collective_income,
     income_targets,
+    member_events,
+    import_runs,
+    import_changes,
 );

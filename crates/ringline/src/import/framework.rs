@@ -44,6 +44,7 @@ use crate::access::{Access, Permission};
 use crate::db::schema::{divisions, members, party_org_units, party_orgs, units};
 use crate::db::{DbConn, DbError, now};
 use crate::registry::{self, NewMember, NewOrg, NewUnit};
+pub(super) use crate::registry::{resolve_org, resolve_unit};
 
 /// Most data rows read from one file; a longer file is refused before it fills memory.
 pub const MAX_ROWS: usize = 500_000;
@@ -128,6 +129,15 @@ pub struct Report {
     /// Things worth checking that do not stop it (a pilot credit code, a converted ID number).
     #[schema(value_type = Vec<Object>)]
     pub warnings: Vec<Issue>,
+    /// Updates that need the user's confirmation before they are applied: a record renamed (a
+    /// different person under the same ID number), a stored value emptied.
+    #[schema(value_type = Vec<Object>)]
+    pub confirm: Vec<Issue>,
+    /// Rows matching a stored record that differs (updated or skipped), each field's stored and
+    /// new value (personal data masked); at most [`crate::kind::import::LISTED_CHANGES`].
+    pub changes: Vec<crate::kind::import::RowChange>,
+    /// The applied import's number, for undoing it.
+    pub run_id: Option<i64>,
 }
 
 impl Report {
@@ -163,6 +173,8 @@ pub struct Options {
     pub apply: bool,
     /// Mark written records as illustrative (generated demo data).
     pub illustrative: bool,
+    /// Apply the updates that need confirmation (see [`Report::confirm`]).
+    pub confirm: bool,
 }
 
 /// Reads `path` and checks, plans and (with `opts.apply`) applies it as records of `kind`.
@@ -756,6 +768,37 @@ pub fn import_sheet(
         ..Report::default()
     };
     let run = |conn: &mut DbConn, report: &mut Report, progress: Progress| -> Result<bool, ImportError> {
+        if let Some(id) = crate::kind::KindId::parse(kind.key) {
+            // Kinds described by `crate::kind` import through its generic driver.
+            let mut cx = crate::kind::Cx::new(conn, access, crate::clock::Clock::system());
+            *report = id.ops().import(&mut cx, sheet, opts, progress)?;
+            if !report.applied {
+                return Ok(false);
+            }
+            report.applied = false;
+            crate::audit::record(
+                conn,
+                access,
+                crate::audit::Change {
+                    action: "import",
+                    entity: id.desc().entity,
+                    entity_id: &sheet.file,
+                    detail: format!(
+                        "{}: {} rows, {} new, {} updated, {} unchanged, {} skipped (import {})",
+                        sheet.file,
+                        report.rows,
+                        report.new,
+                        report.updated,
+                        report.unchanged,
+                        report.skipped,
+                        report.run_id.unwrap_or_default()
+                    ),
+                    scope: access_scope_prefix(access),
+                    ..Default::default()
+                },
+            )?;
+            return Ok(true);
+        }
         let ctx = load_context(conn)?;
         let mut ch = Checker::new(sheet, kind);
         let plan = match kind.key {
@@ -1400,31 +1443,6 @@ fn load_units(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, NewUnit>, I
         }
     }
     Ok(out)
-}
-
-/// A unit reference as typed: a credit code, else a full name (unique among stored units).
-pub(super) fn resolve_unit(ix: &registry::UnitIndex, typed: &str) -> Result<i64, (usize, String)> {
-    let v = cell::clean(typed);
-    if let Ok(code) = cell::code(&v)
-        && let Some(&id) = ix.by_credit_code.get(&code)
-    {
-        return Ok(id);
-    }
-    let name = cell::name(&v);
-    match ix.by_name.get(&name).map(Vec::as_slice) {
-        Some([id]) => Ok(*id),
-        Some([]) | None => Err((
-            0,
-            format!("no registered unit has the credit code or name {v:?}; import the unit first or correct the name"),
-        )),
-        Some(ids) => Err((
-            ids.len(),
-            format!(
-                "{} registered units are named {v:?}; give the unit's credit code instead",
-                ids.len()
-            ),
-        )),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2172,34 +2190,6 @@ pub(super) fn id_number(ch: &mut Checker, row: &Row, today: (i32, u32, u32)) -> 
                 None
             }
         },
-    }
-}
-
-/// A party organization as typed: its code, else its full name (unique).
-pub(super) fn resolve_org(ix: &registry::OrgIndex, typed: &str) -> Result<(i64, String), (usize, String)> {
-    if let Ok(code) = cell::code(typed)
-        && let Some((id, div)) = ix.by_code.get(&code)
-    {
-        return Ok((*id, div.clone()));
-    }
-    let name = cell::name(typed);
-    match ix.by_name.get(&name).map(Vec::as_slice) {
-        Some([id]) => ix
-            .of_id
-            .get(id)
-            .map(|(_, div)| (*id, div.clone()))
-            .ok_or_else(|| (0, "organization index out of date".to_string())),
-        Some([]) | None => Err((
-            0,
-            format!("no party organization has the code or name {typed:?}; use a code from the organization list"),
-        )),
-        Some(ids) => Err((
-            ids.len(),
-            format!(
-                "{} party organizations are named {typed:?}; give the organization's code instead",
-                ids.len()
-            ),
-        )),
     }
 }
 

@@ -22,6 +22,12 @@ pub struct Issue {
     pub line: usize,
     /// Column header as written in the file, or `""` for the whole row.
     pub column: String,
+    /// The field's key (`""` for problems of the whole file or row).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub field: String,
+    /// The column's letter in the sheet (`C`), when the field has a column.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cell: String,
     /// The offending value.
     pub value: String,
     /// Stable key of the rule that failed (e.g. `code-wrong-length`).

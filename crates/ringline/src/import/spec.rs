@@ -113,7 +113,16 @@ pub const KINDS: &[&KindSpec] = &[
 /// for `orgs`).
 pub fn kind(key: &str) -> Option<&'static KindSpec> {
     let key = if key == "party_orgs" { "orgs" } else { key };
+    if let Some(id) = crate::kind::KindId::parse(key) {
+        return Some(crate::kind::file_spec(id));
+    }
     KINDS.iter().copied().find(|k| k.key == key)
+}
+
+/// Every importable kind's file layout, in dependency order (kinds described by
+/// [`crate::kind`] in their derived layout).
+pub fn kinds() -> Vec<&'static KindSpec> {
+    KINDS.iter().filter_map(|k| kind(k.key)).collect()
 }
 
 /// Unit kinds (SPEC glossary "unit"): `(key, Chinese, English)`. Coverage (SPEC C3) counts

@@ -104,7 +104,7 @@ type Pred = Box<dyn diesel::BoxableExpression<units::table, MultiBackend, SqlTyp
 /// Units of the coverage kinds within the caller's scope, optionally only those covered by an
 /// organization of one of `modes`.
 fn counted_units(access: &Access, modes: Option<&'static [&'static str]>) -> Pred {
-    let mut p: Pred = Box::new(units::kind.eq_any(COVERAGE_KINDS));
+    let mut p: Pred = Box::new(units::kind.eq_any(COVERAGE_KINDS).and(units::retired_on.is_null()));
     match access.code_filter() {
         CodeFilter::None => {}
         CodeFilter::Range(start, end) => {
@@ -119,6 +119,7 @@ fn counted_units(access: &Access, modes: Option<&'static [&'static str]>) -> Pre
         let covered = party_org_units::table
             .inner_join(party_orgs::table)
             .filter(party_orgs::mode.eq_any(modes))
+            .filter(party_orgs::dissolved_on.is_null())
             .select(party_org_units::unit_id);
         p = Box::new(p.and(units::id.eq_any(covered)));
     }

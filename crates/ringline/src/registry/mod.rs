@@ -12,9 +12,13 @@
 
 pub mod coverage;
 pub mod links;
+pub mod member;
+pub mod org;
 pub mod query;
+pub mod unit;
 
 use diesel::prelude::*;
+use ringline_core::cell;
 
 use crate::db::schema::{members, party_org_units, party_orgs, units};
 use crate::db::{DbConn, DbResult};
@@ -24,7 +28,7 @@ use crate::db::{DbConn, DbResult};
 const CHUNK: usize = 2_000;
 
 /// A unit to insert.
-#[derive(Debug, Clone, Insertable, PartialEq)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = units, treat_none_as_default_value = false)]
 pub struct NewUnit {
     /// Full name.
@@ -56,7 +60,7 @@ pub struct NewUnit {
 }
 
 /// A party organization to insert.
-#[derive(Debug, Clone, Insertable, PartialEq)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = party_orgs, treat_none_as_default_value = false)]
 pub struct NewOrg {
     /// Organization code (a village's branch: the village's 12-digit code).
@@ -84,7 +88,7 @@ pub struct NewOrg {
 }
 
 /// A party member to insert.
-#[derive(Debug, Clone, Insertable, PartialEq)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = members, treat_none_as_default_value = false)]
 pub struct NewMember {
     /// Name.
@@ -257,4 +261,57 @@ pub fn is_empty(conn: &mut DbConn) -> DbResult<bool> {
     let n: i64 = units::table.count().get_result(conn)?;
     let m: i64 = party_orgs::table.count().get_result(conn)?;
     Ok(n == 0 && m == 0)
+}
+
+/// A unit reference as typed: a credit code, else a full name (unique among stored units).
+pub fn resolve_unit(ix: &UnitIndex, typed: &str) -> Result<i64, (usize, String)> {
+    let v = cell::clean(typed);
+    if let Ok(code) = cell::code(&v)
+        && let Some(&id) = ix.by_credit_code.get(&code)
+    {
+        return Ok(id);
+    }
+    let name = cell::name(&v);
+    match ix.by_name.get(&name).map(Vec::as_slice) {
+        Some([id]) => Ok(*id),
+        Some([]) | None => Err((
+            0,
+            format!("no registered unit has the credit code or name {v:?}; import the unit first or correct the name"),
+        )),
+        Some(ids) => Err((
+            ids.len(),
+            format!(
+                "{} registered units are named {v:?}; give the unit's credit code instead",
+                ids.len()
+            ),
+        )),
+    }
+}
+
+/// A party organization as typed: its code, else its full name (unique).
+pub fn resolve_org(ix: &OrgIndex, typed: &str) -> Result<(i64, String), (usize, String)> {
+    if let Ok(code) = cell::code(typed)
+        && let Some((id, div)) = ix.by_code.get(&code)
+    {
+        return Ok((*id, div.clone()));
+    }
+    let name = cell::name(typed);
+    match ix.by_name.get(&name).map(Vec::as_slice) {
+        Some([id]) => ix
+            .of_id
+            .get(id)
+            .map(|(_, div)| (*id, div.clone()))
+            .ok_or_else(|| (0, "organization index out of date".to_string())),
+        Some([]) | None => Err((
+            0,
+            format!("no party organization has the code or name {typed:?}; use a code from the organization list"),
+        )),
+        Some(ids) => Err((
+            ids.len(),
+            format!(
+                "{} party organizations are named {typed:?}; give the organization's code instead",
+                ids.len()
+            ),
+        )),
+    }
 }

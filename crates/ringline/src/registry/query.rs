@@ -225,6 +225,9 @@ pub struct UnitFilter {
     /// `true`: only non-public enterprises and social organisations without organization
     /// coverage (the list of uncovered units, SPEC C3). `false` or absent: no restriction.
     pub uncovered: Option<bool>,
+    /// Include retired units (deregistered, merged); by default they are left out.
+    #[serde(default)]
+    pub retired: bool,
 }
 
 /// Which coverage a unit lacks, for the lists of uncovered units.
@@ -242,6 +245,7 @@ macro_rules! covered_ids {
         party_org_units::table
             .inner_join(party_orgs::table)
             .filter(party_orgs::mode.eq_any($modes))
+            .filter(party_orgs::dissolved_on.is_null())
             .select(party_org_units::unit_id)
     };
 }
@@ -251,6 +255,9 @@ macro_rules! covered_ids {
 fn unit_pred(access: &Access, f: &UnitFilter, lacking: Option<Lacking>) -> Pred<units::table> {
     let mut p: Vec<Pred<units::table>> = Vec::new();
     restrict_codes!(p, units::division_code, access.code_filter());
+    if !f.retired {
+        p.push(Box::new(units::retired_on.is_null()));
+    }
     if let Some(under) = given(&f.under) {
         restrict_codes!(p, units::division_code, subtree(under));
     }
@@ -350,6 +357,7 @@ fn with_unit_details(conn: &mut DbConn, rows: Vec<UnitRow>) -> DbResult<Vec<Unit
     for chunk in ids.chunks(IN_CHUNK) {
         let counts: Vec<(Option<i64>, i64)> = members::table
             .filter(members::employer_unit_id.eq_any(chunk))
+            .filter(members::left_on.is_null())
             .group_by(members::employer_unit_id)
             .select((members::employer_unit_id, count_star()))
             .load(conn)?;
@@ -466,11 +474,17 @@ pub struct OrgFilter {
     pub under: Option<String>,
     /// Only organizations whose name contains this text.
     pub q: Option<String>,
+    /// Include dissolved organizations; by default they are left out.
+    #[serde(default)]
+    pub retired: bool,
 }
 
 fn org_pred(access: &Access, f: &OrgFilter) -> Pred<party_orgs::table> {
     let mut p: Vec<Pred<party_orgs::table>> = Vec::new();
     restrict_codes!(p, party_orgs::division_code, access.code_filter());
+    if !f.retired {
+        p.push(Box::new(party_orgs::dissolved_on.is_null()));
+    }
     if let Some(under) = given(&f.under) {
         restrict_codes!(p, party_orgs::division_code, subtree(under));
     }
@@ -574,6 +588,7 @@ fn with_org_details(conn: &mut DbConn, access: &Access, rows: Vec<OrgRow>) -> Db
     for chunk in ids.chunks(IN_CHUNK) {
         let m: Vec<(i64, i64)> = members::table
             .filter(members::party_org_id.eq_any(chunk))
+            .filter(members::left_on.is_null())
             .group_by(members::party_org_id)
             .select((members::party_org_id, count_star()))
             .load(conn)?;
@@ -690,11 +705,17 @@ pub struct MemberFilter {
     /// Only members living in this community (a village code; a town code takes all its
     /// villages).
     pub home_community: Option<String>,
+    /// Include members who left the register (transferred out, deceased, suspended).
+    #[serde(default)]
+    pub retired: bool,
 }
 
 fn member_pred(access: &Access, f: &MemberFilter) -> Pred<members::table> {
     let mut p: Vec<Pred<members::table>> = Vec::new();
     restrict_codes!(p, members::division_code, access.code_filter());
+    if !f.retired {
+        p.push(Box::new(members::left_on.is_null()));
+    }
     if let Some(under) = given(&f.under) {
         restrict_codes!(p, members::division_code, subtree(under));
     }

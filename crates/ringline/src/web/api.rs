@@ -102,12 +102,6 @@ pub fn routes() -> Vec<Route> {
         unmask_user,
         change_password,
         search_audit,
-        super::registry_api::list_units,
-        super::registry_api::get_unit,
-        super::registry_api::list_orgs,
-        super::registry_api::get_org,
-        super::registry_api::list_members,
-        super::registry_api::get_member,
         super::registry_api::unmask_member,
         super::registry_api::get_coverage,
         super::registry_api::list_uncovered,
@@ -150,8 +144,6 @@ pub fn routes() -> Vec<Route> {
         crate::cli::dispatch_cmd::PlanJson,
         crate::cli::dispatch_cmd::PairJson,
         super::registry_api::UnitList,
-        super::registry_api::OrgList,
-        super::registry_api::MemberList,
         super::registry_api::UnmaskedMember,
         super::economy::SummaryApiRow,
         crate::cli::economy_cmd::SummaryJson,
@@ -162,7 +154,9 @@ pub fn routes() -> Vec<Route> {
 pub struct ApiDoc;
 
 async fn openapi_json() -> Response {
-    match ApiDoc::openapi().to_json() {
+    let mut doc = ApiDoc::openapi();
+    super::records::add_openapi(&mut doc);
+    match doc.to_json() {
         Ok(s) => ([(axum::http::header::CONTENT_TYPE, "application/json")], s).into_response(),
         Err(e) => AppError::Internal(e.to_string()).into_response(),
     }

@@ -32,6 +32,129 @@ pub fn workbook(sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result
     wb.save_to_buffer()
 }
 
+/// Most data rows on one sheet (Excel's 1,048,576 rows less the header); a longer export goes
+/// on to a second sheet, and so on.
+pub const SHEET_ROWS: u32 = 1_048_575;
+
+/// A workbook of typed cells written row by row in constant memory: a bold, frozen header row,
+/// then the rows `page(offset)` returns until it returns none (each call continues at `offset`
+/// rows written). Numbers are numbers (amounts in yuan with a `¥#,##0.00` format, rates as
+/// percentages, counts as integers), dates are dates, codes and names text. With `index`, a
+/// first column numbers the rows 1…n. Rows beyond one sheet continue on sheets named
+/// `sheet (2)`, `sheet (3)`, … with the same header.
+///
+/// # Errors
+/// What `page` returns, or [`AppError::Internal`] when the workbook cannot be written.
+pub fn typed_workbook(
+    sheet: &str,
+    index: Option<&str>,
+    headers: &[String],
+    mut page: impl FnMut(i64) -> Result<Vec<Vec<crate::kind::export::Cell>>, AppError>,
+) -> Result<Vec<u8>, AppError> {
+    use crate::kind::export::Cell;
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let x = |e: rust_xlsxwriter::XlsxError| AppError::Internal(e.to_string());
+    let base: String = sheet.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(24).collect();
+    let bold = Format::new().set_bold();
+    let int = Format::new().set_num_format("0");
+    let yuan = Format::new().set_num_format("¥#,##0.00");
+    let rate = Format::new().set_num_format("0.0%");
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let decimals: Vec<Format> = (0..=8)
+        .map(|d| {
+            Format::new().set_num_format(if d == 0 {
+                "0".to_string()
+            } else {
+                format!("0.{}", "0".repeat(d))
+            })
+        })
+        .collect();
+    let mut wb = Workbook::new();
+    let shift = u16::from(index.is_some());
+    let mut written: i64 = 0;
+    let mut sheet_no = 0u32;
+    let mut row_in_sheet: u32 = 0;
+    let new_sheet = |wb: &mut Workbook, sheet_no: &mut u32| -> Result<(), AppError> {
+        *sheet_no += 1;
+        let ws = wb.add_worksheet_with_constant_memory().map_err(x)?;
+        let name = if *sheet_no == 1 {
+            base.clone()
+        } else {
+            format!("{base} ({sheet_no})")
+        };
+        ws.set_name(&name).map_err(x)?;
+        let mut all: Vec<&str> = index.into_iter().collect();
+        all.extend(headers.iter().map(String::as_str));
+        for (c, h) in all.iter().enumerate() {
+            ws.set_column_width(c as u16, 16).map_err(x)?;
+            ws.write_string_with_format(0, c as u16, *h, &bold).map_err(x)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(x)?;
+        Ok(())
+    };
+    loop {
+        let rows = page(written)?;
+        if sheet_no == 0 {
+            new_sheet(&mut wb, &mut sheet_no)?;
+            row_in_sheet = 0;
+        }
+        for cells in &rows {
+            if row_in_sheet >= SHEET_ROWS {
+                new_sheet(&mut wb, &mut sheet_no)?;
+                row_in_sheet = 0;
+            }
+            let ws = wb
+                .worksheets_mut()
+                .last_mut()
+                .ok_or_else(|| AppError::Internal("the workbook has no sheet".into()))?;
+            let r = row_in_sheet + 1;
+            if index.is_some() {
+                ws.write_number_with_format(r, 0, (written + 1) as f64, &int)
+                    .map_err(x)?;
+            }
+            for (c, cell) in cells.iter().enumerate() {
+                let col = c as u16 + shift;
+                match cell {
+                    Cell::Empty => {}
+                    Cell::Text(s) | Cell::Code(s) | Cell::Link(s, _) => {
+                        ws.write_string(r, col, excel_text(s)).map_err(x)?;
+                    }
+                    Cell::Int(n) => {
+                        ws.write_number_with_format(r, col, *n as f64, &int).map_err(x)?;
+                    }
+                    Cell::Number(v, d) => {
+                        let f = &decimals[usize::from(*d).min(8)];
+                        ws.write_number_with_format(r, col, *v, f).map_err(x)?;
+                    }
+                    Cell::Yuan(v) => {
+                        ws.write_number_with_format(r, col, *v, &yuan).map_err(x)?;
+                    }
+                    Cell::Rate(v) => {
+                        ws.write_number_with_format(r, col, *v, &rate).map_err(x)?;
+                    }
+                    Cell::Date(d) => {
+                        use chrono::Datelike;
+                        let (y, m, day) = (d.year(), d.month(), d.day());
+                        match u16::try_from(y)
+                            .ok()
+                            .and_then(|y| ExcelDateTime::from_ymd(y, m as u8, day as u8).ok())
+                        {
+                            Some(dt) => ws.write_datetime_with_format(r, col, &dt, &date).map_err(x)?,
+                            None => ws.write_string(r, col, d.to_string()).map_err(x)?,
+                        };
+                    }
+                }
+            }
+            row_in_sheet += 1;
+            written += 1;
+        }
+        if rows.is_empty() {
+            break;
+        }
+    }
+    wb.save_to_buffer().map_err(x)
+}
+
 /// Excel's limit on the characters of one cell.
 pub const EXCEL_CELL_LIMIT: usize = 32_767;
 

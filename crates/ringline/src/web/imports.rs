@@ -176,7 +176,7 @@ fn page(u: &PageUser, error: Option<String>) -> Response {
     let t = u.t;
     html(&ImportPage {
         c: Chrome::of(u),
-        kinds: spec::KINDS
+        kinds: spec::kinds()
             .iter()
             .map(|k| (k.key, k.name(t.lang().code()).to_string()))
             .collect(),
@@ -394,6 +394,7 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
                     on_existing,
                     apply,
                     illustrative: false,
+                    confirm: false,
                 },
                 &mut progress,
             )
@@ -709,6 +710,7 @@ pub async fn api_import(
                         on_existing: q.on_existing,
                         apply: q.apply,
                         illustrative: false,
+                        confirm: false,
                     },
                     &mut |_, _, _| {},
                 )

@@ -11,6 +11,7 @@ pub mod export;
 pub mod imports;
 pub mod map;
 pub mod pages;
+pub mod records;
 pub mod registry;
 pub mod registry_api;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Running and recent import jobs of this instance.
     pub jobs: Arc<imports::Jobs>,
+    /// The clock ("today" in China time); fixed in tests.
+    pub clock: crate::clock::Clock,
 }
 
 /// Errors answered by handlers. Each has a stable code (also the i18n key `error-<code>`);
@@ -97,6 +100,17 @@ pub enum AppError {
         /// The framework's explanation (English).
         message: String,
     },
+    /// The record cannot change this way (already retired, referred to, changed since).
+    #[error("{message}")]
+    Conflict {
+        /// Stable code (also the key `error-<code>` of its translation).
+        code: &'static str,
+        /// What is wrong (English).
+        message: String,
+    },
+    /// The input has problems, each naming its field.
+    #[error("the input has problems")]
+    Invalid(Vec<crate::import::Issue>),
     /// Anything else; details go to the log only.
     #[error("internal error")]
     Internal(String),
@@ -115,6 +129,8 @@ impl AppError {
             AppError::BadRequest { code, .. } => code,
             AppError::Busy => "busy",
             AppError::Rejected { code, .. } => code,
+            AppError::Conflict { code, .. } => code,
+            AppError::Invalid(_) => "invalid-input",
             AppError::Internal(_) => "internal",
         }
     }
@@ -129,6 +145,8 @@ impl AppError {
             AppError::BadRequest { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Rejected { status, .. } => *status,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -139,6 +157,23 @@ impl AppError {
         match self {
             AppError::BadRequest { message, .. } => message.clone(),
             AppError::Rejected { message, .. } => format!("{} ({message})", t.get("error-invalid-request")),
+            AppError::Conflict { code, message } => t
+                .try_args(&format!("error-{code}"), &[])
+                .unwrap_or_else(|| message.clone()),
+            AppError::Invalid(issues) => {
+                let texts: Vec<String> = issues
+                    .iter()
+                    .map(|i| {
+                        let text = i.text(t);
+                        if i.field.is_empty() {
+                            text
+                        } else {
+                            format!("{}: {text}", i.field)
+                        }
+                    })
+                    .collect();
+                format!("{} {}", t.get("error-invalid-input"), texts.join(" "))
+            }
             AppError::Throttled { retry_after_secs } => t.args(
                 "error-too-many-attempts",
                 &[("minutes", ((retry_after_secs + 59) / 60).to_string())],
@@ -178,6 +213,11 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable message (English).
     pub message: String,
+    /// For `invalid-input`: every problem, with the `field` it concerns, a stable `key` and the
+    /// `message` (English).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub issues: Vec<crate::import::Issue>,
 }
 
 impl IntoResponse for AppError {
@@ -190,10 +230,15 @@ impl IntoResponse for AppError {
             AppError::Csrf => t.get("error-csrf-api"),
             _ => self.message(t),
         };
+        let issues = match &self {
+            AppError::Invalid(issues) => issues.clone(),
+            _ => Vec::new(),
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_string(),
                 message,
+                issues,
             },
         };
         let mut resp = (self.status(), Json(body)).into_response();
@@ -257,6 +302,7 @@ pub fn routes() -> Vec<Route> {
     r.extend(pages::routes());
     r.extend(imports::routes());
     r.extend(registry::routes());
+    r.extend(records::routes());
     r.extend(api::routes());
     r.extend(registry_api::routes());
     r.extend(dispatch::routes());
@@ -654,6 +700,7 @@ impl Server {
             db,
             config: Arc::new(config),
             jobs: Arc::default(),
+            clock: crate::clock::Clock::system(),
         };
         Ok(Server {
             listener,

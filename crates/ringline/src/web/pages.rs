@@ -42,6 +42,7 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/logout", Login, post(logout)),
         route(M::GET, "/lang/{code}", Public, get(set_lang)),
         route(M::GET, "/static/style.css", Public, get(style_css)),
+        route(M::GET, "/static/forms.js", Public, get(forms_js)),
         route(M::GET, "/programs/{id}", Login, get(program_page)),
         route(M::GET, "/zones/{id}", Login, get(zone_page)),
         route(M::GET, "/divisions", Login, get(divisions_page)),
@@ -242,6 +243,16 @@ async fn style_css() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/style.css"),
+    )
+}
+
+async fn forms_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/forms.js"),
     )
 }
 

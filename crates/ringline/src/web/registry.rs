@@ -6,7 +6,7 @@
 //! [`crate::registry::coverage`], [`crate::registry::links`]) with the caller's `Access`; a record
 //! outside the scope answers 404 like a missing one. What a page shows holds no division code
 //! outside the caller's scope: a member's home community outside it is shown by name only
-//! ([`redact_member`]), and related records outside it are counted, not named.
+//! ([`crate::registry::member::redact`]), and related records outside it are counted, not named.
 
 use std::collections::HashMap;
 
@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{Method, header};
 use axum::response::Response;
 use axum::routing::{get, post};
-use ringline_core::division::{DivisionCode, Level};
+use ringline_core::division::DivisionCode;
 use serde::Deserialize;
 
 use super::export::{excel_text, xlsx_response};
@@ -23,12 +23,12 @@ use super::pages::{Chrome, error_page, html};
 use super::{AppError, AppState, Guard, PageUser, Route, route};
 use crate::access::{Access, Permission};
 use crate::db::DbConn;
-use crate::divisions::{self, ListFilter};
+use crate::divisions;
 use crate::i18n::{Lang, Tr};
 use crate::import::spec::{MEMBER_STATUSES, ORG_KINDS, ORG_MODES, SEXES, UNIT_KINDS};
 use crate::registry::coverage::{self, By, CoverageRow};
 use crate::registry::links::{self, UnitRef};
-use crate::registry::query::{self, Member, MemberFilter, OrgFilter, PartyOrg, Unit, UnitFilter};
+use crate::registry::query::{self, Member, MemberFilter, PartyOrg, Unit};
 use crate::zones;
 
 /// Rows per list page.
@@ -45,14 +45,8 @@ pub fn routes() -> Vec<Route> {
     use Guard::{Login, Perm};
     use Method as M;
     vec![
-        route(M::GET, "/units", Login, get(units_page)),
-        route(M::GET, "/units.xlsx", Login, get(units_xlsx)),
         route(M::GET, "/units/{id}", Login, get(unit_page)),
-        route(M::GET, "/orgs", Login, get(orgs_page)),
-        route(M::GET, "/orgs.xlsx", Login, get(orgs_xlsx)),
         route(M::GET, "/orgs/{id}", Login, get(org_page)),
-        route(M::GET, "/members", Login, get(members_page)),
-        route(M::GET, "/members.xlsx", Login, get(members_xlsx)),
         route(M::GET, "/members/{id}", Login, get(member_page)),
         route(
             M::POST,
@@ -76,24 +70,6 @@ fn blank_is_none(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from)
 }
 
-/// `value` when it is one of the keys of `choices`; a 422 naming the allowed keys otherwise.
-pub(super) fn choice(
-    field: &str,
-    code: &'static str,
-    value: &Option<String>,
-    choices: &[(&str, &str, &str)],
-) -> Result<Option<String>, AppError> {
-    let Some(v) = blank_is_none(value) else {
-        return Ok(None);
-    };
-    if choices.iter().any(|(k, _, _)| *k == v) {
-        Ok(Some(v))
-    } else {
-        let allowed: Vec<&str> = choices.iter().map(|(k, _, _)| *k).collect();
-        Err(bad(code, format!("{field} {v:?} is not one of {}", allowed.join(", "))))
-    }
-}
-
 /// `value` when it is a division code; a 422 otherwise.
 pub(super) fn division_code(
     field: &str,
@@ -110,53 +86,6 @@ pub(super) fn division_code(
             format!("{field} must be a division code: 12 digits, such as 630121103000"),
         )),
     }
-}
-
-/// The unit filter from request values, checked.
-pub(super) fn unit_filter(
-    kind: &Option<String>,
-    under: &Option<String>,
-    q: &Option<String>,
-    uncovered: Option<bool>,
-) -> Result<UnitFilter, AppError> {
-    Ok(UnitFilter {
-        kind: choice("kind", "invalid-kind", kind, UNIT_KINDS)?,
-        under: division_code("under", "invalid-under", under)?,
-        q: blank_is_none(q),
-        uncovered,
-    })
-}
-
-/// The organization filter from request values, checked.
-pub(super) fn org_filter(
-    kind: &Option<String>,
-    mode: &Option<String>,
-    under: &Option<String>,
-    q: &Option<String>,
-) -> Result<OrgFilter, AppError> {
-    Ok(OrgFilter {
-        kind: choice("kind", "invalid-kind", kind, ORG_KINDS)?,
-        mode: choice("mode", "invalid-mode", mode, ORG_MODES)?,
-        under: division_code("under", "invalid-under", under)?,
-        q: blank_is_none(q),
-    })
-}
-
-/// The member filter from request values, checked.
-pub(super) fn member_filter(
-    status: &Option<String>,
-    under: &Option<String>,
-    org_id: Option<i64>,
-    q: &Option<String>,
-    home_community: &Option<String>,
-) -> Result<MemberFilter, AppError> {
-    Ok(MemberFilter {
-        status: choice("status", "invalid-status", status, MEMBER_STATUSES)?,
-        org_id,
-        under: division_code("under", "invalid-under", under)?,
-        q: blank_is_none(q),
-        home_community: division_code("home_community", "invalid-home-community", home_community)?,
-    })
 }
 
 /// The grouping of the coverage table: `town` (default), `zone` or `county`.
@@ -185,16 +114,6 @@ pub(super) fn lacking(value: &Option<String>) -> Result<&'static str, AppError> 
     }
 }
 
-/// A member as the caller may see it: the home community's code is withheld when it lies
-/// outside the caller's scope (its name, public reference data, is kept), so nothing shown
-/// names a place outside the scope.
-pub fn redact_member(access: &Access, mut m: Member) -> Member {
-    if m.home_community.as_deref().is_some_and(|c| !access.sees_code(c)) {
-        m.home_community = None;
-    }
-    m
-}
-
 // ---------------------------------------------------------------------------------------------
 // Labels and small formatting helpers
 
@@ -209,20 +128,6 @@ pub fn choice_label(t: Tr, choices: &[(&str, &str, &str)], key: &str) -> String 
             Lang::En => (*en).to_string(),
         })
         .unwrap_or_else(|| key.to_string())
-}
-
-/// Options of a filter select: `(value, label, selected)`.
-fn options(t: Tr, choices: &[(&str, &str, &str)], selected: &Option<String>) -> Vec<(String, String, bool)> {
-    choices
-        .iter()
-        .map(|(k, _, _)| {
-            (
-                (*k).to_string(),
-                choice_label(t, choices, k),
-                selected.as_deref() == Some(*k),
-            )
-        })
-        .collect()
 }
 
 /// A rate (0–1) as a percentage with one decimal, or "—".
@@ -269,44 +174,6 @@ fn town_codes<'a>(codes: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     codes.into_iter().filter_map(query::town_code_of).collect()
 }
 
-/// The places a list can be narrowed to (`under`): the towns in the caller's scope, and, when
-/// the scope holds at most one town, its villages too. `(code, label, selected)`.
-fn place_options(
-    conn: &mut DbConn,
-    access: &Access,
-    selected: &Option<String>,
-) -> Result<Vec<(String, String, bool)>, AppError> {
-    let list = |conn: &mut DbConn, level: Level, limit: i64| {
-        divisions::list(
-            conn,
-            access,
-            &ListFilter {
-                level: Some(level),
-                ..Default::default()
-            },
-            limit,
-            0,
-        )
-    };
-    let mut all = list(conn, Level::Town, 10_000)?;
-    if all.len() <= 1 {
-        all.extend(list(conn, Level::Village, 2_000)?);
-        all.sort_by(|a, b| a.code.cmp(&b.code));
-    }
-    Ok(all
-        .into_iter()
-        .map(|d| {
-            let label = if d.level == "village" {
-                format!("— {}", d.name)
-            } else {
-                d.name
-            };
-            let sel = selected.as_deref() == Some(d.code.as_str());
-            (d.code, label, sel)
-        })
-        .collect())
-}
-
 /// Previous and next page links of a list.
 pub struct Pager {
     /// Query string of the previous page.
@@ -330,22 +197,6 @@ impl Pager {
             },
         }
     }
-}
-
-/// A URL query string of the non-empty pairs (and `offset` when positive).
-fn query_string(pairs: &[(&str, Option<String>)], offset: i64) -> String {
-    let mut out: Vec<(&str, String)> = pairs
-        .iter()
-        .filter_map(|(k, v)| blank_is_none(v).map(|v| (*k, v)))
-        .collect();
-    if offset > 0 {
-        out.push(("offset", offset.to_string()));
-    }
-    serde_urlencoded::to_string(out).unwrap_or_default()
-}
-
-fn is_checked(v: &Option<String>) -> bool {
-    matches!(v.as_deref().map(str::trim), Some("true" | "1" | "on" | "yes"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,39 +277,6 @@ pub(super) async fn export(
 // ---------------------------------------------------------------------------------------------
 // Units
 
-/// Query of the unit list page and export.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct UnitsQuery {
-    kind: Option<String>,
-    under: Option<String>,
-    q: Option<String>,
-    uncovered: Option<String>,
-    offset: Option<i64>,
-}
-
-impl UnitsQuery {
-    fn filter(&self) -> Result<UnitFilter, AppError> {
-        unit_filter(
-            &self.kind,
-            &self.under,
-            &self.q,
-            is_checked(&self.uncovered).then_some(true),
-        )
-    }
-
-    fn qs(&self, offset: i64) -> String {
-        query_string(
-            &[
-                ("kind", self.kind.clone()),
-                ("under", self.under.clone()),
-                ("q", self.q.clone()),
-                ("uncovered", is_checked(&self.uncovered).then(|| "true".to_string())),
-            ],
-            offset,
-        )
-    }
-}
-
 /// A unit prepared for a list.
 pub struct UnitView {
     /// The unit.
@@ -487,138 +305,6 @@ fn unit_view(t: Tr, u: Unit, towns: &HashMap<String, String>) -> UnitView {
         ),
         u,
     }
-}
-
-#[derive(Template)]
-#[template(path = "units.html")]
-struct UnitsPage {
-    c: Chrome,
-    rows: Vec<UnitView>,
-    count_label: String,
-    kinds: Vec<(String, String, bool)>,
-    places: Vec<(String, String, bool)>,
-    q: String,
-    uncovered: bool,
-    export: String,
-    pager: Pager,
-    any_illustrative: bool,
-}
-
-async fn units_page(State(state): State<AppState>, u: PageUser, Query(q): Query<UnitsQuery>) -> Response {
-    let t = u.t;
-    let filter = match q.filter() {
-        Ok(f) => f,
-        Err(e) => return error_page(t, e),
-    };
-    let offset = q.offset.unwrap_or(0).max(0);
-    let access = u.access.clone();
-    let selected = filter.under.clone();
-    let result = state
-        .db
-        .run(move |c| {
-            let (units, total) = query::units(c, &access, &filter, PAGE, offset)?;
-            let towns = division_names(c, town_codes(units.iter().map(|u| u.division_code.as_str())))?;
-            let places = place_options(c, &access, &selected)?;
-            Ok::<_, AppError>((units, total, towns, places))
-        })
-        .await;
-    let (units, total, towns, places) = match result {
-        Ok(r) => r,
-        Err(e) => return error_page(t, e),
-    };
-    let rows: Vec<UnitView> = units.into_iter().map(|x| unit_view(t, x, &towns)).collect();
-    html(&UnitsPage {
-        c: Chrome::of(&u),
-        any_illustrative: rows.iter().any(|r| r.u.illustrative),
-        pager: Pager::new(offset, rows.len(), total, &|o| q.qs(o)),
-        rows,
-        count_label: t.args("reg-count-units", &[("count", total.to_string())]),
-        kinds: options(t, UNIT_KINDS, &q.kind),
-        places,
-        q: q.q.clone().unwrap_or_default(),
-        uncovered: is_checked(&q.uncovered),
-        export: q.qs(0),
-    })
-}
-
-fn unit_row(t: Tr, u: Unit, towns: &HashMap<String, String>) -> Vec<String> {
-    let town = u
-        .town_code
-        .as_ref()
-        .and_then(|c| towns.get(c))
-        .cloned()
-        .unwrap_or_default();
-    vec![
-        u.id.to_string(),
-        u.name,
-        choice_label(t, UNIT_KINDS, &u.kind),
-        u.credit_code.unwrap_or_default(),
-        if u.credit_code_unverified {
-            t.get("reg-unverified")
-        } else {
-            String::new()
-        },
-        u.division_code,
-        town,
-        u.division_name.unwrap_or_default(),
-        u.address,
-        u.lon.map(|v| format!("{v:.6}")).unwrap_or_default(),
-        u.lat.map(|v| format!("{v:.6}")).unwrap_or_default(),
-        opt_num(u.headcount),
-        opt_num(u.party_member_count),
-        u.registered_members.to_string(),
-        yes_no(t, u.org_covered),
-        yes_no(t, u.work_covered),
-        illustrative_cell(t, u.illustrative),
-    ]
-}
-
-const UNIT_HEADERS: [&str; 17] = [
-    "reg-col-id",
-    "col-name",
-    "col-kind",
-    "reg-col-credit-code",
-    "reg-col-credit-check",
-    "col-code",
-    "col-town",
-    "reg-col-village",
-    "reg-col-address",
-    "col-lon",
-    "col-lat",
-    "reg-col-headcount",
-    "reg-col-reported-members",
-    "reg-col-registered-members",
-    "reg-col-org-covered",
-    "reg-col-work-covered",
-    "illustrative",
-];
-
-/// Writes units from `fetch` (limit, offset) as a workbook.
-fn units_workbook(
-    c: &mut DbConn,
-    t: Tr,
-    mut fetch: impl FnMut(&mut DbConn, i64, i64) -> Result<Vec<Unit>, AppError>,
-) -> Result<Vec<u8>, AppError> {
-    stream_workbook(&t.get("nav-units"), &headers(t, &UNIT_HEADERS), |limit, offset| {
-        let units = fetch(c, limit, offset)?;
-        let towns = division_names(c, units.iter().filter_map(|u| u.town_code.clone()))?;
-        Ok(units.into_iter().map(|u| unit_row(t, u, &towns)).collect())
-    })
-}
-
-async fn units_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<UnitsQuery>) -> Response {
-    let t = u.t;
-    let filter = match q.filter() {
-        Ok(f) => f,
-        Err(e) => return error_page(t, e),
-    };
-    let access = u.access.clone();
-    export(&state, t, "units.xlsx", move |c| {
-        units_workbook(c, t, |c, limit, offset| {
-            Ok(query::units(c, &access, &filter, limit, offset)?.0)
-        })
-    })
-    .await
 }
 
 /// A party organization prepared for a list.
@@ -661,7 +347,7 @@ pub struct MemberView {
 }
 
 fn member_view(t: Tr, access: &Access, m: Member) -> MemberView {
-    let m = redact_member(access, m);
+    let m = crate::registry::member::redact(access, m);
     MemberView {
         sex: choice_label(t, SEXES, &m.sex),
         status: choice_label(t, MEMBER_STATUSES, &m.status),
@@ -743,147 +429,6 @@ async fn unit_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
 
 // ---------------------------------------------------------------------------------------------
 // Party organizations
-
-/// Query of the organization list page and export.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct OrgsQuery {
-    kind: Option<String>,
-    mode: Option<String>,
-    under: Option<String>,
-    q: Option<String>,
-    offset: Option<i64>,
-}
-
-impl OrgsQuery {
-    fn filter(&self) -> Result<OrgFilter, AppError> {
-        org_filter(&self.kind, &self.mode, &self.under, &self.q)
-    }
-
-    fn qs(&self, offset: i64) -> String {
-        query_string(
-            &[
-                ("kind", self.kind.clone()),
-                ("mode", self.mode.clone()),
-                ("under", self.under.clone()),
-                ("q", self.q.clone()),
-            ],
-            offset,
-        )
-    }
-}
-
-#[derive(Template)]
-#[template(path = "orgs.html")]
-struct OrgsPage {
-    c: Chrome,
-    rows: Vec<OrgView>,
-    count_label: String,
-    kinds: Vec<(String, String, bool)>,
-    modes: Vec<(String, String, bool)>,
-    places: Vec<(String, String, bool)>,
-    q: String,
-    export: String,
-    pager: Pager,
-    any_illustrative: bool,
-}
-
-async fn orgs_page(State(state): State<AppState>, u: PageUser, Query(q): Query<OrgsQuery>) -> Response {
-    let t = u.t;
-    let filter = match q.filter() {
-        Ok(f) => f,
-        Err(e) => return error_page(t, e),
-    };
-    let offset = q.offset.unwrap_or(0).max(0);
-    let access = u.access.clone();
-    let selected = filter.under.clone();
-    let result = state
-        .db
-        .run(move |c| {
-            let (orgs, total) = query::orgs(c, &access, &filter, PAGE, offset)?;
-            let places = place_options(c, &access, &selected)?;
-            Ok::<_, AppError>((orgs, total, places))
-        })
-        .await;
-    let (orgs, total, places) = match result {
-        Ok(r) => r,
-        Err(e) => return error_page(t, e),
-    };
-    let rows: Vec<OrgView> = orgs.into_iter().map(|o| org_view(t, o)).collect();
-    html(&OrgsPage {
-        c: Chrome::of(&u),
-        any_illustrative: rows.iter().any(|r| r.o.illustrative),
-        pager: Pager::new(offset, rows.len(), total, &|o| q.qs(o)),
-        rows,
-        count_label: t.args("reg-count-orgs", &[("count", total.to_string())]),
-        kinds: options(t, ORG_KINDS, &q.kind),
-        modes: options(t, ORG_MODES, &q.mode),
-        places,
-        q: q.q.clone().unwrap_or_default(),
-        export: q.qs(0),
-    })
-}
-
-const ORG_HEADERS: [&str; 14] = [
-    "reg-col-id",
-    "col-code",
-    "col-name",
-    "col-kind",
-    "reg-col-mode",
-    "reg-col-parent-code",
-    "reg-col-parent",
-    "reg-col-host",
-    "reg-col-place-code",
-    "reg-col-village",
-    "reg-col-members",
-    "reg-col-covered-units",
-    "reg-col-place",
-    "illustrative",
-];
-
-async fn orgs_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<OrgsQuery>) -> Response {
-    let t = u.t;
-    let filter = match q.filter() {
-        Ok(f) => f,
-        Err(e) => return error_page(t, e),
-    };
-    let access = u.access.clone();
-    export(&state, t, "orgs.xlsx", move |c| {
-        stream_workbook(&t.get("nav-orgs"), &headers(t, &ORG_HEADERS), |limit, offset| {
-            let (orgs, _) = query::orgs(c, &access, &filter, limit, offset)?;
-            let codes = orgs.iter().map(|o| o.division_code.as_str());
-            let mut wanted = town_codes(codes.clone());
-            wanted.extend(codes.map(String::from));
-            let names = division_names(c, wanted)?;
-            Ok(orgs
-                .into_iter()
-                .map(|o| {
-                    let place = place(
-                        &o.division_code,
-                        names.get(&o.division_code).map(String::as_str),
-                        &names,
-                    );
-                    vec![
-                        o.id.to_string(),
-                        o.code,
-                        o.name,
-                        choice_label(t, ORG_KINDS, &o.kind),
-                        choice_label(t, ORG_MODES, &o.mode),
-                        o.parent_code.unwrap_or_default(),
-                        o.parent_name.unwrap_or_default(),
-                        o.unit_name.unwrap_or_default(),
-                        o.division_code,
-                        o.village_name.unwrap_or_default(),
-                        o.members.to_string(),
-                        o.covered_units.to_string(),
-                        place,
-                        illustrative_cell(t, o.illustrative),
-                    ]
-                })
-                .collect())
-        })
-    })
-    .await
-}
 
 /// A covered unit prepared for the organization page.
 pub struct CoveredView {
@@ -989,159 +534,6 @@ async fn org_page(
 
 // ---------------------------------------------------------------------------------------------
 // Members
-
-/// Query of the member list page and export.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct MembersQuery {
-    status: Option<String>,
-    under: Option<String>,
-    org_id: Option<String>,
-    q: Option<String>,
-    home_community: Option<String>,
-    offset: Option<i64>,
-}
-
-impl MembersQuery {
-    fn org_id(&self) -> Result<Option<i64>, AppError> {
-        match blank_is_none(&self.org_id) {
-            None => Ok(None),
-            Some(v) => v
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| bad("invalid-org-id", "org_id must be an organization id (a number)".into())),
-        }
-    }
-
-    fn filter(&self) -> Result<MemberFilter, AppError> {
-        member_filter(&self.status, &self.under, self.org_id()?, &self.q, &self.home_community)
-    }
-
-    fn qs(&self, offset: i64) -> String {
-        query_string(
-            &[
-                ("status", self.status.clone()),
-                ("under", self.under.clone()),
-                ("org_id", self.org_id.clone()),
-                ("q", self.q.clone()),
-                ("home_community", self.home_community.clone()),
-            ],
-            offset,
-        )
-    }
-}
-
-#[derive(Template)]
-#[template(path = "members.html")]
-struct MembersPage {
-    c: Chrome,
-    rows: Vec<MemberView>,
-    count_label: String,
-    statuses: Vec<(String, String, bool)>,
-    places: Vec<(String, String, bool)>,
-    q: String,
-    home_community: String,
-    org: Option<(i64, String)>,
-    export: String,
-    pager: Pager,
-    any_illustrative: bool,
-}
-
-async fn members_page(State(state): State<AppState>, u: PageUser, Query(q): Query<MembersQuery>) -> Response {
-    let t = u.t;
-    let filter = match q.filter() {
-        Ok(f) => f,
-        Err(e) => return error_page(t, e),
-    };
-    let offset = q.offset.unwrap_or(0).max(0);
-    let access = u.access.clone();
-    let selected = filter.under.clone();
-    let result = state
-        .db
-        .run(move |c| {
-            let org = match filter.org_id {
-                Some(id) => query::org(c, &access, id)?.map(|o| (o.id, o.name)),
-                None => None,
-            };
-            let (members, total) = query::members(c, &access, &filter, PAGE, offset)?;
-            let places = place_options(c, &access, &selected)?;
-            Ok::<_, AppError>((members, total, places, org))
-        })
-        .await;
-    let (members, total, places, org) = match result {
-        Ok(r) => r,
-        Err(e) => return error_page(t, e),
-    };
-    let rows: Vec<MemberView> = members.into_iter().map(|m| member_view(t, &u.access, m)).collect();
-    html(&MembersPage {
-        c: Chrome::of(&u),
-        any_illustrative: rows.iter().any(|r| r.m.illustrative),
-        pager: Pager::new(offset, rows.len(), total, &|o| q.qs(o)),
-        rows,
-        count_label: t.args("reg-count-members", &[("count", total.to_string())]),
-        statuses: options(t, MEMBER_STATUSES, &q.status),
-        places,
-        q: q.q.clone().unwrap_or_default(),
-        home_community: q.home_community.clone().unwrap_or_default(),
-        org,
-        export: q.qs(0),
-    })
-}
-
-const MEMBER_HEADERS: [&str; 15] = [
-    "reg-col-id",
-    "col-name",
-    "reg-col-sex",
-    "reg-col-age",
-    "reg-col-id-number",
-    "reg-col-phone",
-    "col-status",
-    "reg-col-join-date",
-    "reg-col-org-code",
-    "reg-col-org",
-    "reg-col-employer",
-    "reg-col-home-code",
-    "reg-col-home",
-    "reg-col-place-code",
-    "illustrative",
-];
-
-async fn members_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<MembersQuery>) -> Response {
-    let t = u.t;
-    let filter = match q.filter() {
-        Ok(f) => f,
-        Err(e) => return error_page(t, e),
-    };
-    let access = u.access.clone();
-    export(&state, t, "members.xlsx", move |c| {
-        stream_workbook(&t.get("nav-members"), &headers(t, &MEMBER_HEADERS), |limit, offset| {
-            let (members, _) = query::members(c, &access, &filter, limit, offset)?;
-            Ok(members
-                .into_iter()
-                .map(|m| {
-                    let m = redact_member(&access, m);
-                    vec![
-                        m.id.to_string(),
-                        m.name,
-                        choice_label(t, SEXES, &m.sex),
-                        m.age.to_string(),
-                        m.id_number,
-                        m.phone.unwrap_or_default(),
-                        choice_label(t, MEMBER_STATUSES, &m.status),
-                        opt_num(m.join_date),
-                        m.party_org_code.unwrap_or_default(),
-                        m.party_org_name.unwrap_or_default(),
-                        m.employer,
-                        m.home_community.unwrap_or_default(),
-                        m.home_community_name.unwrap_or_default(),
-                        m.division_code,
-                        illustrative_cell(t, m.illustrative),
-                    ]
-                })
-                .collect())
-        })
-    })
-    .await
-}
 
 #[derive(Template)]
 #[template(path = "member.html")]

@@ -17,11 +17,11 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use super::api::page_limits;
-use super::registry::{coverage_by, lacking, member_filter, org_filter, redact_member, unit_filter};
+use super::registry::{coverage_by, lacking};
 use super::{ApiUser, AppError, AppState, ErrorBody, Guard, Route, route};
 use crate::access::Permission;
 use crate::registry::coverage::{self, CoverageRow};
-use crate::registry::query::{self, Member, PartyOrg, Unit};
+use crate::registry::query::{self, Unit};
 use crate::zones;
 
 /// Registry API routes, each with its guard.
@@ -29,12 +29,6 @@ pub fn routes() -> Vec<Route> {
     use Guard::{Login, Perm};
     use Method as M;
     vec![
-        route(M::GET, "/api/v1/units", Login, get(list_units)),
-        route(M::GET, "/api/v1/units/{id}", Login, get(get_unit)),
-        route(M::GET, "/api/v1/orgs", Login, get(list_orgs)),
-        route(M::GET, "/api/v1/orgs/{id}", Login, get(get_org)),
-        route(M::GET, "/api/v1/members", Login, get(list_members)),
-        route(M::GET, "/api/v1/members/{id}", Login, get(get_member)),
         route(
             M::POST,
             "/api/v1/members/{id}/unmask",
@@ -59,33 +53,6 @@ pub struct UnitList {
     pub offset: i64,
 }
 
-/// A page of party organizations.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct OrgList {
-    /// The organizations, ordered by code.
-    pub items: Vec<PartyOrg>,
-    /// Total matching.
-    pub total: i64,
-    /// Page size used.
-    pub limit: i64,
-    /// Offset used.
-    pub offset: i64,
-}
-
-/// A page of members (ID numbers and phones masked; `home_community` is absent when it lies
-/// outside the caller's scope, its name is given).
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct MemberList {
-    /// The members, ordered by division code and name.
-    pub items: Vec<Member>,
-    /// Total matching.
-    pub total: i64,
-    /// Page size used.
-    pub limit: i64,
-    /// Offset used.
-    pub offset: i64,
-}
-
 /// A member's unmasked personal data.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UnmaskedMember {
@@ -95,175 +62,6 @@ pub struct UnmaskedMember {
     pub id_number: String,
     /// The full phone, if any.
     pub phone: Option<String>,
-}
-
-/// Query of the unit list.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UnitQuery {
-    /// Only this kind: `agency`, `soe`, `non_public_enterprise`, `social_organization`,
-    /// `cooperative`, `market`, `village_committee` or `other`.
-    pub kind: Option<String>,
-    /// Only units within this division subtree (a town or village code).
-    pub under: Option<String>,
-    /// Only units whose name contains this text.
-    pub q: Option<String>,
-    /// `true`: only non-public enterprises and social organizations without organization
-    /// coverage.
-    pub uncovered: Option<bool>,
-    /// Page size, 1–1000 (default 100).
-    pub limit: Option<i64>,
-    /// Rows to skip (default 0).
-    pub offset: Option<i64>,
-}
-
-/// List units in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/units", params(UnitQuery), tag = "registry",
-    responses((status = 200, body = UnitList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list_units(
-    State(state): State<AppState>,
-    u: ApiUser,
-    Query(q): Query<UnitQuery>,
-) -> Result<Json<UnitList>, AppError> {
-    let filter = unit_filter(&q.kind, &q.under, &q.q, q.uncovered)?;
-    let (limit, offset) = page_limits(q.limit, q.offset)?;
-    let access = u.access;
-    let (items, total) = state
-        .db
-        .run(move |c| query::units(c, &access, &filter, limit, offset))
-        .await?;
-    Ok(Json(UnitList {
-        items,
-        total,
-        limit,
-        offset,
-    }))
-}
-
-/// One unit (404 when unknown or outside the caller's scope).
-#[utoipa::path(get, path = "/api/v1/units/{id}", params(("id" = i64, Path)), tag = "registry",
-    responses((status = 200, body = Unit), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_unit(State(state): State<AppState>, u: ApiUser, Path(id): Path<i64>) -> Result<Json<Unit>, AppError> {
-    let access = u.access;
-    let unit = state.db.run(move |c| query::unit(c, &access, id)).await?;
-    unit.map(Json).ok_or(AppError::NotFound)
-}
-
-/// Query of the party organization list.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OrgQuery {
-    /// Only this kind: `committee`, `general_branch` or `branch`.
-    pub kind: Option<String>,
-    /// Only this establishment mode: `own`, `joint` or `instructor`.
-    pub mode: Option<String>,
-    /// Only organizations within this division subtree (a town or village code).
-    pub under: Option<String>,
-    /// Only organizations whose name contains this text.
-    pub q: Option<String>,
-    /// Page size, 1–1000 (default 100).
-    pub limit: Option<i64>,
-    /// Rows to skip (default 0).
-    pub offset: Option<i64>,
-}
-
-/// List party organizations in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery), tag = "registry",
-    responses((status = 200, body = OrgList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list_orgs(
-    State(state): State<AppState>,
-    u: ApiUser,
-    Query(q): Query<OrgQuery>,
-) -> Result<Json<OrgList>, AppError> {
-    let filter = org_filter(&q.kind, &q.mode, &q.under, &q.q)?;
-    let (limit, offset) = page_limits(q.limit, q.offset)?;
-    let access = u.access;
-    let (items, total) = state
-        .db
-        .run(move |c| query::orgs(c, &access, &filter, limit, offset))
-        .await?;
-    Ok(Json(OrgList {
-        items,
-        total,
-        limit,
-        offset,
-    }))
-}
-
-/// One party organization (404 when unknown or outside the caller's scope).
-#[utoipa::path(get, path = "/api/v1/orgs/{id}", params(("id" = i64, Path)), tag = "registry",
-    responses((status = 200, body = PartyOrg), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_org(
-    State(state): State<AppState>,
-    u: ApiUser,
-    Path(id): Path<i64>,
-) -> Result<Json<PartyOrg>, AppError> {
-    let access = u.access;
-    let org = state.db.run(move |c| query::org(c, &access, id)).await?;
-    org.map(Json).ok_or(AppError::NotFound)
-}
-
-/// Query of the member list.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct MemberQuery {
-    /// Only this status: `full` or `probationary`.
-    pub status: Option<String>,
-    /// Only members listed within this division subtree (a town or village code).
-    pub under: Option<String>,
-    /// Only members of this party organization (id).
-    pub org_id: Option<i64>,
-    /// Only members whose name contains this text.
-    pub q: Option<String>,
-    /// Only members living in this community (a village code; a town code takes its villages).
-    pub home_community: Option<String>,
-    /// Page size, 1–1000 (default 100).
-    pub limit: Option<i64>,
-    /// Rows to skip (default 0).
-    pub offset: Option<i64>,
-}
-
-/// List members in the caller's scope, with ID numbers and phones masked.
-#[utoipa::path(get, path = "/api/v1/members", params(MemberQuery), tag = "registry",
-    responses((status = 200, body = MemberList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list_members(
-    State(state): State<AppState>,
-    u: ApiUser,
-    Query(q): Query<MemberQuery>,
-) -> Result<Json<MemberList>, AppError> {
-    let filter = member_filter(&q.status, &q.under, q.org_id, &q.q, &q.home_community)?;
-    let (limit, offset) = page_limits(q.limit, q.offset)?;
-    let access = u.access;
-    let (items, total) = state
-        .db
-        .run(move |c| {
-            let (items, total) = query::members(c, &access, &filter, limit, offset)?;
-            let items = items.into_iter().map(|m| redact_member(&access, m)).collect();
-            Ok::<_, AppError>((items, total))
-        })
-        .await?;
-    Ok(Json(MemberList {
-        items,
-        total,
-        limit,
-        offset,
-    }))
-}
-
-/// One member, masked (404 when unknown or outside the caller's scope).
-#[utoipa::path(get, path = "/api/v1/members/{id}", params(("id" = i64, Path)), tag = "registry",
-    responses((status = 200, body = Member), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_member(
-    State(state): State<AppState>,
-    u: ApiUser,
-    Path(id): Path<i64>,
-) -> Result<Json<Member>, AppError> {
-    let access = u.access;
-    let m = state
-        .db
-        .run(move |c| Ok::<_, AppError>(query::member(c, &access, id)?.map(|m| redact_member(&access, m))))
-        .await?;
-    m.map(Json).ok_or(AppError::NotFound)
 }
 
 /// A member's full ID number and phone (needs the unmask permission and `X-CSRF-Token`; every

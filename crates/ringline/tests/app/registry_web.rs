@@ -69,6 +69,7 @@ pub fn load_registry(conn: &mut DbConn) {
             on_existing: OnExisting::Skip,
             apply: true,
             illustrative: false,
+            confirm: false,
         },
         &mut |_, _, _| {},
     )
@@ -622,9 +623,10 @@ async fn lists_filter_page_export_and_refuse_bad_values(app: TestApp) {
         .iter()
         .find(|r| r[1] == "城关镇个体商户联合会商贸部")
         .expect("商贸部");
+    // 序号, name, kind, credit code, code fails the check, place, place code, …
     assert_eq!(
-        (u10[3].as_str(), u10[4].as_str(), u10[5].as_str()),
-        ("91630121MA7XCG0G10", "未通过校验", "630121101001")
+        (u10[3].as_str(), u10[4].as_str(), u10[5].as_str(), u10[6].as_str()),
+        ("91630121MA7XCG0G10", "是", "城关镇 › 佰胜居委会", "630121101001")
     );
     assert_eq!(xlsx_cells(&admin.get("/orgs.xlsx").await.body).len(), 9);
     let rows = xlsx_cells(&admin.get("/members.xlsx").await.body);

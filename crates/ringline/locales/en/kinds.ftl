@@ -1,0 +1,149 @@
+# Record kinds: names, field and column labels, notes. Keys: {kind}, {kind}-one, {kind}-{field},
+# {kind}-{field}-note. Every key also exists in zh-CN/kinds.ftl.
+
+units = Units
+units-name = Name
+units-name-note = Full name of the unit
+units-kind = Kind
+units-kind-note = Pick from the list
+units-credit-code = Credit code
+units-credit-code-note = 18 characters, checked per GB 32100; leave empty if the unit has none
+units-division = Village/community or town
+units-division-note = 12-digit NBS division code of the village/community or town
+units-address = Address
+units-lon = Longitude
+units-lon-note = WGS-84 longitude, degrees
+units-lat = Latitude
+units-lat-note = WGS-84 latitude, degrees
+units-headcount = Headcount
+units-party-member-count = Party member count
+units-party-member-count-note = Number of party members the unit reports
+units-one = Unit
+units-division-code = Place
+units-registered-members = Registered party members
+units-org-covered = Organization coverage
+units-work-covered = Work coverage
+
+orgs = Party organizations
+orgs-code = Code
+orgs-code-note = A village's party branch uses the village's 12-digit code
+orgs-name = Name
+orgs-kind = Kind
+orgs-kind-note = committee, general branch or branch
+orgs-parent = Parent
+orgs-parent-note = Code or full name of the parent organization; empty at the top
+orgs-mode = Mode
+orgs-mode-note = own, joint, or instructor only
+orgs-unit = Unit
+orgs-unit-note = Host unit: credit code or full name; leave empty for a village's organization
+orgs-village = Village
+orgs-village-note = For a village's organization: the 12-digit division code
+orgs-joint-units = Joint units
+orgs-joint-units-note = Other units a joint organization or instructor covers: credit codes or names, separated by ;
+
+members = Party members
+members-name = Name
+members-sex = Sex
+members-sex-note = May be empty: derived from the ID number; must agree when given
+members-id-number = ID number
+members-id-number-note = 18 characters; old 15-digit numbers are converted
+members-birth-date = Birth date
+members-birth-date-note = May be empty: derived from the ID number; must agree when given
+members-phone = Phone
+members-phone-note = 11-digit mobile number or a landline with area code
+members-status = Status
+members-status-note = full or probationary
+members-join-date = Join date
+members-join-date-note = e.g. 2019-07-01
+members-party-organization = Party organization
+members-party-organization-note = Party organization code or full name
+members-employer = Employer
+members-employer-note = Linked to a registered unit when the name matches
+members-home-community = Home community
+members-home-community-note = 12-digit division code of the community (village) where the member lives
+members-one = Party member
+members-age = Age
+members-party-org-name = Party organization
+members-party-org-code = Organization code
+members-home-community-name = Home community
+members-division-code = Place
+
+cadres = Dispatched cadres
+cadres-name = Name
+cadres-id-number = ID number
+cadres-id-number-note = 18 characters; age and sex are derived from it
+cadres-phone = Phone
+cadres-phone-note = 11-digit mobile number
+cadres-source = Source
+cadres-source-note = A county unit's credit code or full name; for a town cadre the town's 12-digit code or name
+cadres-skills = Skills
+cadres-skills-note = Separate several with 、 or ; e.g. agriculture; e-commerce (see the skill list)
+cadres-home-village = Home village
+cadres-home-village-note = 12-digit code of the home village; a cadre is never sent there
+
+twinning = Twinning
+twinning-unit = Unit
+twinning-unit-note = The unit's credit code or full name
+twinning-village = Village
+twinning-village-note = 12-digit NBS division code of the village
+
+needs = Village needs
+needs-village = Village
+needs-village-note = 12-digit NBS division code of the village
+needs-skill = Skill
+needs-skill-note = One skill per row: its name or key (see the skill list)
+needs-priority = Priority
+needs-priority-note = 1, 2 or 3; 3 is the most urgent
+
+work_logs = Work logs
+work_logs-id-number = ID number
+work_logs-id-number-note = The dispatched cadre's ID number
+work_logs-date = Date
+work_logs-date-note = Within the residency, e.g. 2026-03-02
+work_logs-content = Content
+
+products = Lead products
+products-name = Name
+products-name-note = e.g. yak beef, chicken-leg scallion, highland barley
+products-category = Category
+products-category-note = Pick from the list
+products-scale = Scale
+products-scale-note = A number of 0 or more; give it with its unit, or leave both empty
+products-scale-unit = Scale unit
+products-scale-unit-note = mu, head, birds, households, tonnes …
+products-output-value = Output value
+products-output-value-note = Annual output value in yuan, e.g. 12,345.67 or 1.2万; read in 万 (10,000 yuan) when the header says 万元
+products-households = Households
+products-households-note = Households engaged in the product
+products-income-per-household = Income per household
+products-income-per-household-note = Annual income per engaged household, in yuan
+
+chains = Development chains
+chains-product = Product
+chains-product-note = Normally the name of one of the village's lead products
+chains-branch = Branch
+chains-branch-note = Party organization code or full name; a village's branch normally has the village's 12-digit code; empty while the link is missing
+
+brands = Party-building brands
+brands-name = Name
+brands-owner = Owner
+brands-owner-note = A registered unit's credit code or full name, or a village's 12-digit division code
+brands-zone = Zone
+brands-zone-note = The zone's name, e.g. 一环 or 东峡线; a zone of the owner's county
+brands-level = Level
+brands-level-note = county, city, province or national
+brands-year = Year
+brands-year-note = Year the brand was named, from 1949 to this year
+
+income = Collective income
+income-source = Source
+income-source-note = One source per row: operating, contracting and leasing, investment returns, services, subsidies or other
+income-amount = Amount
+income-amount-note = The year's amount in yuan, not negative, e.g. 12,345.67 or 1.2万; read in 万 (10,000 yuan) when the header says 万元
+
+targets = Income targets
+targets-year = Year
+targets-year-note = Within the years of the program of the village's county (or the five years before them, the baseline)
+targets-target = Target
+targets-target-note = The year's collective income target in yuan, e.g. 50000 or 5万; read in 万 (10,000 yuan) when the header says 万元
+units-credit-code-unverified = Code fails the check

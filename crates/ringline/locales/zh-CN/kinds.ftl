@@ -1,0 +1,149 @@
+# Record kinds: names, field and column labels, notes. Keys: {kind}, {kind}-one, {kind}-{field},
+# {kind}-{field}-note. Every key also exists in en/kinds.ftl.
+
+units = 单位
+units-name = 单位名称
+units-name-note = 单位全称
+units-kind = 单位类型
+units-kind-note = 从下拉列表中选择
+units-credit-code = 统一社会信用代码
+units-credit-code-note = 18位，按 GB 32100 校验；没有可留空
+units-division = 所在村(社区)或乡镇
+units-division-note = 12位统计用区划代码，村(社区)或乡镇
+units-address = 地址
+units-lon = 经度
+units-lon-note = WGS-84 经度，度
+units-lat = 纬度
+units-lat-note = WGS-84 纬度，度
+units-headcount = 从业人数
+units-party-member-count = 党员人数
+units-party-member-count-note = 单位报告的党员人数
+units-one = 单位
+units-division-code = 所在地
+units-registered-members = 登记在册的党员
+units-org-covered = 组织覆盖
+units-work-covered = 工作覆盖
+
+orgs = 党组织
+orgs-code = 党组织代码
+orgs-code-note = 村党支部使用村的12位区划代码
+orgs-name = 党组织名称
+orgs-kind = 党组织类别
+orgs-kind-note = 党委、党总支或党支部
+orgs-parent = 上级党组织
+orgs-parent-note = 上级党组织的代码或全称；县委下属的可留空
+orgs-mode = 组建方式
+orgs-mode-note = 单独组建、联合组建或选派党建指导员
+orgs-unit = 所在单位
+orgs-unit-note = 依托单位的统一社会信用代码或全称；村党组织留空并填写所在村
+orgs-village = 所在村(社区)代码
+orgs-village-note = 村(社区)党组织填写12位区划代码
+orgs-joint-units = 联建单位
+orgs-joint-units-note = 联合组建或指导员覆盖的其他单位：信用代码或全称，多个用分号隔开
+
+members = 党员
+members-name = 姓名
+members-sex = 性别
+members-sex-note = 可留空：由身份证号码得出；填写时须一致
+members-id-number = 公民身份号码
+members-id-number-note = 18位；15位旧号码自动升位
+members-birth-date = 出生日期
+members-birth-date-note = 可留空：由身份证号码得出；填写时须一致
+members-phone = 手机号码
+members-phone-note = 11位手机号或带区号的固定电话
+members-status = 党员类别
+members-status-note = 正式党员或预备党员
+members-join-date = 入党日期
+members-join-date-note = 如 2019-07-01
+members-party-organization = 所在党组织
+members-party-organization-note = 党组织代码或全称
+members-employer = 工作单位
+members-employer-note = 与登记单位名称一致时自动关联
+members-home-community = 报到社区
+members-home-community-note = 居住地社区(村)的12位区划代码
+members-one = 党员
+members-age = 年龄
+members-party-org-name = 所在党组织
+members-party-org-code = 党组织代码
+members-home-community-name = 报到社区
+members-division-code = 所在地
+
+cadres = 选派干部
+cadres-name = 姓名
+cadres-id-number = 公民身份号码
+cadres-id-number-note = 18位；年龄和性别由此得出
+cadres-phone = 手机号码
+cadres-phone-note = 11位手机号
+cadres-source = 派出单位
+cadres-source-note = 县直单位的统一社会信用代码或全称；乡镇干部填写乡镇的12位区划代码或名称
+cadres-skills = 专长
+cadres-skills-note = 多个用、或；分隔，如：农业种植、电子商务（见专长清单）
+cadres-home-village = 家乡村
+cadres-home-village-note = 户籍所在村的12位区划代码；不会被选派到家乡村
+
+twinning = 结对帮扶
+twinning-unit = 结对单位
+twinning-unit-note = 单位的统一社会信用代码或全称
+twinning-village = 结对村代码
+twinning-village-note = 12位统计用区划代码
+
+needs = 村需求
+needs-village = 村代码
+needs-village-note = 12位统计用区划代码
+needs-skill = 需求专长
+needs-skill-note = 一行一项专长：名称或代码（见专长清单）
+needs-priority = 优先级
+needs-priority-note = 1、2或3，3最紧迫
+
+work_logs = 驻村日志
+work_logs-id-number = 公民身份号码
+work_logs-id-number-note = 驻村干部的身份证号码
+work_logs-date = 日期
+work_logs-date-note = 须在驻村期间内，如 2026-03-02
+work_logs-content = 工作内容
+
+products = 主导产品
+products-name = 产品名称
+products-name-note = 如 牦牛肉、鸡腿葱、青稞
+products-category = 产品类别
+products-category-note = 从下拉列表中选择
+products-scale = 规模
+products-scale-note = 数量，不小于0；与规模单位同时填写或同时留空
+products-scale-unit = 规模单位
+products-scale-unit-note = 亩、头、只、户、吨等
+products-output-value = 产值(元)
+products-output-value-note = 年产值，单位元，如 12,345.67 或 1.2万；表头写“产值(万元)”时按万元读
+products-households = 带动户数
+products-households-note = 从事该产业的农户数
+products-income-per-household = 户均收入(元)
+products-income-per-household-note = 参与农户户均年收入，单位元
+
+chains = 发展链条
+chains-product = 产品
+chains-product-note = 一般为该村主导产品的名称
+chains-branch = 党支部
+chains-branch-note = 党组织代码或全称；村党支部的代码一般是村的12位区划代码；留空表示缺此环节
+
+brands = 党建品牌
+brands-name = 品牌名称
+brands-owner = 所属单位或村
+brands-owner-note = 登记单位的统一社会信用代码或全称，或村(社区)的12位区划代码
+brands-zone = 所属示范带
+brands-zone-note = 示范带名称，如 一环、东峡线；须是品牌所属单位或村所在县的示范带
+brands-level = 品牌级别
+brands-level-note = 县级、市级、省级或国家级
+brands-year = 命名年度
+brands-year-note = 品牌命名的年份，1949年至今年
+
+income = 村集体经济收入
+income-source = 收入来源
+income-source-note = 每行一个来源：经营收入、发包及上交收入、投资收益、服务收入、补助收入或其他收入
+income-amount = 金额(元)
+income-amount-note = 全年金额，单位元，不能为负，如 12,345.67 或 1.2万；表头写“金额(万元)”时按万元读
+
+targets = 收入目标
+targets-year = 年度
+targets-year-note = 须在村所在县示范带的建设期内（建设期前5年为基期，也可填写）
+targets-target = 目标收入(元)
+targets-target-note = 当年村集体经济收入目标，单位元，如 50000 或 5万；表头写“目标收入(万元)”时按万元读
+units-credit-code-unverified = 代码未通过校验
