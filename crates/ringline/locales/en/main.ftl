@@ -257,3 +257,5 @@ issue-update-renames = Renames { $before } to { $after }; check that it is the s
 issue-update-empties = Empties the stored value { $before }; leave the column out to keep it, or confirm.
 issue-value-not-yes-no = Write 是 or 否 (yes or no).
 issue-value-out-of-range = The number is too large.
+record-retired = Done: the record was retired; it no longer appears in the lists.
+record-show-all = show all

@@ -248,3 +248,5 @@ issue-update-renames = 将 { $before } 改名为 { $after }；请确认是同一
 issue-update-empties = 将清空原有值 { $before }；如要保留，请删去这一列，或确认更新。
 issue-value-not-yes-no = 请填写 是 或 否。
 issue-value-out-of-range = 数字太大。
+record-retired = 已完成：该记录已注销/移出，不再出现在名单中。
+record-show-all = 显示全部

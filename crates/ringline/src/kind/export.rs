@@ -42,8 +42,10 @@ impl Cell {
             Cell::Text(s) | Cell::Code(s) | Cell::Link(s, _) => s.clone(),
             Cell::Int(n) => n.to_string(),
             Cell::Number(v, d) => format!("{v:.*}", usize::from(*d)),
+            Cell::Yuan(v) if *v < 0.0 => format!("-¥{}", thousands(-*v)),
             Cell::Yuan(v) => format!("¥{}", thousands(*v)),
-            Cell::Rate(r) => format!("{:.1}%", r * 100.0),
+            // Half away from zero at one decimal, as Excel shows a 0.0% cell.
+            Cell::Rate(r) => format!("{:.1}%", (r * 1000.0).round() / 10.0),
             Cell::Date(d) => d.to_string(),
         }
     }
@@ -175,7 +177,7 @@ mod tests {
         assert_eq!(Cell::Yuan(12345.6).text(), "¥12,345.60");
         assert_eq!(Cell::Yuan(0.05).text(), "¥0.05");
         assert_eq!(Cell::Yuan(1_000_000.0).text(), "¥1,000,000.00");
-        assert_eq!(Cell::Yuan(-999.0).text(), "¥-999.00");
+        assert_eq!(Cell::Yuan(-999.0).text(), "-¥999.00");
         assert_eq!(Cell::Rate(0.3125).text(), "31.3%");
     }
 

@@ -449,6 +449,10 @@ struct ListPage {
     any_illustrative: bool,
     pager: Pager,
     masked: bool,
+    /// The related record the list is narrowed to: (label, its name, its page).
+    narrowed: Option<(String, String, String)>,
+    /// A record was just retired.
+    retired: bool,
 }
 
 fn to_params(q: HashMap<String, String>) -> HashMap<String, String> {
@@ -471,9 +475,21 @@ async fn list_page(
     q.limit = PAGE;
     let access = u.access.clone();
     let qq = q.clone();
+    let narrow_to: Option<(&'static str, KindId, String)> = d.filters.iter().find_map(|f| match f {
+        Filter::Id(key, kind) => q.value(key).map(|v| (*key, *kind, v.to_string())),
+        _ => None,
+    });
     let result = state
         .db
         .run(move |c| {
+            let narrowed = match narrow_to {
+                Some((key, kind, id)) => {
+                    let r = kind.ops().get_json(c, &access, &id)?.ok_or(AppError::NotFound)?;
+                    let name = r.get("name").and_then(|v| v.as_str()).unwrap_or(&id).to_string();
+                    Some((key, kind, id, name))
+                }
+                None => None,
+            };
             let page = k.ops().list_json(c, &access, &qq)?;
             let places = places(c, d, &page.items)?;
             let towns = if d.filters.contains(&Filter::Under) {
@@ -481,10 +497,10 @@ async fn list_page(
             } else {
                 Vec::new()
             };
-            Ok::<_, AppError>((page, places, towns))
+            Ok::<_, AppError>((page, places, towns, narrowed))
         })
         .await;
-    let (page, places, towns) = match result {
+    let (page, places, towns, narrowed) = match result {
         Ok(r) => r,
         Err(e) => return error_page(t, e),
     };
@@ -524,6 +540,8 @@ async fn list_page(
         pager: Pager::new(q.offset, rows.len(), page.total, &qs),
         rows,
         masked: d.fields.iter().any(|f| f.personal),
+        narrowed: narrowed.map(|(_, kind, id, name)| (kind.desc().one(t), name, format!("/{}/{id}", kind.key()))),
+        retired: params.contains_key("retired_id"),
     })
 }
 
@@ -621,10 +639,40 @@ struct DetailPage {
     can_retire: bool,
 }
 
+/// The success message and the Edit / Retire buttons of a record's page (kinds with a page of
+/// their own include `record_actions.html`).
+pub struct Actions {
+    /// The kind's key.
+    pub key: &'static str,
+    /// The record's id.
+    pub id: String,
+    /// The success message after a form.
+    pub saved: Option<String>,
+    /// The caller may edit.
+    pub can_edit: bool,
+    /// The caller may retire.
+    pub can_retire: bool,
+}
+
+impl Actions {
+    /// The actions of record `id` of kind `k` for the caller.
+    pub fn new(u: &PageUser, k: KindId, id: impl ToString, saved: Option<&str>) -> Actions {
+        let d = k.desc();
+        Actions {
+            key: d.key,
+            id: id.to_string(),
+            saved: saved_message(u.t, saved),
+            can_edit: u.access.can(d.perms.write),
+            can_retire: d.retire != Retire::Never && u.access.can(d.perms.retire),
+        }
+    }
+}
+
 /// Query of a record's page: `saved=created|updated` after a form.
 #[derive(Debug, Default, Deserialize)]
 pub struct SavedQuery {
-    saved: Option<String>,
+    /// `created` or `updated`.
+    pub saved: Option<String>,
 }
 
 /// The success message after a form, for a record's page.
@@ -1182,7 +1230,7 @@ async fn retire_post(
         })
         .await;
     match result {
-        Ok(Ok(())) => Redirect::to(&format!("/{}?retired={id}", d.key)).into_response(),
+        Ok(Ok(())) => Redirect::to(&format!("/{}?retired_id={id}", d.key)).into_response(),
         Ok(Err(page)) => (StatusCode::UNPROCESSABLE_ENTITY, html(&page)).into_response(),
         Err(e) => error_page(t, e),
     }
@@ -1681,4 +1729,79 @@ pub fn add_openapi(doc: &mut utoipa::openapi::OpenApi) {
             .response("401", error())
             .build(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn list_queries_name_what_is_allowed() {
+        let units = KindId::Units.desc();
+        let e = list_query(units, &params(&[("kind", "shop")]), 100).expect_err("unknown kind");
+        assert_eq!(e.code(), "invalid-kind");
+        assert!(e.to_string().contains("non_public_enterprise"), "{e}");
+        let e = list_query(KindId::Members.desc(), &params(&[("status", "x")]), 100).expect_err("unknown status");
+        assert_eq!(e.code(), "invalid-status");
+        assert!(e.to_string().contains("full, probationary"), "{e}");
+        let e = list_query(KindId::Orgs.desc(), &params(&[("mode", "x")]), 100).expect_err("unknown mode");
+        assert!(e.to_string().contains("own, joint, instructor"), "{e}");
+        let e = list_query(units, &params(&[("under", "town")]), 100).expect_err("not a code");
+        assert_eq!(e.code(), "invalid-under");
+        for bad in ["0", "1001", "-1", "x"] {
+            let e = list_query(units, &params(&[("limit", bad)]), 100).expect_err("limit");
+            assert_eq!(e.code(), "invalid-limit", "{bad}");
+        }
+        assert_eq!(
+            list_query(units, &params(&[("offset", "-5")]), 100)
+                .expect_err("offset")
+                .code(),
+            "invalid-offset"
+        );
+        let q = list_query(
+            units,
+            &params(&[("kind", " "), ("under", "630121103000"), ("q", ""), ("limit", "1000")]),
+            100,
+        )
+        .expect("valid");
+        assert_eq!(
+            (q.value("kind"), q.under.as_deref(), q.q.as_deref(), q.limit),
+            (None, Some("630121103000"), None, 1000)
+        );
+        let q = list_query(KindId::Members.desc(), &params(&[("org_id", "12")]), 100).expect("id");
+        assert_eq!(q.value("org_id"), Some("12"));
+        assert_eq!(
+            list_query(KindId::Members.desc(), &params(&[("org_id", "a")]), 100)
+                .expect_err("id")
+                .code(),
+            "invalid-org-id"
+        );
+    }
+
+    #[test]
+    fn query_strings_keep_filters_and_drop_blanks() {
+        let p = params(&[
+            ("kind", "non_public_enterprise"),
+            ("under", ""),
+            ("q", "东峡"),
+            ("uncovered", "true"),
+            ("csrf_token", "x"),
+        ]);
+        let units = KindId::Units.desc();
+        assert_eq!(
+            query_string(units, &p, 100),
+            "kind=non_public_enterprise&q=%E4%B8%9C%E5%B3%A1&uncovered=true&offset=100"
+        );
+        assert_eq!(
+            query_string(units, &p, 0),
+            "kind=non_public_enterprise&q=%E4%B8%9C%E5%B3%A1&uncovered=true"
+        );
+    }
 }

@@ -369,9 +369,15 @@ struct UnitPage {
     hidden_orgs: Option<String>,
     members: Vec<MemberView>,
     employed_label: String,
+    a: super::records::Actions,
 }
 
-async fn unit_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+async fn unit_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Query(sq): Query<super::records::SavedQuery>,
+) -> Response {
     let t = u.t;
     let access = u.access.clone();
     let result = state
@@ -416,6 +422,7 @@ async fn unit_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
     );
     html(&UnitPage {
         c: Chrome::of(&u),
+        a: super::records::Actions::new(&u, crate::kind::KindId::Units, id, sq.saved.as_deref()),
         employed_label,
         point,
         org_covered: yes_no(t, unit.org_covered),
@@ -453,12 +460,14 @@ struct OrgPage {
     members: Vec<MemberView>,
     members_total: i64,
     pager: Pager,
+    a: super::records::Actions,
 }
 
 /// Query of an organization page: the offset of its member list.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct OffsetQuery {
     offset: Option<i64>,
+    saved: Option<String>,
 }
 
 async fn org_page(
@@ -511,6 +520,7 @@ async fn org_page(
     let parent_hidden = org.parent_id.is_some() && org.parent_name.is_none();
     html(&OrgPage {
         c: Chrome::of(&u),
+        a: super::records::Actions::new(&u, crate::kind::KindId::Orgs, id, q.saved.as_deref()),
         place,
         parent_hidden,
         v: org_view(t, org),
@@ -544,6 +554,7 @@ struct MemberPage {
     employer_unit: Option<(i64, String)>,
     can_unmask: bool,
     unmasked: Option<(String, String)>,
+    a: super::records::Actions,
 }
 
 /// A member, their employer when it is a unit visible to the caller, and the names of the
@@ -569,11 +580,13 @@ fn member_page_response(
     employer_unit: Option<(i64, String)>,
     names: &HashMap<String, String>,
     unmasked: Option<(String, String)>,
+    saved: Option<&str>,
 ) -> Response {
     let t = u.t;
     let place = place(&m.division_code, names.get(&m.division_code).map(String::as_str), names);
     html(&MemberPage {
         c: Chrome::of(u),
+        a: super::records::Actions::new(u, crate::kind::KindId::Members, m.id, saved),
         place,
         employer_unit,
         can_unmask: u.access.can(Permission::Unmask),
@@ -582,10 +595,15 @@ fn member_page_response(
     })
 }
 
-async fn member_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+async fn member_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Query(sq): Query<super::records::SavedQuery>,
+) -> Response {
     let access = u.access.clone();
     match state.db.run(move |c| member_detail(c, &access, id)).await {
-        Ok((m, employer, names)) => member_page_response(&u, m, employer, &names, None),
+        Ok((m, employer, names)) => member_page_response(&u, m, employer, &names, None, sq.saved.as_deref()),
         Err(e) => error_page(u.t, e),
     }
 }
@@ -605,7 +623,14 @@ async fn member_unmask(State(state): State<AppState>, u: PageUser, Path(id): Pat
         .await;
     match result {
         Ok(((m, employer, names), id_number, phone)) => {
-            let mut resp = member_page_response(&u, m, employer, &names, Some((id_number, phone.unwrap_or_default())));
+            let mut resp = member_page_response(
+                &u,
+                m,
+                employer,
+                &names,
+                Some((id_number, phone.unwrap_or_default())),
+                None,
+            );
             resp.headers_mut()
                 .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
             resp
@@ -824,19 +849,7 @@ mod tests {
     }
 
     #[test]
-    fn filters_name_what_is_allowed() {
-        let e = unit_filter(&Some("shop".into()), &None, &None, None).expect_err("unknown kind");
-        assert_eq!(e.code(), "invalid-kind");
-        assert!(e.to_string().contains("non_public_enterprise"), "{e}");
-        let e = member_filter(&Some("x".into()), &None, None, &None, &None).expect_err("unknown status");
-        assert_eq!(e.code(), "invalid-status");
-        assert!(e.to_string().contains("full, probationary"), "{e}");
-        let e = org_filter(&None, &Some("x".into()), &None, &None).expect_err("unknown mode");
-        assert!(e.to_string().contains("own, joint, instructor"), "{e}");
-        let e = unit_filter(&None, &Some("town".into()), &None, None).expect_err("not a code");
-        assert_eq!(e.code(), "invalid-under");
-        let f = unit_filter(&Some(" ".into()), &Some("630121103000".into()), &Some("".into()), None).expect("valid");
-        assert_eq!((f.kind, f.under.as_deref(), f.q), (None, Some("630121103000"), None));
+    fn coverage_parameters_name_what_is_allowed() {
         assert_eq!(coverage_by(&Some("zone".into())).expect("zone"), By::Zone);
         assert_eq!(coverage_by(&None).expect("default"), By::Town);
         assert_eq!(
@@ -846,25 +859,6 @@ mod tests {
         assert_eq!(lacking(&Some("work".into())).expect("work"), "work");
         assert_eq!(lacking(&None).expect("default"), "org");
         assert_eq!(lacking(&Some("x".into())).expect_err("bad").code(), "invalid-lacking");
-    }
-
-    #[test]
-    fn query_strings_keep_filters_and_drop_blanks() {
-        let q = UnitsQuery {
-            kind: Some("non_public_enterprise".into()),
-            under: Some(String::new()),
-            q: Some("东峡".into()),
-            uncovered: Some("true".into()),
-            offset: None,
-        };
-        assert_eq!(
-            q.qs(100),
-            "kind=non_public_enterprise&q=%E4%B8%9C%E5%B3%A1&uncovered=true&offset=100"
-        );
-        assert_eq!(
-            q.qs(0),
-            "kind=non_public_enterprise&q=%E4%B8%9C%E5%B3%A1&uncovered=true"
-        );
     }
 
     #[test]

@@ -50,5 +50,6 @@ mod pages;
 mod registry;
 mod registry_import;
 mod registry_web;
+mod schema;
 mod users;
 mod zones;

@@ -540,6 +540,7 @@ async fn lists_details_and_filters(app: TestApp) {
         under: under.map(String::from),
         q: q.map(String::from),
         uncovered: None,
+        retired: false,
     };
     let (u, n) = calls::units(&mut conn, &f(Some("social_organization"), None, None));
     assert_eq!(names(&u), ["城关志愿者协会", "东峡养殖协会", "东峡青年创业联合会"]);
