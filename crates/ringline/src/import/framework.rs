@@ -845,10 +845,13 @@ fn kind_entity(kind: &KindSpec) -> &'static str {
     }
 }
 
+/// The audit scope of an import: the importer's area (a division prefix, `zone:ID` for a zone
+/// — never `""`, which every reader reads —, `""` for the system).
 fn access_scope_prefix(access: &Access) -> String {
     match &access.scope {
         crate::access::Scope::Division(c) => c.prefix().to_string(),
-        _ => String::new(),
+        s @ crate::access::Scope::Zone(_) => s.as_string(),
+        crate::access::Scope::All => String::new(),
     }
 }
 
@@ -1298,7 +1301,8 @@ fn member_json(m: &NewMember) -> serde_json::Value {
 
 /// Whether an organization of the importer's may hang under an organization located at
 /// `division`: one within the importer's scope, or one above it (a town's committee under the
-/// county's), never one of another area.
+/// county's; for a zone, the towns and county of its villages), never one of another area.
+/// Linking under it changes nothing of the parent, which stays outside the scope.
 fn may_link_under(access: &Access, division: &str) -> bool {
     use crate::access::Scope;
     if access.sees_code(division) {
@@ -1306,6 +1310,7 @@ fn may_link_under(access: &Access, division: &str) -> bool {
     }
     match (&access.scope, DivisionCode::parse(division)) {
         (Scope::Division(mine), Ok(d)) => mine.as_str().starts_with(d.prefix()),
+        (Scope::Zone(_), _) => access.names_code(division),
         _ => false,
     }
 }
