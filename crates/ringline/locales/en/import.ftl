@@ -152,3 +152,18 @@ issue-zone-not-found = { $count ->
     [0] No zone of the owner's county is named { $value }; use a zone's name as the program page shows it.
    *[other] { $count } zones of the owner's county are named { $value }; use the zone's full name.
 }
+
+# Held rows: import rows whose ID number belongs to a record outside the importer's area.
+held-title = Rows held for the county
+held-intro = When an imported member or cadre row carries the ID number of a person registered outside the importer's area, the import answers as for a new person and writes nothing to that record; the row waits here for a user whose area covers both places, who transfers the record to the row's organization or source, or discards the row. Both are recorded in the audit log.
+held-open = Open the held rows
+held-none = No rows are held for your area.
+held-kind-members = Party member
+held-kind-cadres = Dispatched cadre
+held-col-id-number = ID number
+held-col-record = Registered as
+held-col-row = Row would move it to
+held-col-source = File, row, imported by
+held-record-gone = (record no longer exists)
+held-transfer = Transfer
+held-discard = Discard

@@ -279,8 +279,8 @@ pub fn set_skill(conn: &mut DbConn, access: &Access, skill: &Skill) -> Result<()
 // ---------------------------------------------------------------------------------------------
 // The roster
 
-/// A cadre to insert (import framework, demo generator).
-#[derive(Debug, Clone, PartialEq, Insertable)]
+/// A cadre to insert (import framework, demo generator; a held import row keeps it as JSON).
+#[derive(Debug, Clone, PartialEq, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = cadres, treat_none_as_default_value = false)]
 pub struct NewCadre {
     /// Name.

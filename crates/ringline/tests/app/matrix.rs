@@ -136,6 +136,10 @@ POST     /api/v1/account/password           204      204      204      204      
 GET      /api/v1/audit                      200      403      403      403      403      200      200      403
 GET      /import                            200      200      403      403      403      403      403      200
 POST     /import                            303      303      403      403      403      403      403      303
+GET      /import/held                       200      200      200      200      200      200      200      200
+POST     /import/held/{id}                  404      404      403      403      403      403      403      404
+GET      /api/v1/import/held                200      200      200      200      200      200      200      200
+POST     /api/v1/import/held/{id}           404      404      403      403      403      403      403      404
 GET      /import/templates/{file}           200      200      200      200      200      200      200      200
 GET      /import/jobs/{id}                  404      404      403      403      403      403      403      404
 GET      /import/jobs/{id}/errors.xlsx      404      404      403      403      403      403      403      404
@@ -598,6 +602,10 @@ async fn request(app: &TestApp, c: &mut Caller, w: &World, method: &str, route: 
                 }
                 ("POST", "/api/v1/users/{id}/unmask") => s.send(Method::POST, &path, None).await,
                 ("POST", "/members/{id}/unmask") => s.post_form(&path, &[]).await,
+                ("POST", "/import/held/{id}") => s.post_form(&path, &[("decision", "discard")]).await,
+                ("POST", "/api/v1/import/held/{id}") => {
+                    s.send(Method::POST, &path, Some(json!({"decision": "discard"}))).await
+                }
                 ("POST", "/api/v1/members/{id}/unmask") => s.send(Method::POST, &path, None).await,
                 ("POST", "/import") => {
                     let form = reqwest::multipart::Form::new()

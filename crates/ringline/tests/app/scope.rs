@@ -1,7 +1,8 @@
 //! The limits of a scope, reproduced on the Datong demo and the registry fixtures (findings of a
 //! review against the release binary): a zone scope reaches its villages, not their towns' own
-//! records; acting on a dispatch batch needs a scope covering its county; batch plans and the
-//! audit log withhold what lies outside the reader's scope.
+//! records; acting on a dispatch batch needs a scope covering its county; an import does not tell
+//! the importer who is registered elsewhere (held rows); batch plans and the audit log withhold
+//! what lies outside the reader's scope.
 
 use std::collections::BTreeSet;
 
@@ -11,10 +12,11 @@ use ringline::access::Access;
 use ringline::cadres::batch;
 use ringline::cadres::{self, AgeRule, CadreFilter};
 use ringline::db::schema::{
-    audit_log, batch_pairs, batch_rules, dispatch_batches, members, party_orgs, residencies, units,
+    audit_log, batch_pairs, batch_rules, cadres as cadre_t, dispatch_batches, held_rows, members, party_orgs,
+    residencies, units,
 };
 use ringline::generate;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::calls::{self, add_user};
 use crate::datong::{self, COUNTY, DONGXIA, TAER};
@@ -23,8 +25,21 @@ use crate::harness::{Answer, Session, TestApp, xlsx_cells};
 on_both_backends!(
     a_zone_reaches_its_villages_not_their_towns,
     acting_on_a_batch_needs_the_whole_county,
+    an_import_does_not_tell_who_is_registered_elsewhere,
     plans_and_the_audit_log_withhold_what_lies_outside,
 );
+
+/// 城关镇.
+const CHENGGUAN: &str = "630121101000";
+/// 韩玉兰 of the registry fixtures: a member of FZ-CG-001 (城关镇, at 佰胜社区 630121101001).
+const HAN_YULAN: &str = "630121200002290648";
+/// A number nobody has, masked exactly like 韩玉兰's (`6301**********0648`): GB 11643-valid,
+/// 1990-01-07, female (17th digit 4).
+const NEW_LIKE_HAN: &str = "630121199001070648";
+/// 李秀兰 of the cadre fixture: a town cadre of 城关镇.
+const LI_XIULAN: &str = "630121198803028623";
+/// A number nobody has, masked like 李秀兰's (`6301**********8623`): 1991-01-02, female.
+const NEW_LIKE_LI: &str = "630121199101028623";
 
 /// `POST /api/v1/import/{kind}` with a CSV body.
 async fn import_api(s: &Session, kind: &str, file: &str, csv: &str, apply: bool, update: bool) -> Answer {
@@ -301,6 +316,262 @@ async fn acting_on_a_batch_needs_the_whole_county(app: TestApp) {
         );
     }
     assert_eq!(state(&app), before, "nothing written");
+}
+
+/// The dry-run and applied reports of a member (and a cadre) row whose ID number belongs to a
+/// record in another town are byte-identical, file name apart, to those of a number nobody has;
+/// nothing is written to the record; the county sees the held rows (masked, both sides named)
+/// and transfers or discards them, each audited; nobody else sees them.
+async fn an_import_does_not_tell_who_is_registered_elsewhere(app: TestApp) {
+    {
+        let mut conn = app.conn();
+        crate::registry_web::load_registry(&mut conn);
+        use ringline::import::{framework, spec};
+        let (r, _) = framework::import_file(
+            &mut conn,
+            &Access::system(),
+            spec::kind("cadres").expect("kind"),
+            &crate::harness::fixture("dispatch/cadres.csv"),
+            "cadres.csv",
+            framework::Options {
+                apply: true,
+                ..Default::default()
+            },
+            &mut |_, _, _| {},
+        )
+        .expect("import runs");
+        assert!(r.applied, "{:?}", r.errors);
+        add_user(&mut conn, "dx.admin", "dx-admin-pass", "town-admin", DONGXIA, None);
+        add_user(&mut conn, "dx.viewer", "dx-viewer-pass", "viewer", DONGXIA, None);
+        add_user(&mut conn, "cg.admin", "cg-admin-pass", "town-admin", CHENGGUAN, None);
+        add_user(&mut conn, "county.viewer", "county-viewer-pass", "viewer", COUNTY, None);
+    }
+    let town = app.session("dx.admin", "dx-admin-pass").await;
+    let members_file =
+        |number: &str| format!("姓名,公民身份号码,党员类别,所在党组织\n韩玉兰,{number},正式党员,630121103201\n");
+    let cadres_file = |number: &str| format!("姓名,公民身份号码,派出单位,专长\n李秀兰,{number},东峡镇,畜牧养殖\n");
+    // A report with its file names blanked.
+    let without_file = |mut v: Value| {
+        v["file"] = json!("");
+        for list in ["errors", "warnings"] {
+            if let Some(items) = v[list].as_array_mut() {
+                for i in items {
+                    i["file"] = json!("");
+                }
+            }
+        }
+        v.to_string()
+    };
+    // A work log naming a cadre of another town is answered like one naming a number nobody has
+    // (before the cadre rows below add that number to 东峡镇's roster).
+    let log = |number: &str| format!("公民身份号码,日期,工作内容\n{number},2026-11-05,走访农户。\n");
+    let held = import_api(&town, "work_logs", "held.csv", &log(LI_XIULAN), false, false).await;
+    let new = import_api(&town, "work_logs", "new.csv", &log(NEW_LIKE_LI), false, false).await;
+    let (h, n) = (held.json(), new.json());
+    assert_eq!(n["errors"][0]["key"], "cadre-not-found", "{n}");
+    assert_eq!(without_file(h.clone()), without_file(n.clone()), "work logs: {h} / {n}");
+    for (kind, file, stored, fresh) in [
+        ("members", members_file as fn(&str) -> String, HAN_YULAN, NEW_LIKE_HAN),
+        ("cadres", cadres_file as fn(&str) -> String, LI_XIULAN, NEW_LIKE_LI),
+    ] {
+        for apply in [false, true] {
+            let audit_before = crate::calls::audit_rows(&mut app.conn()).len();
+            let held = import_api(&town, kind, "held.csv", &file(stored), apply, false).await;
+            let new = import_api(&town, kind, "new.csv", &file(fresh), apply, false).await;
+            assert_eq!((held.status, new.status), (StatusCode::OK, StatusCode::OK));
+            let (h, n) = (held.json(), new.json());
+            assert_eq!(
+                (n["ok"].clone(), n["new"].clone(), n["applied"].clone()),
+                (json!(true), json!(1), json!(apply))
+            );
+            assert_eq!(
+                without_file(h.clone()),
+                without_file(n.clone()),
+                "{kind} apply={apply}: {h} / {n}"
+            );
+            // The two imports' audit entries differ only by the file name too.
+            let entries: Vec<String> = crate::calls::audit_rows(&mut app.conn())
+                .into_iter()
+                .skip(audit_before)
+                .map(|e| {
+                    format!(
+                        "{} {} {} {}",
+                        e.action,
+                        e.entity,
+                        e.scope,
+                        e.detail.replace("held.csv", "new.csv")
+                    )
+                })
+                .collect();
+            assert_eq!(entries.len(), if apply { 2 } else { 0 }, "{entries:?}");
+            if apply {
+                assert_eq!(entries[0], entries[1]);
+            }
+        }
+    }
+    // Nothing was written to the records: 韩玉兰 is still in FZ-CG-001 at 佰胜社区, 李秀兰 still a
+    // cadre of 城关镇; the new numbers were stored.
+    let mut conn = app.conn();
+    let han: (String, String) = members::table
+        .filter(members::id_number.eq(HAN_YULAN))
+        .inner_join(party_orgs::table)
+        .select((party_orgs::code, members::division_code))
+        .first(&mut conn)
+        .expect("韩玉兰");
+    assert_eq!(han, ("FZ-CG-001".to_string(), "630121101001".to_string()));
+    let li: (Option<String>, String) = cadre_t::table
+        .filter(cadre_t::id_number.eq(LI_XIULAN))
+        .select((cadre_t::source_town, cadre_t::division_code))
+        .first(&mut conn)
+        .expect("李秀兰");
+    assert_eq!(li, (Some(CHENGGUAN.to_string()), CHENGGUAN.to_string()));
+    for (n, table_has) in [
+        (
+            NEW_LIKE_HAN,
+            members::table
+                .filter(members::id_number.eq(NEW_LIKE_HAN))
+                .count()
+                .get_result::<i64>(&mut conn),
+        ),
+        (
+            NEW_LIKE_LI,
+            cadre_t::table
+                .filter(cadre_t::id_number.eq(NEW_LIKE_LI))
+                .count()
+                .get_result::<i64>(&mut conn),
+        ),
+    ] {
+        assert_eq!(table_has.expect("count"), 1, "{n} stored");
+    }
+    let held_count: i64 = held_rows::table.count().get_result(&mut conn).expect("held");
+    assert_eq!(held_count, 2, "one held row per kind");
+    drop(conn);
+
+    // Only a user covering both towns sees them; personal data masked, both sides named.
+    for (user, password) in [
+        ("dx.admin", "dx-admin-pass"),
+        ("dx.viewer", "dx-viewer-pass"),
+        ("cg.admin", "cg-admin-pass"),
+    ] {
+        let s = app.session(user, password).await;
+        let (status, list) = s.get_json("/api/v1/import/held").await;
+        assert_eq!(
+            (status, list.as_array().map(Vec::len)),
+            (StatusCode::OK, Some(0)),
+            "{user}"
+        );
+        assert!(!s.get("/import/held").await.text().contains("韩玉兰"), "{user}");
+    }
+    let viewer = app.session("county.viewer", "county-viewer-pass").await;
+    let (_, list) = viewer.get_json("/api/v1/import/held").await;
+    let rows = list.as_array().expect("held rows");
+    assert_eq!(rows.len(), 2, "{list}");
+    let member_row = rows.iter().find(|r| r["kind"] == "members").expect("the member row");
+    assert_eq!(member_row["id_number"], "6301**********0648");
+    assert_eq!(member_row["record_place"], "中共城关镇鸡腿葱电商有限公司联合支部委员会");
+    assert_eq!(member_row["row_place"], "中共大通县东峡镇南滩村支部委员会");
+    assert_eq!(
+        (member_row["file"].clone(), member_row["line"].clone()),
+        (json!("held.csv"), json!(2))
+    );
+    let cadre_row = rows.iter().find(|r| r["kind"] == "cadres").expect("the cadre row");
+    assert_eq!(cadre_row["record_place"], "城关镇");
+    assert_eq!(cadre_row["row_place"], "东峡镇");
+    let page = viewer.get("/import/held").await.text();
+    assert!(
+        page.contains("6301**********0648") && !page.contains(HAN_YULAN),
+        "masked on the page"
+    );
+    assert!(!list.to_string().contains(HAN_YULAN) && !list.to_string().contains(LI_XIULAN));
+    // A viewer may not decide; the importer's town admin does not see them to decide.
+    let member_id = member_row["id"].as_i64().expect("id");
+    let cadre_id = cadre_row["id"].as_i64().expect("id");
+    let a = viewer
+        .send(
+            Method::POST,
+            &format!("/api/v1/import/held/{member_id}"),
+            Some(json!({"decision": "transfer"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = town
+        .send(
+            Method::POST,
+            &format!("/api/v1/import/held/{member_id}"),
+            Some(json!({"decision": "transfer"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+
+    // The county transfers the member (to 南滩村's branch) and discards the cadre row.
+    let admin = app.admin().await;
+    let a = admin
+        .send(
+            Method::POST,
+            &format!("/api/v1/import/held/{member_id}"),
+            Some(json!({"decision": "transfer"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text());
+    let a = admin
+        .post_form(&format!("/import/held/{cadre_id}"), &[("decision", "discard")])
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+    let mut conn = app.conn();
+    let han: (String, String) = members::table
+        .filter(members::id_number.eq(HAN_YULAN))
+        .inner_join(party_orgs::table)
+        .select((party_orgs::code, members::division_code))
+        .first(&mut conn)
+        .expect("韩玉兰");
+    assert_eq!(
+        han,
+        ("630121103201".to_string(), "630121103201".to_string()),
+        "transferred"
+    );
+    let li: (Option<String>, String) = cadre_t::table
+        .filter(cadre_t::id_number.eq(LI_XIULAN))
+        .select((cadre_t::source_town, cadre_t::division_code))
+        .first(&mut conn)
+        .expect("李秀兰");
+    assert_eq!(
+        li,
+        (Some(CHENGGUAN.to_string()), CHENGGUAN.to_string()),
+        "discarded: unchanged"
+    );
+    assert_eq!(held_rows::table.count().get_result::<i64>(&mut conn).expect("held"), 0);
+    // Both decisions are audited: the transfer under the county (both towns), masked; the
+    // discard under the record's town only, which 东峡镇's readers do not read.
+    let entries = crate::calls::audit_rows(&mut conn);
+    let transfer = entries
+        .iter()
+        .find(|e| e.action == "transfer")
+        .expect("the transfer entry");
+    assert_eq!(
+        (
+            transfer.entity.as_str(),
+            transfer.scope.as_str(),
+            transfer.username.as_str()
+        ),
+        ("member", "630121", "admin")
+    );
+    let after = transfer.after_json.clone().expect("after");
+    assert!(
+        after.contains("6301**********0648") && !after.contains(HAN_YULAN),
+        "{after}"
+    );
+    let discard = entries
+        .iter()
+        .find(|e| e.action == "discard")
+        .expect("the discard entry");
+    assert_eq!(
+        (discard.entity.as_str(), discard.scope.as_str()),
+        ("held_row", "630121101")
+    );
+    drop(conn);
+    let dx_viewer = app.session("dx.viewer", "dx-viewer-pass").await;
+    let (_, audit) = dx_viewer.get_json("/api/v1/audit?limit=1000").await;
+    assert!(!audit.to_string().contains("\"discard\""), "{audit}");
 }
 
 /// A town viewer of a batch's plan sees the pairs of the town's cadres going elsewhere without
