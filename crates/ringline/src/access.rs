@@ -114,8 +114,11 @@ pub struct Access {
     pub role: Role,
     /// Scope.
     pub scope: Scope,
-    /// For a zone scope: the member villages and their ancestors (towns, county).
-    zone_codes: Option<Arc<HashSet<String>>>,
+    /// For a zone scope: the member villages, whose records are visible.
+    zone_villages: Option<Arc<HashSet<String>>>,
+    /// For a zone scope: the member villages and their ancestors (towns, county), which may be
+    /// named and navigated for context but grant no access to their records.
+    zone_context: Option<Arc<HashSet<String>>>,
 }
 
 impl Access {
@@ -126,39 +129,32 @@ impl Access {
             username: "system".into(),
             role: Role::CountyAdmin,
             scope: Scope::All,
-            zone_codes: None,
+            zone_villages: None,
+            zone_context: None,
         }
     }
 
-    /// Resolves a user's access; for a zone scope, loads the zone's villages.
+    /// Resolves a user's access; for a zone scope, loads the zone's villages (and, for
+    /// context, their ancestors).
     pub fn resolve(conn: &mut DbConn, user_id: i64, username: &str, role: Role, scope: Scope) -> DbResult<Access> {
-        let zone_codes = match &scope {
+        let (zone_villages, zone_context) = match &scope {
             Scope::Zone(id) => {
                 let codes: Vec<String> = zone_members::table
                     .filter(zone_members::zone_id.eq(id))
                     .select(zone_members::division_code)
                     .load(conn)?;
-                let mut set: HashSet<String> = HashSet::new();
-                for c in codes {
-                    if let Ok(code) = DivisionCode::parse(&c) {
-                        let mut p = code.parent();
-                        while let Some(a) = p {
-                            p = a.parent();
-                            set.insert(a.to_string());
-                        }
-                    }
-                    set.insert(c);
-                }
-                Some(Arc::new(set))
+                let (villages, context) = zone_sets(codes);
+                (Some(Arc::new(villages)), Some(Arc::new(context)))
             }
-            _ => None,
+            _ => (None, None),
         };
         Ok(Access {
             user_id: Some(user_id),
             username: username.to_string(),
             role,
             scope,
-            zone_codes,
+            zone_villages,
+            zone_context,
         })
     }
 
@@ -167,17 +163,30 @@ impl Access {
         self.role.can(p)
     }
 
-    /// Whether a division code is visible.
+    /// Whether records at a division code are visible: within a division scope's subtree, or
+    /// one of a zone's member villages. This decides every record (registry, dispatch, economy,
+    /// imports); a zone's towns and county are not in it ([`Access::names_code`]).
     pub fn sees_code(&self, code: &str) -> bool {
         match &self.scope {
             Scope::All => true,
             Scope::Division(c) => code.starts_with(c.prefix()),
-            Scope::Zone(_) => self.zone_codes.as_ref().is_some_and(|s| s.contains(code)),
+            Scope::Zone(_) => self.zone_villages.as_ref().is_some_and(|s| s.contains(code)),
         }
     }
 
-    /// Whether anything of a county (a program's county) is visible: the scope lies within the
-    /// county or contains it.
+    /// Whether a division itself may be named and navigated to (division pages and lists, the
+    /// town of a village): what [`Access::sees_code`] sees, and for a zone scope also the
+    /// ancestors of its villages (their towns and county), for context. Never use it to grant
+    /// a record: a town's organs, units and committees at a town code stay outside a zone.
+    pub fn names_code(&self, code: &str) -> bool {
+        match &self.scope {
+            Scope::Zone(_) => self.zone_context.as_ref().is_some_and(|s| s.contains(code)),
+            _ => self.sees_code(code),
+        }
+    }
+
+    /// Whether anything of a county (a program's county, a batch's) is visible: the scope lies
+    /// within the county or contains it (for a zone: its villages lie in the county).
     pub fn sees_county(&self, county_code: &str) -> bool {
         match &self.scope {
             Scope::All => true,
@@ -187,24 +196,44 @@ impl Access {
                     .unwrap_or_default();
                 c.prefix().starts_with(&county) || county.starts_with(c.prefix())
             }
-            Scope::Zone(_) => self.zone_codes.as_ref().is_some_and(|s| s.contains(county_code)),
+            Scope::Zone(_) => self.zone_context.as_ref().is_some_and(|s| s.contains(county_code)),
         }
     }
 
-    /// How a query over division codes must be restricted.
+    /// Whether the scope covers a whole county (everything, or a division subtree containing
+    /// it): needed to act on what belongs to the county as a whole, such as a dispatch batch,
+    /// whose plan and residencies span all its towns. A zone never covers a county.
+    pub fn covers_county(&self, county_code: &str) -> bool {
+        match &self.scope {
+            Scope::All => true,
+            Scope::Division(c) => county_code.starts_with(c.prefix()),
+            Scope::Zone(_) => false,
+        }
+    }
+
+    /// How a query over the division codes of records must be restricted (the SQL form of
+    /// [`Access::sees_code`]).
     pub fn code_filter(&self) -> CodeFilter {
         match &self.scope {
-            Scope::All => CodeFilter::None,
+            Scope::Zone(_) => sorted_list(self.zone_villages.as_deref()),
+            _ => self.division_filter(),
+        }
+    }
+
+    /// How a query over divisions themselves must be restricted (the SQL form of
+    /// [`Access::names_code`]): for division lists and the town or county rows of summaries,
+    /// never for records.
+    pub fn names_filter(&self) -> CodeFilter {
+        match &self.scope {
+            Scope::Zone(_) => sorted_list(self.zone_context.as_deref()),
+            _ => self.division_filter(),
+        }
+    }
+
+    fn division_filter(&self) -> CodeFilter {
+        match &self.scope {
             Scope::Division(c) => CodeFilter::Range(c.prefix().to_string(), prefix_end(c.prefix())),
-            Scope::Zone(_) => {
-                let mut v: Vec<String> = self
-                    .zone_codes
-                    .as_ref()
-                    .map(|s| s.iter().cloned().collect())
-                    .unwrap_or_default();
-                v.sort();
-                CodeFilter::List(v)
-            }
+            _ => CodeFilter::None,
         }
     }
 
@@ -223,6 +252,29 @@ impl Access {
             _ => false,
         }
     }
+}
+
+/// A zone's member villages, and those villages with their ancestors.
+fn zone_sets(codes: Vec<String>) -> (HashSet<String>, HashSet<String>) {
+    let mut context: HashSet<String> = HashSet::new();
+    for c in &codes {
+        if let Ok(code) = DivisionCode::parse(c) {
+            let mut p = code.parent();
+            while let Some(a) = p {
+                p = a.parent();
+                context.insert(a.to_string());
+            }
+        }
+        context.insert(c.clone());
+    }
+    (codes.into_iter().collect(), context)
+}
+
+/// A code list in order (empty without a set: nothing).
+fn sorted_list(set: Option<&HashSet<String>>) -> CodeFilter {
+    let mut v: Vec<String> = set.map(|s| s.iter().cloned().collect()).unwrap_or_default();
+    v.sort();
+    CodeFilter::List(v)
 }
 
 /// The county code of each zone's program, for [`Access::may_grant`].
@@ -267,7 +319,8 @@ mod tests {
             username: "t".into(),
             role: Role::TownAdmin,
             scope: Scope::parse("630121103000").expect("scope"),
-            zone_codes: None,
+            zone_villages: None,
+            zone_context: None,
         };
         assert!(a.sees_code("630121103000"));
         assert!(a.sees_code("630121103201"));
@@ -290,6 +343,62 @@ mod tests {
             ..a.clone()
         };
         assert!(county.may_grant(&Scope::Zone(1), &zones));
+    }
+
+    #[test]
+    fn zone_scope_sees_its_villages_and_only_names_their_towns() {
+        // 西关村 (城关镇) and 石家庄村 (塔尔镇): two villages of one zone.
+        let (villages, context) = zone_sets(vec!["630121101200".into(), "630121102201".into()]);
+        let a = Access {
+            user_id: Some(1),
+            username: "z".into(),
+            role: Role::TownAdmin,
+            scope: Scope::Zone(3),
+            zone_villages: Some(Arc::new(villages)),
+            zone_context: Some(Arc::new(context)),
+        };
+        assert!(a.sees_code("630121101200"));
+        assert!(
+            !a.sees_code("630121101000"),
+            "the town of a zone village: its own records are outside"
+        );
+        assert!(!a.sees_code("630121102000"));
+        assert!(!a.sees_code("630121000000"), "the county");
+        assert!(!a.sees_code("630121101209"), "another village of the town");
+        assert!(a.names_code("630121101000") && a.names_code("630121102000") && a.names_code("630121000000"));
+        assert!(!a.names_code("630121103000"), "a town with no village in the zone");
+        assert_eq!(
+            a.code_filter(),
+            CodeFilter::List(vec!["630121101200".into(), "630121102201".into()])
+        );
+        // The villages, their two towns, the county, the city 630100 and the province 630000.
+        let CodeFilter::List(named) = a.names_filter() else {
+            panic!("a list")
+        };
+        assert_eq!(named.len(), 2 + 2 + 3);
+        assert!(a.sees_county("630121000000"));
+        assert!(!a.covers_county("630121000000"), "a zone never covers its county");
+    }
+
+    #[test]
+    fn only_a_scope_containing_the_county_covers_it() {
+        let town = Access {
+            user_id: Some(1),
+            username: "t".into(),
+            role: Role::CountyAdmin,
+            scope: Scope::parse("630121103000").expect("scope"),
+            zone_villages: None,
+            zone_context: None,
+        };
+        assert!(town.sees_county("630121000000"));
+        assert!(!town.covers_county("630121000000"));
+        let city = Access {
+            scope: Scope::parse("630100000000").expect("scope"),
+            ..town.clone()
+        };
+        assert!(city.covers_county("630121000000"));
+        assert!(!city.covers_county("632221000000"), "a county of another city");
+        assert!(Access::system().covers_county("630121000000"));
     }
 
     #[test]

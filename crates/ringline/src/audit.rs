@@ -35,7 +35,8 @@ pub struct Entry {
     pub after_json: Option<String>,
     /// Free-text detail (counts of an import, the field unmasked …).
     pub detail: String,
-    /// Code prefix of the division subtree the entry concerns (`""`: everything).
+    /// Code prefix of the division subtree the entry concerns (`""`: everything), or `zone:ID`
+    /// for a zone (a zone-scoped user, an import by one).
     pub scope: String,
 }
 
@@ -55,7 +56,7 @@ pub struct Change<'a> {
     /// Free-text detail.
     pub detail: String,
     /// Significant code prefix of the division subtree the change concerns (`""`: everything),
-    /// which decides who may read the entry (see [`search`]).
+    /// or `zone:ID` for a zone, which decides who may read the entry (see [`search`]).
     pub scope: String,
 }
 
@@ -98,8 +99,10 @@ pub struct Search {
 
 /// Entries matching `s` that `access` may read, newest first, with the total count. Everything
 /// is read by the system scope. A division scope reads the entries concerning its subtree and
-/// those concerning a wider area that contains it (a county-wide zone change, a province import).
-/// A zone scope reads the entries made by users within that zone.
+/// those concerning a wider area that contains it (a county-wide zone change, a province import),
+/// and those concerning a zone (`zone:ID`: a zone-scoped user, an import by one) whose program's
+/// county lies within its subtree. A zone scope reads the entries made by users within that
+/// zone and those concerning the zone.
 pub fn search(conn: &mut DbConn, access: &Access, s: &Search, limit: i64, offset: i64) -> DbResult<(Vec<Entry>, i64)> {
     use crate::access::Scope;
     enum Readable {
@@ -107,29 +110,38 @@ pub fn search(conn: &mut DbConn, access: &Access, s: &Search, limit: i64, offset
         Subtree {
             prefix: String,
             end: Option<String>,
+            /// The ancestors' prefixes and the zones within the subtree (`zone:ID`).
             ancestors: Vec<String>,
         },
-        Actors(Vec<String>),
+        Actors(Vec<String>, String),
     }
     let readable = match &access.scope {
         Scope::All => Readable::All,
         Scope::Division(c) => {
             let prefix = c.prefix().to_string();
-            let ancestors = [0, 2, 4, 6, 9]
+            let mut ancestors: Vec<String> = [0, 2, 4, 6, 9]
                 .iter()
                 .filter(|&&n| n < prefix.len())
                 .map(|&n| prefix[..n].to_string())
                 .collect();
+            for (zone, county) in crate::access::zone_counties(conn)? {
+                if county.starts_with(&prefix) {
+                    ancestors.push(Scope::Zone(zone).as_string());
+                }
+            }
             Readable::Subtree {
                 end: crate::db::prefix_end(&prefix),
                 prefix,
                 ancestors,
             }
         }
-        Scope::Zone(_) => Readable::Actors(crate::users::usernames_within(conn, access).map_err(|e| match e {
-            crate::users::UserError::Db(d) => d,
-            other => crate::db::DbError::Task(other.to_string()),
-        })?),
+        Scope::Zone(_) => Readable::Actors(
+            crate::users::usernames_within(conn, access).map_err(|e| match e {
+                crate::users::UserError::Db(d) => d,
+                other => crate::db::DbError::Task(other.to_string()),
+            })?,
+            access.scope.as_string(),
+        ),
     };
     let build = || {
         let mut q = audit_log::table.into_boxed();
@@ -146,7 +158,13 @@ pub fn search(conn: &mut DbConn, access: &Access, s: &Search, limit: i64, offset
                     None => q.filter(within.or(audit_log::scope.eq_any(ancestors.clone()))),
                 };
             }
-            Readable::Actors(a) => q = q.filter(audit_log::username.eq_any(a.clone())),
+            Readable::Actors(a, zone) => {
+                q = q.filter(
+                    audit_log::username
+                        .eq_any(a.clone())
+                        .or(audit_log::scope.eq(zone.clone())),
+                );
+            }
         }
         if let Some(v) = s.username.as_ref().filter(|v| !v.is_empty()) {
             q = q.filter(audit_log::username.eq(v.clone()));

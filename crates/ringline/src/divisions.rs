@@ -110,7 +110,7 @@ fn apply_filter<'a>(
     access: &Access,
     filter: &ListFilter,
 ) -> divisions::BoxedQuery<'a, crate::db::MultiBackend> {
-    match access.code_filter() {
+    match access.names_filter() {
         CodeFilter::None => {}
         CodeFilter::Range(start, end) => {
             q = q.filter(divisions::code.ge(start));
@@ -157,9 +157,10 @@ pub fn list(
     with_parents(conn, rows)
 }
 
-/// One division by code (active or retired); `None` when unknown or outside the scope.
+/// One division by code (active or retired); `None` when unknown or outside the scope (for a
+/// zone scope, the towns and county of its villages are named: [`Access::names_code`]).
 pub fn get(conn: &mut DbConn, access: &Access, code: &str) -> DbResult<Option<Division>> {
-    if !access.sees_code(code) {
+    if !access.names_code(code) {
         return Ok(None);
     }
     let row: Option<DivisionRow> = divisions::table
@@ -261,7 +262,7 @@ pub struct HistoryEntry {
 
 /// The history of one code, oldest first (empty outside the scope).
 pub fn history(conn: &mut DbConn, access: &Access, code: &str) -> DbResult<Vec<HistoryEntry>> {
-    if !access.sees_code(code) {
+    if !access.names_code(code) {
         return Ok(Vec::new());
     }
     Ok(division_history::table
@@ -273,7 +274,7 @@ pub fn history(conn: &mut DbConn, access: &Access, code: &str) -> DbResult<Vec<H
 
 /// Divisions for a list of codes (any status) within the scope, in no particular order.
 pub fn get_many(conn: &mut DbConn, access: &Access, codes: &[String]) -> DbResult<Vec<Division>> {
-    let codes: Vec<String> = codes.iter().filter(|c| access.sees_code(c)).cloned().collect();
+    let codes: Vec<String> = codes.iter().filter(|c| access.names_code(c)).cloned().collect();
     let mut out = Vec::with_capacity(codes.len());
     for chunk in codes.chunks(500) {
         let rows: Vec<DivisionRow> = divisions::table

@@ -240,31 +240,42 @@ fn snapshot(r: &Row) -> serde_json::Value {
     })
 }
 
-/// The audit scope (significant code prefix) of a stored scope string: the division's prefix,
-/// a zone's county prefix, or `""`.
-fn scope_key(conn: &mut DbConn, scope: &str) -> Result<String, UserError> {
-    Ok(match Scope::parse(scope) {
+/// The audit scope of a stored scope string: the division's significant code prefix, `zone:ID`
+/// for a zone (read by that zone and by readers covering its county, not by every town of the
+/// county: [`audit::search`]), or `""`.
+fn scope_key(scope: &str) -> String {
+    match Scope::parse(scope) {
         Ok(Scope::Division(c)) => c.prefix().to_string(),
-        Ok(Scope::Zone(id)) => zone_counties(conn)?
-            .get(&id)
-            .and_then(|c| ringline_core::division::DivisionCode::parse(c).ok())
-            .map(|c| c.prefix().to_string())
-            .unwrap_or_default(),
+        Ok(s @ Scope::Zone(_)) => s.as_string(),
         _ => String::new(),
-    })
+    }
 }
 
 /// The audit scope of a user (by id), from their stored scope.
 fn user_key(conn: &mut DbConn, id: i64) -> Result<String, UserError> {
     let scope: String = users::table.find(id).select(users::scope).first(conn)?;
-    scope_key(conn, &scope)
+    Ok(scope_key(&scope))
 }
 
-/// The longest prefix two audit scopes share, cut to a level boundary (2, 4, 6, 9 or 12).
-fn common_key(a: &str, b: &str) -> String {
+/// The audit scope covering two: the same one, else the longest code prefix both share, cut to
+/// a level boundary (2, 4, 6, 9 or 12), a zone counting as its county.
+fn common_key(conn: &mut DbConn, a: &str, b: &str) -> Result<String, UserError> {
+    if a == b {
+        return Ok(a.to_string());
+    }
+    let zones = zone_counties(conn)?;
+    let area = |k: &str| match Scope::parse(k) {
+        Ok(Scope::Zone(id)) => zones
+            .get(&id)
+            .and_then(|c| ringline_core::division::DivisionCode::parse(c).ok())
+            .map(|c| c.prefix().to_string())
+            .unwrap_or_default(),
+        _ => k.to_string(),
+    };
+    let (a, b) = (area(a), area(b));
     let n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
     let n = [12, 9, 6, 4, 2, 0].into_iter().find(|&l| l <= n).unwrap_or(0);
-    a[..n].to_string()
+    Ok(a[..n].to_string())
 }
 
 /// Records a change to user `id` in the audit log, under the user's own area (`scope`
@@ -517,7 +528,8 @@ pub fn update(conn: &mut DbConn, by: &Access, id: i64, ch: &UserChanges) -> Resu
             diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
         }
         let after = load(conn, id)?.ok_or(UserError::NotFound)?;
-        let key = common_key(&scope_key(conn, &before.scope)?, &user_key(conn, id)?);
+        let after_key = user_key(conn, id)?;
+        let key = common_key(conn, &scope_key(&before.scope), &after_key)?;
         audit_user(
             conn,
             by,

@@ -35,6 +35,7 @@ dispatch-plan = Plan
 dispatch-no-plan = There is no plan yet: run the optimiser.
 dispatch-no-plan-reason = No plan keeps every hard rule:
 dispatch-plan-summary = { $pairs } pairs, total score { $total }
+dispatch-plan-summary-scoped = { $pairs } pairs in your area (the batch total is shown to those covering the whole county)
 dispatch-score-rule = Score of a pair = priority × points per matched need + the twinning bonus. The plan has the highest total score that keeps the hard rules (one cadre per village unless configured, never the cadre's home village, batch size in range, age rule, pins and forbidden pairs).
 dispatch-part-skill = { $skill } (priority { $priority }): { $points }
 dispatch-part-twinning = Twinned unit: { $points }

@@ -154,3 +154,18 @@ issue-zone-not-found = { $count ->
 }
 issue-division-name-unknown = No place of the wanted level is named { $value }; pick one from the list or give its 12-digit code.
 issue-division-name-ambiguous = { $count } places are named { $value }; write the town before it ("town village") or give the 12-digit code.
+
+# Held rows: import rows whose ID number belongs to a record outside the importer's area.
+held-title = Rows held for the county
+held-intro = When an imported member or cadre row carries the ID number of a person registered outside the importer's area, the import answers as for a new person and writes nothing to that record; the row waits here for a user whose area covers both places, who transfers the record to the row's organization or source, or discards the row. Both are recorded in the audit log.
+held-open = Open the held rows
+held-none = No rows are held for your area.
+held-kind-members = Party member
+held-kind-cadres = Dispatched cadre
+held-col-id-number = ID number
+held-col-record = Registered as
+held-col-row = Row would move it to
+held-col-source = File, row, imported by
+held-record-gone = (record no longer exists)
+held-transfer = Transfer
+held-discard = Discard

@@ -32,6 +32,7 @@ dispatch-plan = 选派方案
 dispatch-no-plan = 还没有方案：请先计算。
 dispatch-no-plan-reason = 没有满足全部硬性规则的方案：
 dispatch-plan-summary = 共 { $pairs } 对，总分 { $total }
+dispatch-plan-summary-scoped = 本辖区 { $pairs } 对（批次总分仅向覆盖全县的用户显示）
 dispatch-score-rule = 配对得分 = 每项满足的需求按优先级计分 + 结对帮扶加分。方案在满足硬性规则（除另行配置外每村一人、不派回本人户籍村、批次人数在范围内、年龄要求、固定与排除的配对）的前提下总分最高。
 dispatch-part-skill = { $skill }（优先级 { $priority }）：{ $points } 分
 dispatch-part-twinning = 结对帮扶单位：{ $points } 分

@@ -162,3 +162,18 @@ issue-zone-not-found = { $count ->
 }
 issue-division-name-unknown = 没有名为 { $value } 的地方；请从列表中选择，或填写12位区划代码。
 issue-division-name-ambiguous = 有 { $count } 个地方叫 { $value }；请在前面写上乡镇（"乡镇 村"），或填写12位区划代码。
+
+# 暂存行：导入行的身份证号属于导入者辖区以外已登记的人员。
+held-title = 待县级处理的暂存行
+held-intro = 导入的党员或选派干部行中，如身份证号属于导入者辖区以外已登记的人员，导入结果与新增人员相同，不改动该记录；该行暂存于此，由辖区覆盖双方的用户处理：将记录转接到该行的党组织或派出单位，或舍弃该行。两种处理均记入审计日志。
+held-open = 查看暂存行
+held-none = 本辖区没有暂存行。
+held-kind-members = 党员
+held-kind-cadres = 选派干部
+held-col-id-number = 身份证号
+held-col-record = 现登记为
+held-col-row = 该行将其转至
+held-col-source = 文件、行号、导入人
+held-record-gone = （记录已不存在）
+held-transfer = 转接
+held-discard = 舍弃

@@ -39,6 +39,10 @@
 //!
 //! Batches are few, so their visibility ([`Access::sees_county`] of the batch's county) is
 //! checked in Rust after loading; everything below a batch is filtered by its scope keys.
+//! Creating, changing, pinning, running and confirming need a scope covering the whole county
+//! ([`Access::covers_county`], else [`DispatchError::Forbidden`]): a batch's plan and residencies
+//! span its towns. Readers who do not cover the county get no whole-batch totals and no code or
+//! name of a village outside their scope.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -49,7 +53,7 @@ use ringline_core::dispatch as opt;
 use serde::{Deserialize, Serialize};
 
 use super::{DispatchError, Skill, require, scope_prefix, skills, skills_of, term_end, unit_names, visible_village};
-use crate::access::{Access, Permission, Scope};
+use crate::access::{Access, Permission};
 use crate::audit::{self, Change};
 use crate::db::schema::{
     audit_log, batch_pairs, batch_rules, cadres, dispatch_batches, divisions, residencies, twinning, village_needs,
@@ -142,6 +146,9 @@ impl BatchInput {
                 format!("{} is not a county in use here", county.as_str()),
             ));
         }
+        if !access.covers_county(county.as_str()) {
+            return Err(DispatchError::Forbidden);
+        }
         if self.min_size > self.max_size || self.max_size > 10_000 {
             return Err(DispatchError::invalid(
                 "dispatch-size-range",
@@ -217,12 +224,13 @@ pub struct Batch {
     pub plan_error_key: Option<String>,
     /// … and its message (English; translate by the key).
     pub plan_error: Option<String>,
-    /// Pairs in the stored plan.
-    pub pairs: i64,
-    /// Total score of the stored plan.
-    pub total_score: i64,
-    /// Residencies created by confirmation.
-    pub residencies: i64,
+    /// Pairs in the stored plan; `None` (withheld) for a caller whose scope does not cover the
+    /// whole county, as the count includes pairs outside it.
+    pub pairs: Option<i64>,
+    /// Total score of the stored plan; withheld like `pairs`.
+    pub total_score: Option<i64>,
+    /// Residencies created by confirmation; withheld like `pairs`.
+    pub residencies: Option<i64>,
     /// When confirmed.
     #[schema(value_type = Option<String>)]
     pub confirmed_at: Option<chrono::NaiveDateTime>,
@@ -311,15 +319,6 @@ fn split_error(s: &str) -> (String, String) {
     }
 }
 
-/// Whether the caller's scope holds the whole county (and so every pair of its batches).
-fn sees_whole(access: &Access, county: &str) -> bool {
-    match &access.scope {
-        Scope::All => true,
-        Scope::Division(c) => county.starts_with(c.prefix()),
-        Scope::Zone(_) => false,
-    }
-}
-
 fn batch_rows(conn: &mut DbConn, access: &Access, id: Option<i64>) -> DbResult<Vec<BatchRow>> {
     let mut q = dispatch_batches::table.select(BatchRow::as_select()).into_boxed();
     if let Some(id) = id {
@@ -338,7 +337,7 @@ fn batch_row(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<Option<Bat
     Ok(batch_rows(conn, access, Some(id))?.into_iter().next())
 }
 
-fn to_batches(conn: &mut DbConn, rows: Vec<BatchRow>) -> DbResult<Vec<Batch>> {
+fn to_batches(conn: &mut DbConn, access: &Access, rows: Vec<BatchRow>) -> DbResult<Vec<Batch>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let scores: Vec<(i64, i64)> = batch_pairs::table
         .filter(batch_pairs::batch_id.eq_any(&ids))
@@ -374,6 +373,8 @@ fn to_batches(conn: &mut DbConn, rows: Vec<BatchRow>) -> DbResult<Vec<Batch>> {
         .into_iter()
         .map(|r| {
             let (pairs, total_score) = plan.get(&r.id).copied().unwrap_or_default();
+            // Whole-batch figures count pairs across the county: only for callers covering it.
+            let whole = access.covers_county(&r.county_code);
             let error = r.error();
             let id_text = r.id.to_string();
             Batch {
@@ -383,9 +384,9 @@ fn to_batches(conn: &mut DbConn, rows: Vec<BatchRow>) -> DbResult<Vec<Batch>> {
                 confirmed_by: who.get(&(id_text.clone(), "confirm".to_string())).cloned(),
                 created_by: who.get(&(id_text, "create".to_string())).cloned(),
                 county_name: names.get(&r.county_code).cloned(),
-                pairs,
-                total_score,
-                residencies: stays.get(&r.id).copied().unwrap_or(0),
+                pairs: whole.then_some(pairs),
+                total_score: whole.then_some(total_score),
+                residencies: whole.then(|| stays.get(&r.id).copied().unwrap_or(0)),
                 id: r.id,
                 name: r.name,
                 county_code: r.county_code,
@@ -409,13 +410,13 @@ fn to_batches(conn: &mut DbConn, rows: Vec<BatchRow>) -> DbResult<Vec<Batch>> {
 /// The batches of the counties the caller sees, newest reference date first.
 pub fn batches(conn: &mut DbConn, access: &Access) -> DbResult<Vec<Batch>> {
     let rows = batch_rows(conn, access, None)?;
-    to_batches(conn, rows)
+    to_batches(conn, access, rows)
 }
 
 /// One batch; `None` when unknown or outside the caller's scope.
 pub fn batch(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<Option<Batch>> {
     let rows = batch_rows(conn, access, Some(id))?;
-    Ok(to_batches(conn, rows)?.into_iter().next())
+    Ok(to_batches(conn, access, rows)?.into_iter().next())
 }
 
 /// A batch by id or exact name.
@@ -431,7 +432,7 @@ pub fn find_batch(conn: &mut DbConn, access: &Access, id_or_name: &str) -> DbRes
         .position(|b| b.name == wanted)
         .or((!rows.is_empty()).then_some(0));
     let rows = pick.map(|i| vec![rows[i].clone()]).unwrap_or_default();
-    Ok(to_batches(conn, rows)?.into_iter().next())
+    Ok(to_batches(conn, access, rows)?.into_iter().next())
 }
 
 /// The batch to show when none is named: the newest draft, else the newest batch.
@@ -442,7 +443,7 @@ pub fn default_batch(conn: &mut DbConn, access: &Access) -> DbResult<Option<Batc
         .position(BatchRow::is_draft)
         .or((!rows.is_empty()).then_some(0));
     let rows = pick.map(|i| vec![rows[i].clone()]).unwrap_or_default();
-    Ok(to_batches(conn, rows)?.into_iter().next())
+    Ok(to_batches(conn, access, rows)?.into_iter().next())
 }
 
 /// Creates a draft batch. Needs [`Permission::Dispatch`]; audited. Returns its id.
@@ -519,9 +520,15 @@ fn name_free(conn: &mut DbConn, name: &str, except: Option<i64>) -> Result<(), D
     }
 }
 
-/// A draft batch the caller may change, locked for the transaction's writes.
+/// A draft batch the caller may change: one they see ([`DispatchError::NotFound`] otherwise)
+/// whose whole county their scope covers ([`DispatchError::Forbidden`] otherwise: a batch's
+/// plan and residencies span the county, so acting on it from a town or a zone would write
+/// across the scope).
 fn draft_row(conn: &mut DbConn, access: &Access, id: i64) -> Result<BatchRow, DispatchError> {
     let row = batch_row(conn, access, id)?.ok_or(DispatchError::NotFound)?;
+    if !access.covers_county(&row.county_code) {
+        return Err(DispatchError::Forbidden);
+    }
     if !row.is_draft() {
         return Err(DispatchError::Confirmed);
     }
@@ -656,9 +663,10 @@ pub struct BatchRule {
     pub cadre_id: i64,
     /// The cadre's name.
     pub cadre_name: String,
-    /// The village (12 digits).
-    pub village_code: String,
-    /// Its name.
+    /// The village (12 digits); `None` when it lies outside the caller's scope (the rule is
+    /// shown for its cadre).
+    pub village_code: Option<String>,
+    /// Its name; `None` like the code.
     pub village_name: Option<String>,
     /// `pin` or `forbid`.
     pub kind: String,
@@ -674,7 +682,7 @@ pub fn rules(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResult<Vec<
     let Some(b) = batch_row(conn, access, batch_id)? else {
         return Ok(Vec::new());
     };
-    let whole = sees_whole(access, &b.county_code);
+    let whole = access.covers_county(&b.county_code);
     let rows: Vec<(i64, String, String, String, String, chrono::NaiveDateTime, String)> = batch_rules::table
         .inner_join(cadres::table)
         .filter(batch_rules::batch_id.eq(batch_id))
@@ -693,7 +701,10 @@ pub fn rules(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResult<Vec<
         .into_iter()
         .filter(|r| whole || access.sees_code(&r.2) || access.sees_code(&r.3))
         .collect();
-    let names = division_names(conn, rows.iter().map(|r| r.3.clone()))?;
+    let names = division_names(
+        conn,
+        rows.iter().filter(|r| access.sees_code(&r.3)).map(|r| r.3.clone()),
+    )?;
     Ok(rows
         .into_iter()
         .map(
@@ -701,7 +712,7 @@ pub fn rules(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResult<Vec<
                 cadre_id,
                 cadre_name,
                 village_name: names.get(&village_code).cloned(),
-                village_code,
+                village_code: access.sees_code(&village_code).then_some(village_code),
                 kind,
                 created_at,
                 created_by,
@@ -939,11 +950,12 @@ fn build_inputs(conn: &mut DbConn, b: &BatchRow) -> DbResult<Inputs> {
 }
 
 /// The optimiser's inputs for a batch the caller sees (module docs); `None` when unknown or
-/// outside the scope. For pages that explain a plan or a refused pin.
+/// outside the scope, and for a caller whose scope does not cover the whole county (the inputs
+/// are the county's roster and villages). For pages that explain a plan or a refused pin.
 pub fn inputs(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResult<Option<Inputs>> {
     match batch_row(conn, access, batch_id)? {
-        Some(b) => build_inputs(conn, &b).map(Some),
-        None => Ok(None),
+        Some(b) if access.covers_county(&b.county_code) => build_inputs(conn, &b).map(Some),
+        _ => Ok(None),
     }
 }
 
@@ -1044,13 +1056,14 @@ pub struct PlannedPair {
     pub cadre_source: Option<String>,
     /// The cadre's skills (keys).
     pub cadre_skills: Vec<String>,
-    /// The village (12 digits).
-    pub village_code: String,
-    /// Its name.
+    /// The village (12 digits); `None` when it lies outside the caller's scope (the pair is
+    /// shown for its cadre, who is inside).
+    pub village_code: Option<String>,
+    /// Its name; `None` like the code.
     pub village_name: Option<String>,
-    /// Its town (12 digits).
+    /// Its town (12 digits); `None` like the code.
     pub town_code: Option<String>,
-    /// The town's name.
+    /// The town's name; `None` like the code.
     pub town_name: Option<String>,
     /// The pair's score.
     pub score: i64,
@@ -1067,8 +1080,9 @@ pub struct Plan {
     pub batch: Batch,
     /// The pairs the caller sees (module docs), by village code.
     pub pairs: Vec<PlannedPair>,
-    /// Total score of the whole plan.
-    pub total_score: i64,
+    /// Total score of the whole plan; `None` (withheld) for a caller whose scope does not cover
+    /// the whole county, as it includes pairs outside the scope.
+    pub total_score: Option<i64>,
 }
 
 /// A planned cadre: name, birth date, source unit, source town, scope key.
@@ -1092,7 +1106,8 @@ pub fn stored_plan(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResul
             batch_pairs::pinned,
         ))
         .load(conn)?;
-    let total_score = rows.iter().map(|r| r.2).sum();
+    let whole = access.covers_county(&b.county_code);
+    let total_score = whole.then(|| rows.iter().map(|r| r.2).sum());
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let people: HashMap<i64, PairPerson> = cadres::table
         .filter(cadres::id.eq_any(&ids))
@@ -1109,7 +1124,6 @@ pub fn stored_plan(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResul
         .load::<(i64, PairPerson)>(conn)?
         .into_iter()
         .collect();
-    let whole = sees_whole(access, &b.county_code);
     let rows: Vec<_> = rows
         .into_iter()
         .filter(|r| whole || access.sees_code(&r.1) || people.get(&r.0).is_some_and(|p| access.sees_code(&p.4)))
@@ -1117,9 +1131,11 @@ pub fn stored_plan(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResul
     let skill_list = skills(conn)?;
     let cadre_skills = skills_of(conn, &ids)?;
     let units = unit_names(conn, people.values().filter_map(|p| p.2))?;
+    // A village outside the scope is neither coded nor named, nor is its town.
     let names = division_names(
         conn,
         rows.iter()
+            .filter(|r| access.sees_code(&r.1))
             .flat_map(|r| [Some(r.1.clone()), town_code_of(&r.1)])
             .flatten()
             .chain(people.values().filter_map(|p| p.3.clone())),
@@ -1133,7 +1149,8 @@ pub fn stored_plan(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResul
                 total: score,
             });
             let person = people.get(&cadre_id);
-            let town_code = town_code_of(&village_code);
+            let village_code = access.sees_code(&village_code).then_some(village_code);
+            let town_code = village_code.as_deref().and_then(town_code_of);
             PlannedPair {
                 cadre_id,
                 cadre_name: person.map(|p| p.0.clone()).unwrap_or_default(),
@@ -1144,7 +1161,7 @@ pub fn stored_plan(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResul
                     _ => None,
                 }),
                 cadre_skills: cadre_skills.get(&cadre_id).cloned().unwrap_or_default(),
-                village_name: names.get(&village_code).cloned(),
+                village_name: village_code.as_ref().and_then(|v| names.get(v).cloned()),
                 town_name: town_code.as_ref().and_then(|t| names.get(t).cloned()),
                 town_code,
                 village_code,
@@ -1340,7 +1357,9 @@ pub struct PairCheck {
 /// Explains one pair of a batch the caller sees (for a pin dialog or a "why not" link).
 ///
 /// # Errors
-/// [`DispatchError::NotFound`] for an unknown or invisible batch.
+/// [`DispatchError::NotFound`] for an unknown or invisible batch;
+/// [`DispatchError::Forbidden`] when the caller's scope does not cover the batch's county (the
+/// explanation draws on the county's whole roster and villages).
 pub fn explain_pair(
     conn: &mut DbConn,
     access: &Access,
@@ -1349,6 +1368,9 @@ pub fn explain_pair(
     village: &str,
 ) -> Result<PairCheck, DispatchError> {
     let b = batch_row(conn, access, batch_id)?.ok_or(DispatchError::NotFound)?;
+    if !access.covers_county(&b.county_code) {
+        return Err(DispatchError::Forbidden);
+    }
     let village = ringline_core::division::DivisionCode::parse(village)
         .map(|c| c.as_str().to_string())
         .map_err(|e| DispatchError::invalid(e.key(), e.to_string()))?;

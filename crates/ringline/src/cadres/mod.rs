@@ -16,8 +16,8 @@
 //! |---|---|
 //! | cadre | `cadres.division_code`: the source town, or the source unit's division |
 //! | twinning pair, village need | the village (`village_code`) |
-//! | batch | its county (`dispatch_batches.county_code`, [`Access::sees_county`]) |
-//! | planned pair | visible with its batch to callers who see the whole county; others see the pairs whose village or cadre is in their scope |
+//! | batch | its county (`dispatch_batches.county_code`): read with [`Access::sees_county`], acted on only with [`Access::covers_county`] |
+//! | planned pair | visible with its batch to callers who cover the whole county; others see the pairs whose village or cadre is in their scope, a village outside it neither coded nor named, and no whole-batch totals |
 //! | residency, its work logs, attendance and leave | the village (`residencies.village_code`) |
 //!
 //! Personal data (ID numbers, phones) leaves this module masked; [`cadre_unmasked`] is the
@@ -26,7 +26,8 @@
 //! # Who may write
 //!
 //! - [`Permission::Dispatch`] (county administrators): batches, pins and forbidden pairs, runs,
-//!   confirmation, village needs, twinning, the skill list, evaluations.
+//!   confirmation (these with a scope covering the batch's county), village needs, twinning, the
+//!   skill list, evaluations.
 //! - [`Permission::RecordResidency`] (county and town administrators, village reporters,
 //!   dispatched cadres): work logs, attendance, leave requests, for residencies in their scope.
 //! - [`Permission::DecideLeave`] (county and town administrators): leave decisions; a town
@@ -278,8 +279,8 @@ pub fn set_skill(conn: &mut DbConn, access: &Access, skill: &Skill) -> Result<()
 // ---------------------------------------------------------------------------------------------
 // The roster
 
-/// A cadre to insert (import framework, demo generator).
-#[derive(Debug, Clone, PartialEq, Insertable)]
+/// A cadre to insert (import framework, demo generator; a held import row keeps it as JSON).
+#[derive(Debug, Clone, PartialEq, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = cadres, treat_none_as_default_value = false)]
 pub struct NewCadre {
     /// Name.
@@ -782,7 +783,7 @@ pub(crate) fn visible_village(conn: &mut DbConn, access: &Access, code: &str) ->
         .optional()?;
     match level {
         Some(l) if l == "village" && access.sees_code(code.as_str()) => Ok(code.as_str().to_string()),
-        Some(l) if access.sees_code(code.as_str()) => Err(DispatchError::invalid(
+        Some(l) if access.names_code(code.as_str()) => Err(DispatchError::invalid(
             "division-wrong-level",
             format!("{} is a {l} code; a village code is needed", code.as_str()),
         )),

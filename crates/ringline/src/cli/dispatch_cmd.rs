@@ -121,11 +121,12 @@ pub struct PairJson {
     pub cadre: i64,
     /// The cadre's name.
     pub cadre_name: String,
-    /// The village's 12-digit code.
+    /// The village's 12-digit code; empty when the village lies outside the reader's scope
+    /// (the API's scoped plan, where the pair is shown for its cadre).
     pub village: String,
-    /// The village's name.
+    /// The village's name; `null` when it lies outside the reader's scope.
     pub village_name: Option<String>,
-    /// The town's name.
+    /// The town's name; `null` like the village's.
     pub town_name: Option<String>,
     /// The pair's score.
     pub score: i64,
@@ -154,8 +155,9 @@ pub struct PlanJson {
     pub reference_date: NaiveDate,
     /// The pairs, by village code.
     pub pairs: Vec<PairJson>,
-    /// Sum of the pairs' scores.
-    pub total_score: i64,
+    /// Sum of the pairs' scores of the whole plan; `null` when the reader's scope does not
+    /// cover the batch's county (the API's scoped plan), as the sum includes pairs outside it.
+    pub total_score: Option<i64>,
 }
 
 /// The JSON document `dispatch plan --format json` prints for a plan.
@@ -173,7 +175,7 @@ pub fn plan_json(plan: &Plan) -> PlanJson {
             .map(|p| PairJson {
                 cadre: p.cadre_id,
                 cadre_name: p.cadre_name.clone(),
-                village: p.village_code.clone(),
+                village: p.village_code.clone().unwrap_or_default(),
                 village_name: p.village_name.clone(),
                 town_name: p.town_name.clone(),
                 score: p.score,
@@ -184,6 +186,12 @@ pub fn plan_json(plan: &Plan) -> PlanJson {
             .collect(),
         total_score: plan.total_score,
     }
+}
+
+/// A whole-batch figure, or `-` where the scope withholds it (never for the command line, which
+/// acts as the system).
+fn withheld(n: Option<i64>) -> String {
+    n.map_or_else(|| "-".to_string(), |n| n.to_string())
 }
 
 fn lang() -> &'static str {
@@ -260,9 +268,9 @@ pub fn dispatch(config: &Config, cmd: DispatchCmd) -> Result<ExitCode> {
                         b.reference_date.to_string(),
                         format!("{}–{}", b.min_size, b.max_size),
                         b.young_max_age.map_or_else(|| "any".into(), |a| a.to_string()),
-                        b.pairs.to_string(),
-                        b.total_score.to_string(),
-                        b.residencies.to_string(),
+                        withheld(b.pairs),
+                        withheld(b.total_score),
+                        withheld(b.residencies),
                         b.plan_error_key.clone().unwrap_or_default(),
                     ]
                 },
@@ -307,7 +315,11 @@ fn print_plan(plan: &Plan, format: PlanFormat) -> Result<()> {
             t.set_header(vec!["village", "town", "cadre", "age", "source", "score", "why"]);
             for p in &plan.pairs {
                 t.add_row(vec![
-                    format!("{} {}", p.village_code, p.village_name.clone().unwrap_or_default()),
+                    format!(
+                        "{} {}",
+                        p.village_code.clone().unwrap_or_default(),
+                        p.village_name.clone().unwrap_or_default()
+                    ),
                     p.town_name.clone().unwrap_or_default(),
                     format!("{}{}", p.cadre_name, if p.pinned { " (pinned)" } else { "" }),
                     p.cadre_age.to_string(),
@@ -324,7 +336,7 @@ fn print_plan(plan: &Plan, format: PlanFormat) -> Result<()> {
                 b.name,
                 b.status,
                 plan.pairs.len(),
-                plan.total_score,
+                withheld(plan.total_score),
                 b.min_size,
                 b.max_size,
                 b.per_village,

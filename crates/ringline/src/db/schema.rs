@@ -467,6 +467,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    held_rows (id) {
+        id -> BigInt,
+        kind -> Text,
+        record_id -> BigInt,
+        record_division -> Text,
+        row_division -> Text,
+        row_json -> Text,
+        file -> Text,
+        line -> BigInt,
+        held_by -> Text,
+        held_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(zones -> programs (program_id));
 diesel::joinable!(zone_members -> zones (zone_id));
 diesel::joinable!(zone_overrides -> zones (zone_id));
@@ -529,4 +544,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_events,
     import_runs,
     import_changes,
+    held_rows,
 );

@@ -264,9 +264,11 @@ fn by_level(
     t: &Thresholds,
 ) -> DbResult<Vec<SummaryRow>> {
     let mut groups: BTreeMap<String, Vec<&String>> = BTreeMap::new();
-    // Every active division of the level within the scope, with or without villages.
+    // Every active division of the level within the scope, with or without villages (for a
+    // zone: the towns and county of its villages, named for context; the figures count only
+    // its villages).
     let mut p: Vec<Pred<divisions::table>> = Vec::new();
-    restrict_codes!(p, divisions::code, access.code_filter());
+    restrict_codes!(p, divisions::code, access.names_filter());
     let codes: Vec<String> = divisions::table
         .filter(all(p))
         .filter(divisions::level.eq(level.as_str()))

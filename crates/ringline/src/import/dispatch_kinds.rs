@@ -22,10 +22,10 @@ use diesel::prelude::*;
 use ringline_core::cell;
 use ringline_core::division::{DivisionCode, Level};
 use ringline_core::id_number::Sex;
-use ringline_core::mask::{mask_id_number, mask_phone};
+use ringline_core::mask::mask_phone;
 
 use super::framework::{
-    Checker, Context, ImportError, Op, Options, Progress, Stage, duplicates, id_number, op_counts, resolve_unit,
+    Checker, Context, Held, ImportError, Op, Options, Progress, Stage, duplicates, id_number, op_counts, resolve_unit,
     rows_progress, today,
 };
 use super::table::Row;
@@ -39,10 +39,10 @@ use crate::db::{DbConn, now};
 const SKILL_SEPARATORS: [char; 7] = ['、', ';', '；', ',', '，', '/', '／'];
 
 /// A checked cadre row: the record and its skill keys.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(super) struct CadreIn {
-    cadre: NewCadre,
-    skills: Vec<String>,
+    pub(super) cadre: NewCadre,
+    pub(super) skills: Vec<String>,
 }
 
 /// A village need: (village code, skill key, priority).
@@ -67,8 +67,16 @@ impl DispatchPlan {
         }
     }
 
-    /// Writes the plan (inside the framework's transaction).
-    pub(super) fn write(&self, conn: &mut DbConn, opts: Options, progress: Progress) -> Result<(), ImportError> {
+    /// Writes the plan (inside the framework's transaction); held cadre rows are kept for the
+    /// county ([`super::held`]), naming `file`.
+    pub(super) fn write(
+        &self,
+        conn: &mut DbConn,
+        access: &Access,
+        file: &str,
+        opts: Options,
+        progress: Progress,
+    ) -> Result<(), ImportError> {
         let (new, updated, ..) = self.counts();
         let total = new + updated;
         match self {
@@ -82,22 +90,10 @@ impl DispatchPlan {
                     .unzip();
                 cadres::insert_cadres(conn, &rows, &skills)?;
                 for op in ops {
-                    if let Op::Update(id, c) = op {
-                        let n = &c.cadre;
-                        diesel::update(cadre_t::table.find(*id))
-                            .set((
-                                cadre_t::name.eq(&n.name),
-                                cadre_t::sex.eq(&n.sex),
-                                cadre_t::birth_date.eq(n.birth_date),
-                                cadre_t::phone.eq(&n.phone),
-                                cadre_t::source_unit_id.eq(n.source_unit_id),
-                                cadre_t::source_town.eq(&n.source_town),
-                                cadre_t::home_village.eq(&n.home_village),
-                                cadre_t::division_code.eq(&n.division_code),
-                                cadre_t::updated_at.eq(n.updated_at),
-                            ))
-                            .execute(conn)?;
-                        cadres::replace_cadre_skills(conn, *id, &c.skills)?;
+                    match op {
+                        Op::Update(id, c) => update_cadre(conn, *id, c)?,
+                        Op::Held(h) => super::held::hold(conn, access, "cadres", h, file)?,
+                        _ => {}
                     }
                 }
             }
@@ -393,24 +389,43 @@ fn check_cadres(
         }
         let op = match stored.get(&c.cadre.id_number) {
             None => Op::New(c),
-            Some((id, s)) => {
-                if !access.sees_code(&s.cadre.division_code) {
-                    let row = ch.sheet.rows[i].clone();
-                    ch.error(
-                        &row,
-                        "id_number",
-                        &mask_id_number(&c.cadre.id_number),
-                        "outside-scope",
-                        "this cadre is on the roster of another area; ask the county to change the record",
-                    );
-                    continue;
-                }
+            Some((id, s)) if access.sees_code(&s.cadre.division_code) => {
                 Op::existing(*id, same_cadre(s, &c), c, opts.on_existing)
             }
+            // On the roster of another area: answered like a new cadre, held for a user
+            // covering both (ARCHITECTURE, held rows).
+            Some((id, s)) => Op::Held(Box::new(Held {
+                record_id: *id,
+                record_division: s.cadre.division_code.clone(),
+                row_division: c.cadre.division_code.clone(),
+                line: ch.sheet.rows[i].line,
+                row: c,
+            })),
         };
         ops.push(op);
     }
     Ok(ops)
+}
+
+/// Writes `c` over the stored cadre `id` with its skills (an import's update, a held row's
+/// transfer).
+pub(super) fn update_cadre(conn: &mut DbConn, id: i64, c: &CadreIn) -> Result<(), ImportError> {
+    let n = &c.cadre;
+    diesel::update(cadre_t::table.find(id))
+        .set((
+            cadre_t::name.eq(&n.name),
+            cadre_t::sex.eq(&n.sex),
+            cadre_t::birth_date.eq(n.birth_date),
+            cadre_t::phone.eq(&n.phone),
+            cadre_t::source_unit_id.eq(n.source_unit_id),
+            cadre_t::source_town.eq(&n.source_town),
+            cadre_t::home_village.eq(&n.home_village),
+            cadre_t::division_code.eq(&n.division_code),
+            cadre_t::updated_at.eq(n.updated_at),
+        ))
+        .execute(conn)?;
+    cadres::replace_cadre_skills(conn, id, &c.skills)?;
+    Ok(())
 }
 
 fn same_cadre(a: &CadreIn, b: &CadreIn) -> bool {
@@ -443,7 +458,10 @@ type StoredCadre = (
 );
 
 /// Stored cadres with these ID numbers, with their skills.
-fn load_cadres(conn: &mut DbConn, numbers: &[String]) -> Result<HashMap<String, (i64, CadreIn)>, ImportError> {
+pub(super) fn load_cadres(
+    conn: &mut DbConn,
+    numbers: &[String],
+) -> Result<HashMap<String, (i64, CadreIn)>, ImportError> {
     let mut out = HashMap::new();
     for part in numbers.chunks(1_000) {
         let rows: Vec<StoredCadre> = cadre_t::table
@@ -650,12 +668,9 @@ fn check_work_logs(
     let today = today();
     let today_t = (today.year(), today.month(), today.day());
     let total = ch.sheet.rows.len();
-    // The cadres and residencies the file may name.
-    let cadre_ids: HashMap<String, i64> = cadre_t::table
-        .select((cadre_t::id_number, cadre_t::id))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
+    // The cadres and residencies the file may name: residencies in the importer's scope, and
+    // cadres on the importer's roster or with such a residency. Any other ID number is answered
+    // as unknown, so a file cannot find out who is a cadre elsewhere (ARCHITECTURE, held rows).
     let mut stays: HashMap<i64, Vec<(i64, NaiveDate, NaiveDate, String)>> = HashMap::new();
     for (c, id, s, e, v) in residencies::table
         .select((
@@ -666,9 +681,18 @@ fn check_work_logs(
             residencies::village_code,
         ))
         .load::<(i64, i64, NaiveDate, NaiveDate, String)>(conn)?
+        .into_iter()
+        .filter(|r| access.sees_code(&r.4))
     {
         stays.entry(c).or_default().push((id, s, e, v));
     }
+    let cadre_ids: HashMap<String, i64> = cadre_t::table
+        .select((cadre_t::id_number, cadre_t::id, cadre_t::division_code))
+        .load::<(String, i64, String)>(conn)?
+        .into_iter()
+        .filter(|(_, id, division)| access.sees_code(division) || stays.contains_key(id))
+        .map(|(n, id, _)| (n, id))
+        .collect();
     let mut checked: Vec<Option<NewWorkLog>> = Vec::with_capacity(total);
     let mut keys: Vec<(usize, Option<String>)> = Vec::with_capacity(total);
     for (i, row) in ch.sheet.rows.iter().enumerate() {
@@ -712,10 +736,7 @@ fn check_work_logs(
                     .get(&c)
                     .and_then(|v| v.iter().find(|(_, s, e, _)| *s <= d && d <= *e));
                 match found {
-                    Some((rid, _, _, village)) => {
-                        ch.in_scope(row, "id_number", access, village);
-                        Some(*rid)
-                    }
+                    Some((rid, _, _, _)) => Some(*rid),
                     None => {
                         ch.error(
                             row,

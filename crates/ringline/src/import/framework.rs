@@ -16,7 +16,9 @@
 //! 3. **Plan** against the database: resolve references (party organization by code or full
 //!    name, units by credit code or name, divisions), refuse rows outside the importer's scope,
 //!    and match existing records by natural key (credit code, organization code, ID number): each
-//!    row is new, changed (updated or skipped, as the user chose), or unchanged.
+//!    row is new, changed (updated or skipped, as the user chose), or unchanged. A member or cadre
+//!    row whose ID number belongs to a record outside the scope is *held* (`Op::Held`,
+//!    [`super::held`]): reported as new, written only as a held row for the county.
 //! 4. **Apply** only a plan without errors, inside one transaction that also re-plans, so what
 //!    is written is exactly what was checked, and a failure leaves the database as it was.
 //!    One audit entry records the import (kind, file, counts).
@@ -820,7 +822,7 @@ pub fn import_sheet(
             return Ok(false);
         }
         progress(Stage::Writing, 0, counts.0 + counts.1);
-        plan.write(conn, access, opts, progress)?;
+        plan.write(conn, access, &sheet.file, opts, progress)?;
         crate::audit::record(
             conn,
             access,
@@ -888,10 +890,13 @@ fn kind_entity(kind: &KindSpec) -> &'static str {
     }
 }
 
+/// The audit scope of an import: the importer's area (a division prefix, `zone:ID` for a zone
+/// — never `""`, which every reader reads —, `""` for the system).
 fn access_scope_prefix(access: &Access) -> String {
     match &access.scope {
         crate::access::Scope::Division(c) => c.prefix().to_string(),
-        _ => String::new(),
+        s @ crate::access::Scope::Zone(_) => s.as_string(),
+        crate::access::Scope::All => String::new(),
     }
 }
 
@@ -910,6 +915,25 @@ pub(super) enum Op<T> {
     Update(i64, T),
     Unchanged,
     Skipped,
+    /// A row of a kind keyed by personal data whose key belongs to a record outside the
+    /// importer's scope: reported exactly like [`Op::New`], written as a held row
+    /// ([`super::held`]) instead of touching the record.
+    Held(Box<Held<T>>),
+}
+
+/// A row to hold (see [`Op::Held`]): the record its key belongs to, and the row as the update
+/// a transfer would write (columns the file lacks filled from the record).
+pub(super) struct Held<T> {
+    /// The stored record's id.
+    pub(super) record_id: i64,
+    /// The stored record's division (scope key).
+    pub(super) record_division: String,
+    /// The division (scope key) the row would give it.
+    pub(super) row_division: String,
+    /// The row's line in the file.
+    pub(super) line: usize,
+    /// The row.
+    pub(super) row: T,
 }
 
 impl<T> Op<T> {
@@ -931,7 +955,8 @@ pub(super) fn op_counts<T>(ops: &[Op<T>]) -> (usize, usize, usize, usize) {
     let mut c = (0, 0, 0, 0);
     for op in ops {
         match op {
-            Op::New(_) => c.0 += 1,
+            // A held row counts as new: the importer cannot tell it from one (module docs).
+            Op::New(_) | Op::Held(_) => c.0 += 1,
             Op::Update(..) => c.1 += 1,
             Op::Unchanged => c.2 += 1,
             Op::Skipped => c.3 += 1,
@@ -951,7 +976,14 @@ impl Plan {
         }
     }
 
-    fn write(&self, conn: &mut DbConn, access: &Access, opts: Options, progress: Progress) -> Result<(), ImportError> {
+    fn write(
+        &self,
+        conn: &mut DbConn,
+        access: &Access,
+        file: &str,
+        opts: Options,
+        progress: Progress,
+    ) -> Result<(), ImportError> {
         let total = {
             let c = self.counts();
             c.0 + c.1
@@ -1016,7 +1048,7 @@ impl Plan {
                 }
             }
             Plan::Orgs(p) => p.write(conn, progress)?,
-            Plan::Dispatch(p) => p.write(conn, opts, progress)?,
+            Plan::Dispatch(p) => p.write(conn, access, file, opts, progress)?,
             Plan::Economy(p) => p.write(conn, access, opts, progress)?,
             Plan::Members(ops) => {
                 let new: Vec<NewMember> = ops
@@ -1032,37 +1064,26 @@ impl Plan {
                 }
                 let mut done = new.len();
                 for op in ops {
-                    if let Op::Update(id, m) = op {
-                        let before = load_members(conn, &[m.id_number.as_str()])?.remove(&m.id_number);
-                        audit_update(
-                            conn,
-                            access,
-                            "member",
-                            *id,
-                            before.as_ref().map(|(_, b)| member_json(b)),
-                            member_json(m),
-                            &m.division_code,
-                        )?;
-                        diesel::update(members::table.find(*id))
-                            .set((
-                                members::name.eq(&m.name),
-                                members::sex.eq(&m.sex),
-                                members::birth_date.eq(m.birth_date),
-                                members::phone.eq(&m.phone),
-                                members::status.eq(&m.status),
-                                members::join_date.eq(m.join_date),
-                                members::party_org_id.eq(m.party_org_id),
-                                members::employer.eq(&m.employer),
-                                members::employer_unit_id.eq(m.employer_unit_id),
-                                members::home_community.eq(&m.home_community),
-                                members::division_code.eq(&m.division_code),
-                                members::updated_at.eq(m.updated_at),
-                            ))
-                            .execute(conn)?;
-                        done += 1;
-                        if done.is_multiple_of(1000) {
-                            progress(Stage::Writing, done, total);
+                    match op {
+                        Op::Update(id, m) => {
+                            let before = load_members(conn, &[m.id_number.as_str()])?.remove(&m.id_number);
+                            audit_update(
+                                conn,
+                                access,
+                                "member",
+                                *id,
+                                before.as_ref().map(|(_, b)| member_json(b)),
+                                member_json(m),
+                                &m.division_code,
+                            )?;
+                            update_member(conn, *id, m)?;
                         }
+                        Op::Held(h) => super::held::hold(conn, access, "members", h, file)?,
+                        _ => continue,
+                    }
+                    done += 1;
+                    if done.is_multiple_of(1000) {
+                        progress(Stage::Writing, done, total);
                     }
                 }
             }
@@ -1330,7 +1351,7 @@ fn unit_json(u: &NewUnit) -> serde_json::Value {
 }
 
 /// A member as the audit log keeps it: ID number and phone masked.
-fn member_json(m: &NewMember) -> serde_json::Value {
+pub(super) fn member_json(m: &NewMember) -> serde_json::Value {
     serde_json::json!({
         "name": m.name, "id_number": mask_id_number(&m.id_number),
         "phone": m.phone.as_deref().map(mask_phone), "status": m.status,
@@ -1341,7 +1362,8 @@ fn member_json(m: &NewMember) -> serde_json::Value {
 
 /// Whether an organization of the importer's may hang under an organization located at
 /// `division`: one within the importer's scope, or one above it (a town's committee under the
-/// county's), never one of another area.
+/// county's; for a zone, the towns and county of its villages), never one of another area.
+/// Linking under it changes nothing of the parent, which stays outside the scope.
 fn may_link_under(access: &Access, division: &str) -> bool {
     use crate::access::Scope;
     if access.sees_code(division) {
@@ -1349,6 +1371,7 @@ fn may_link_under(access: &Access, division: &str) -> bool {
     }
     match (&access.scope, DivisionCode::parse(division)) {
         (Scope::Division(mine), Ok(d)) => mine.as_str().starts_with(d.prefix()),
+        (Scope::Zone(_), _) => access.names_code(division),
         _ => false,
     }
 }
@@ -1923,7 +1946,8 @@ impl OrgPlan {
                     done += 1;
                     progress(Stage::Writing, done, total);
                 }
-                Op::Unchanged | Op::Skipped => {}
+                // Organizations are keyed by their code, not by personal data: never held.
+                Op::Unchanged | Op::Skipped | Op::Held(_) => {}
             }
         }
         registry::link_org_units(conn, &links)?;
@@ -2127,17 +2151,6 @@ fn check_members(
         let op = match stored.get(&m.id_number) {
             None => Op::New(m),
             Some((id, s)) => {
-                if !access.sees_code(&s.division_code) {
-                    let row = ch.sheet.rows[i].clone();
-                    ch.error(
-                        &row,
-                        "id_number",
-                        &mask_id_number(&m.id_number),
-                        "outside-scope",
-                        "this member is registered with an organization outside your area; ask the county to transfer them",
-                    );
-                    continue;
-                }
                 // Columns the file does not have keep their stored values.
                 let mut m = m;
                 let has = |k: &str| ch.sheet.columns.contains_key(k);
@@ -2154,7 +2167,19 @@ fn check_members(
                 if !has("home_community") {
                     m.home_community = s.home_community.clone();
                 }
-                Op::existing(*id, same_member(s, &m), m, opts.on_existing)
+                if access.sees_code(&s.division_code) {
+                    Op::existing(*id, same_member(s, &m), m, opts.on_existing)
+                } else {
+                    // Registered outside the importer's scope: answered like a new member, held
+                    // for a user covering both (ARCHITECTURE, held rows).
+                    Op::Held(Box::new(Held {
+                        record_id: *id,
+                        record_division: s.division_code.clone(),
+                        row_division: m.division_code.clone(),
+                        line: ch.sheet.rows[i].line,
+                        row: m,
+                    }))
+                }
             }
         };
         ops.push(op);
@@ -2193,6 +2218,27 @@ pub(super) fn id_number(ch: &mut Checker, row: &Row, today: (i32, u32, u32)) -> 
     }
 }
 
+/// Writes `m` over the stored member `id` (an import's update, a held row's transfer).
+pub(super) fn update_member(conn: &mut DbConn, id: i64, m: &NewMember) -> Result<(), ImportError> {
+    diesel::update(members::table.find(id))
+        .set((
+            members::name.eq(&m.name),
+            members::sex.eq(&m.sex),
+            members::birth_date.eq(m.birth_date),
+            members::phone.eq(&m.phone),
+            members::status.eq(&m.status),
+            members::join_date.eq(m.join_date),
+            members::party_org_id.eq(m.party_org_id),
+            members::employer.eq(&m.employer),
+            members::employer_unit_id.eq(m.employer_unit_id),
+            members::home_community.eq(&m.home_community),
+            members::division_code.eq(&m.division_code),
+            members::updated_at.eq(m.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 fn same_member(a: &NewMember, b: &NewMember) -> bool {
     a.name == b.name
         && a.sex == b.sex
@@ -2206,7 +2252,10 @@ fn same_member(a: &NewMember, b: &NewMember) -> bool {
         && a.home_community == b.home_community
 }
 
-fn load_members(conn: &mut DbConn, numbers: &[&str]) -> Result<HashMap<String, (i64, NewMember)>, ImportError> {
+pub(super) fn load_members(
+    conn: &mut DbConn,
+    numbers: &[&str],
+) -> Result<HashMap<String, (i64, NewMember)>, ImportError> {
     let mut out = HashMap::new();
     // Which numbers are stored: one scan of the unique index when the table is not much larger
     // than the file, else lookups in chunks.

@@ -5,6 +5,7 @@ mod dispatch_kinds;
 pub mod divisions;
 mod economy_kinds;
 pub mod framework;
+pub mod held;
 pub mod spec;
 pub mod table;
 pub mod workbook;

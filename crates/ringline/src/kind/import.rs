@@ -69,9 +69,22 @@ pub struct RowChange {
 /// What one checked row will do.
 enum Op<N> {
     New(N),
-    Update { id: String, before: Raw, after: N },
+    Update {
+        id: String,
+        before: Raw,
+        after: N,
+    },
     Unchanged,
     Skipped,
+    /// A row keyed by personal data whose key belongs to a record outside the caller's scope:
+    /// reported exactly like a new one, written as a held row (`crate::import::held`).
+    Held {
+        record_id: i64,
+        record_division: String,
+        row_division: String,
+        line: usize,
+        json: String,
+    },
 }
 
 /// Places a field's problem in the file: file, sheet, row, the column's header and letter.
@@ -226,6 +239,23 @@ pub fn run<K: Kind>(cx: &mut Cx, sheet: &Sheet, opts: Options, progress: Progres
             continue;
         };
         if !cx.access.sees_code(&K::area(&s.new)) {
+            // Registered outside the caller's area: for a kind keyed by personal data, answered
+            // like a new record and held for a user who covers both (ARCHITECTURE, held rows).
+            if personal_key(desc)
+                && let (Some(json), Ok(record_id)) = (K::held_json(&n), s.id.parse::<i64>())
+            {
+                ops.push((
+                    i,
+                    Op::Held {
+                        record_id,
+                        record_division: K::area(&s.new),
+                        row_division: K::area(&n),
+                        line: row.line,
+                        json,
+                    },
+                ));
+                continue;
+            }
             let field = desc.natural_key.first().copied().unwrap_or("");
             let issue = Issue {
                 field: field.to_string(),
@@ -289,7 +319,7 @@ pub fn run<K: Kind>(cx: &mut Cx, sheet: &Sheet, opts: Options, progress: Progres
     }
     for (_, op) in &ops {
         match op {
-            Op::New(_) => report.new += 1,
+            Op::New(_) | Op::Held { .. } => report.new += 1,
             Op::Update { .. } => report.updated += 1,
             Op::Unchanged => report.unchanged += 1,
             Op::Skipped => report.skipped += 1,
@@ -303,16 +333,33 @@ pub fn run<K: Kind>(cx: &mut Cx, sheet: &Sheet, opts: Options, progress: Progres
     progress(Stage::Writing, 0, written);
     let mut created: Vec<K::New> = Vec::with_capacity(report.new);
     let mut updates = Vec::with_capacity(report.updated);
+    let mut held = Vec::new();
     for (_, op) in ops {
         match op {
             Op::New(n) => created.push(n),
             Op::Update { id, before, after } => updates.push((id, before, after)),
+            Op::Held {
+                record_id,
+                record_division,
+                row_division,
+                line,
+                json,
+            } => held.push((record_id, record_division, row_division, line, json)),
             Op::Unchanged | Op::Skipped => {}
         }
     }
+    for (record_id, record_division, row_division, line, json) in &held {
+        let place = crate::import::held::Place {
+            record_id: *record_id,
+            record_division,
+            row_division,
+            line: *line,
+        };
+        crate::import::held::hold_json(cx.conn, cx.access, desc.key, &place, json, &sheet.file)?;
+    }
     let run = start_run(cx.conn, cx.access, desc, &sheet.file, cx.clock.now())?;
     let mut undo: Vec<NewChange> = Vec::with_capacity(written);
-    let mut done = 0;
+    let mut done = held.len();
     for part in created.chunks(10_000) {
         let ids = K::insert(cx.conn, part)?;
         for (id, n) in ids.iter().zip(part) {

@@ -456,6 +456,15 @@ pub trait Kind: 'static + Send + Sync {
         Ok(())
     }
 
+    /// For kinds keyed by personal data (the citizen ID number), the row as a held import row
+    /// keeps it (JSON), so a row whose key belongs to a record outside the caller's scope is
+    /// answered like a new one and held for the county (`crate::import::held`); `None` (the
+    /// default): such a row is refused as outside the caller's area.
+    fn held_json(n: &Self::New) -> Option<String> {
+        let _ = n;
+        None
+    }
+
     /// The natural key of a checked record (duplicates inside one file are refused by it).
     fn key(n: &Self::New) -> String;
 

@@ -179,12 +179,13 @@ fn by_level(
     level: Level,
 ) -> DbResult<Vec<CoverageRow>> {
     let mut groups: BTreeMap<String, Counts> = BTreeMap::new();
-    // Every active division of the level within the scope, with or without units.
+    // Every active division of the level within the scope, with or without units (for a zone:
+    // the towns and county of its villages, named for context; the counts are its villages').
     let mut q = divisions::table
         .filter(divisions::level.eq(level.as_str()))
         .filter(divisions::status.eq(ACTIVE))
         .into_boxed();
-    match access.code_filter() {
+    match access.names_filter() {
         CodeFilter::None => {}
         CodeFilter::Range(start, end) => {
             q = q.filter(divisions::code.ge(start));

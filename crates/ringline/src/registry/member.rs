@@ -259,6 +259,10 @@ impl Kind for Members {
         }))
     }
 
+    fn held_json(n: &NewMember) -> Option<String> {
+        serde_json::to_string(n).ok()
+    }
+
     fn key(n: &NewMember) -> String {
         n.id_number.clone()
     }

@@ -87,8 +87,8 @@ pub struct NewOrg {
     pub updated_at: chrono::NaiveDateTime,
 }
 
-/// A party member to insert.
-#[derive(Debug, Clone, Insertable, Queryable, Selectable, PartialEq)]
+/// A party member to insert (also the row a held import row keeps, as JSON).
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, PartialEq, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = members, treat_none_as_default_value = false)]
 pub struct NewMember {
     /// Name.

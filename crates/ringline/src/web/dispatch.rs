@@ -5,8 +5,10 @@
 //! `POST /api/v1/dispatch/batches/{id}/run`.
 //!
 //! Reads go through the scoped data layer ([`crate::cadres::batch`]); changes need
-//! [`Permission::Dispatch`] (checked by the route guard and again by the data layer). A village
-//! code outside the caller's scope is never shown (the name is).
+//! [`Permission::Dispatch`] (checked by the route guard and again by the data layer) and a
+//! scope covering the batch's county. A village outside the caller's scope is neither coded
+//! nor named, and whole-batch totals are withheld from callers who do not cover the county
+//! (both done by the data layer).
 
 use std::collections::BTreeSet;
 
@@ -146,7 +148,7 @@ pub struct PairView {
     pub words: String,
 }
 
-fn pair_view(t: Tr, access: &Access, p: PlannedPair) -> PairView {
+fn pair_view(t: Tr, p: PlannedPair) -> PairView {
     let zh = t.lang().code().starts_with("zh");
     let mut parts: Vec<String> = p
         .breakdown
@@ -173,7 +175,7 @@ fn pair_view(t: Tr, access: &Access, p: PlannedPair) -> PairView {
         parts.push(t.get("dispatch-part-none"));
     }
     PairView {
-        village_code: access.sees_code(&p.village_code).then(|| p.village_code.clone()),
+        village_code: p.village_code.clone(),
         words: p.breakdown.words(t.lang().code()),
         parts,
         p,
@@ -214,7 +216,8 @@ struct BatchPage {
     c: Chrome,
     v: BatchView,
     pairs: Vec<PairView>,
-    total_score: i64,
+    /// The whole plan's total; withheld from callers who do not cover the county.
+    total_score: Option<i64>,
     rules: Vec<RuleView>,
     /// Eligible cadres for the pin/forbid form: id, name and age.
     eligible: Vec<(i64, String, i32)>,
@@ -227,11 +230,12 @@ struct BatchPage {
 
 async fn batch_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
     let access = u.access.clone();
-    let can_change = access.can(Permission::Dispatch);
     let result = state
         .db
         .run(move |c| {
             let plan = batch::stored_plan(c, &access, id)?.ok_or(AppError::NotFound)?;
+            // Acting on a batch needs a scope covering its county (the data layer refuses too).
+            let can_change = access.can(Permission::Dispatch) && access.covers_county(&plan.batch.county_code);
             let rules = batch::rules(c, &access, id)?;
             let mut eligible = Vec::new();
             if can_change && plan.batch.is_draft() {
@@ -253,10 +257,10 @@ async fn batch_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i
                     .map(|x| (x.id, x.name, x.age))
                     .collect();
             }
-            Ok::<_, AppError>((plan, rules, eligible))
+            Ok::<_, AppError>((plan, rules, eligible, can_change))
         })
         .await;
-    let (plan, rules, eligible) = match result {
+    let (plan, rules, eligible, can_change) = match result {
         Ok(r) => r,
         Err(e) => return error_page(u.t, e),
     };
@@ -274,22 +278,28 @@ async fn batch_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i
             ("twin", b.twinning_bonus.to_string()),
         ],
     );
-    let residencies = t.args("dispatch-residencies", &[("count", b.residencies.to_string())]);
-    let summary = t.args(
-        "dispatch-plan-summary",
-        &[("pairs", pairs.len().to_string()), ("total", total_score.to_string())],
-    );
+    let residencies = match b.residencies {
+        Some(n) => t.args("dispatch-residencies", &[("count", n.to_string())]),
+        None => String::new(),
+    };
+    let summary = match total_score {
+        Some(total) => t.args(
+            "dispatch-plan-summary",
+            &[("pairs", pairs.len().to_string()), ("total", total.to_string())],
+        ),
+        None => t.args("dispatch-plan-summary-scoped", &[("pairs", pairs.len().to_string())]),
+    };
     html(&BatchPage {
         weights,
         residencies,
         summary,
         c: Chrome::of(&u),
-        pairs: pairs.into_iter().map(|p| pair_view(t, &u.access, p)).collect(),
+        pairs: pairs.into_iter().map(|p| pair_view(t, p)).collect(),
         total_score,
         rules: rules
             .into_iter()
             .map(|r| RuleView {
-                village_code: u.access.sees_code(&r.village_code).then(|| r.village_code.clone()),
+                village_code: r.village_code.clone(),
                 kind: if r.kind == "pin" {
                     t.get("dispatch-pinned")
                 } else {
@@ -881,17 +891,6 @@ async fn board_page(State(state): State<AppState>, u: PageUser) -> Response {
 // ---------------------------------------------------------------------------------------------
 // JSON
 
-/// Village codes outside the caller's scope are left out of the JSON plan (the name stays).
-fn scoped_json(access: &Access, plan: &Plan) -> PlanJson {
-    let mut j = plan_json(plan);
-    for p in &mut j.pairs {
-        if !access.sees_code(&p.village) {
-            p.village = String::new();
-        }
-    }
-    j
-}
-
 /// GET /api/v1/dispatch/batches — the batches the caller sees.
 #[utoipa::path(get, path = "/api/v1/dispatch/batches", responses((status = 200, body = Vec<Batch>), (status = 401)))]
 pub async fn api_batches(State(state): State<AppState>, u: ApiUser) -> Result<Json<Vec<Batch>>, AppError> {
@@ -924,7 +923,7 @@ pub async fn api_plan(
         .run(move |c| batch::stored_plan(c, &access, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(scoped_json(&u.access, &plan)))
+    Ok(Json(plan_json(&plan)))
 }
 
 /// POST /api/v1/dispatch/batches/{id}/run — runs the optimiser and answers the new plan; 422
@@ -945,5 +944,5 @@ pub async fn api_run(
         .db
         .run(move |c| batch::run(c, &access, id).map_err(app_error))
         .await?;
-    Ok(Json(scoped_json(&u.access, &plan)))
+    Ok(Json(plan_json(&plan)))
 }

@@ -15,7 +15,6 @@ use serde::Deserialize;
 use super::dispatch::skill_labels;
 use super::registry::{choice_label, export, headers, illustrative_cell, stream_rows, stream_workbook};
 use super::{AppError, AppState, Guard, PageUser, Route, route};
-use crate::access::Access;
 use crate::cadres::batch;
 use crate::cadres::residency::{self, ResidencyFilter};
 use crate::cadres::{self, AgeRule, Cadre, CadreFilter, Skill};
@@ -168,19 +167,16 @@ const PLAN_HEADERS: [&str; 11] = [
     "dispatch-col-total",
 ];
 
-/// The plan's rows as the caller may see them: codes of villages outside the scope withheld.
-fn plan_rows(t: Tr, access: &Access, skills: &[Skill], plan: &batch::Plan) -> Vec<Vec<String>> {
+/// The plan's rows as the caller may see them (villages outside the scope and the total of a
+/// county the caller does not cover are withheld by the data layer).
+fn plan_rows(t: Tr, skills: &[Skill], plan: &batch::Plan) -> Vec<Vec<String>> {
     let lang = t.lang().code();
     let mut rows: Vec<Vec<String>> = plan
         .pairs
         .iter()
         .map(|p| {
             vec![
-                if access.sees_code(&p.village_code) {
-                    p.village_code.clone()
-                } else {
-                    String::new()
-                },
+                p.village_code.clone().unwrap_or_default(),
                 p.village_name.clone().unwrap_or_default(),
                 p.town_name.clone().unwrap_or_default(),
                 p.cadre_name.clone(),
@@ -194,10 +190,10 @@ fn plan_rows(t: Tr, access: &Access, skills: &[Skill], plan: &batch::Plan) -> Ve
             ]
         })
         .collect();
-    if !plan.pairs.is_empty() {
+    if let Some(sum) = plan.total_score.filter(|_| !plan.pairs.is_empty()) {
         let mut total = vec![String::new(); PLAN_HEADERS.len()];
         total[0] = t.get("dispatch-col-total");
-        total[10] = plan.total_score.to_string();
+        total[10] = sum.to_string();
         rows.push(total);
     }
     rows
@@ -211,7 +207,7 @@ async fn plan_xlsx(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
     export(&state, t, "plan.xlsx", move |c| {
         let plan = batch::stored_plan(c, &access, id)?.ok_or(AppError::NotFound)?;
         let skills = cadres::skills(c)?;
-        let rows = plan_rows(t, &access, &skills, &plan);
+        let rows = plan_rows(t, &skills, &plan);
         stream_rows(&plan.batch.name, &headers(t, &PLAN_HEADERS), rows)
     })
     .await

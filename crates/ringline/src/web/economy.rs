@@ -779,7 +779,7 @@ async fn village_page(State(state): State<AppState>, u: PageUser, Path(code): Pa
         p.d.parent_code
             .clone()
             .zip(p.d.parent_name.clone())
-            .filter(|(c, _)| u.access.sees_code(c));
+            .filter(|(c, _)| u.access.names_code(c));
     html(&VillagePage {
         c: Chrome::of(&u),
         income_chart: income_chart(t, &p.history),

@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod dispatch_export;
 pub mod economy;
 pub mod export;
+pub mod held;
 pub mod imports;
 pub mod map;
 pub mod pages;
@@ -301,6 +302,7 @@ pub fn routes() -> Vec<Route> {
     let mut r = vec![route(Method::GET, "/healthz", Guard::Public, get(healthz))];
     r.extend(pages::routes());
     r.extend(imports::routes());
+    r.extend(held::routes());
     r.extend(registry::routes());
     r.extend(records::routes());
     r.extend(api::routes());

@@ -900,7 +900,7 @@ async fn division_page(State(state): State<AppState>, u: PageUser, Path(code): P
             )?;
             let zs = zones::zones_of_village(c, &access, &d.code)?;
             let history = divisions::history(c, &access, &d.code)?;
-            let parent_visible = d.parent_code.as_deref().is_some_and(|p| access.sees_code(p));
+            let parent_visible = d.parent_code.as_deref().is_some_and(|p| access.names_code(p));
             Ok((d, children, zs, history, parent_visible))
         })
         .await;

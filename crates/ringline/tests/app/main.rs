@@ -51,5 +51,6 @@ mod registry;
 mod registry_import;
 mod registry_web;
 mod schema;
+mod scope;
 mod users;
 mod zones;

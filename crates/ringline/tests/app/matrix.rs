@@ -40,18 +40,26 @@ const HUANGYUAN_TOWN: &str = "630123100000";
 const CHENGTAI: &str = "630123100001";
 /// A well-formed village code of 东峡镇 that no village has.
 const NO_SUCH_CODE: &str = "630121103299";
+/// The key of [`add_registry`]'s town-level records of 城关镇: its government (a unit at the
+/// town's own code), its party committee (the organization 630121101000) and a member of that
+/// committee. The town has villages in the 城关线, but its own records are outside the zone.
+const CHENGGUAN_TOWN_LEVEL: &str = "城关镇 town level";
 /// An id no program, zone or user has.
 const NO_SUCH_ID: i64 = 999_999;
 /// The towns with villages in the 城关线 (datong.rs: 城关镇 20, 塔尔镇 14, 新庄镇 12, 良教乡 2).
 const CHENGGUAN_LINE_TOWNS: [&str; 4] = ["630121101000", "630121102000", "630121108000", "630121207000"];
 
 /// The callers, in the column order of [`TABLE`].
-const COLUMNS: [&str; 7] = ["county", "town", "reporter", "unit", "cadre", "viewer", "zone"];
+const COLUMNS: [&str; 8] = [
+    "county", "town", "reporter", "unit", "cadre", "viewer", "zone", "zadmin",
+];
 
 /// Expected statuses, decided by hand from SPEC C10 and README (not from the code's
 /// permissions). Columns: the county admin (scope 大通县), 东峡镇's town admin, a village
 /// reporter, a unit admin and a dispatched cadre (each on a 东峡镇 village), a viewer of 东峡镇,
-/// and a viewer scoped to the 城关线 zone. `200/404` is the answer for a value inside the
+/// a viewer scoped to the 城关线 zone, and a town admin scoped to that zone (`zadmin`: it may
+/// unmask and import, so the zone's limits are tried on writes too; its cells are the town
+/// admin's, the role being the same). `200/404` is the answer for a value inside the
 /// caller's scope / for values outside it (a village of 城关镇 or of another 东峡镇 village, a
 /// zone or program of 湟源县, a user outside the scope; for user creation, the scope given to the
 /// new user); a value that does not exist must get the same answer as an outside one. A single
@@ -60,111 +68,115 @@ const COLUMNS: [&str; 7] = ["county", "town", "reporter", "unit", "cadre", "view
 /// Sessions are not reused across callers: login, logout and password changes run on a session
 /// of their own, password changes last.
 const TABLE: &str = "
-# method path                        county  town    reporter unit   cadre   viewer  zone
-GET    /healthz                      200     200     200     200     200     200     200
-GET    /                             303     303     303     303     303     303     303
-GET    /login                        200     200     200     200     200     200     200
-POST   /login                        303     303     303     303     303     303     303
-POST   /logout                       303     303     303     303     303     303     303
-GET    /lang/{code}                  303     303     303     303     303     303     303
-GET    /static/style.css             200     200     200     200     200     200     200
-GET    /programs/{id}                200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /zones/{id}                   200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /divisions                    200     200     200     200     200     200     200
-GET    /divisions/{code}             200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /divisions.xlsx               200     200     200     200     200     200     200
-GET    /zones/{id}/members.xlsx      200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /units                        200     200     200     200     200     200     200
-GET    /units.xlsx                   200     200     200     200     200     200     200
-GET    /units/{id}                   200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /orgs                         200     200     200     200     200     200     200
-GET    /orgs.xlsx                    200     200     200     200     200     200     200
-GET    /orgs/{id}                    200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /members                      200     200     200     200     200     200     200
-GET    /members.xlsx                 200     200     200     200     200     200     200
-GET    /members/{id}                 200/404 200/404 200/404 200/404 200/404 200/404 200/404
-POST   /members/{id}/unmask          200/404 200/404 403/403 403/403 403/403 403/403 403/403
-GET    /coverage                     200     200     200     200     200     200     200
-GET    /coverage.xlsx                200     200     200     200     200     200     200
-GET    /account/password             200     200     200     200     200     200     200
-POST   /account/password             303     303     303     303     303     303     303
-GET    /admin/users                  200     403     403     403     403     403     403
-POST   /admin/users                  303/422 403/403 403/403 403/403 403/403 403/403 403/403
-GET    /admin/users/{id}             200/404 403/403 403/403 403/403 403/403 403/403 403/403
-POST   /admin/users/{id}             200/404 403/403 403/403 403/403 403/403 403/403 403/403
-POST   /admin/users/{id}/disable     200/404 403/403 403/403 403/403 403/403 403/403 403/403
-POST   /admin/users/{id}/enable      200/404 403/403 403/403 403/403 403/403 403/403 403/403
-POST   /admin/users/{id}/password    200/404 403/403 403/403 403/403 403/403 403/403 403/403
-POST   /admin/users/{id}/unmask      200/404 403/403 403/403 403/403 403/403 403/403 403/403
-GET    /audit                        200     403     403     403     403     200     200
-GET    /audit.xlsx                   200     403     403     403     403     200     200
-GET    /api/openapi.json             200     200     200     200     200     200     200
-POST   /api/v1/session               200     200     200     200     200     200     200
-GET    /api/v1/session               200     200     200     200     200     200     200
-DELETE /api/v1/session               204     204     204     204     204     204     204
-GET    /api/v1/divisions             200     200     200     200     200     200     200
-GET    /api/v1/divisions/{code}      200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /api/v1/programs              200     200     200     200     200     200     200
-GET    /api/v1/programs/{id}         200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /api/v1/zones                 200     200     200     200     200     200     200
-GET    /api/v1/zones/{id}            200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /api/v1/zones/{id}/members    200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /api/v1/units                 200     200     200     200     200     200     200
-GET    /api/v1/units/{id}            200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /api/v1/orgs                  200     200     200     200     200     200     200
-GET    /api/v1/orgs/{id}             200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /api/v1/members               200     200     200     200     200     200     200
-GET    /api/v1/members/{id}          200/404 200/404 200/404 200/404 200/404 200/404 200/404
-POST   /api/v1/members/{id}/unmask   200/404 200/404 403/403 403/403 403/403 403/403 403/403
-GET    /api/v1/coverage              200     200     200     200     200     200     200
-GET    /api/v1/coverage/uncovered    200     200     200     200     200     200     200
-GET    /api/v1/users                 200     403     403     403     403     403     403
-POST   /api/v1/users                 201/422 403/403 403/403 403/403 403/403 403/403 403/403
-GET    /api/v1/users/{id}            200/404 403/403 403/403 403/403 403/403 403/403 403/403
-PATCH  /api/v1/users/{id}            200/404 403/403 403/403 403/403 403/403 403/403 403/403
-POST   /api/v1/users/{id}/password   204/404 403/403 403/403 403/403 403/403 403/403 403/403
-POST   /api/v1/users/{id}/unmask     200/404 200/404 403/403 403/403 403/403 403/403 403/403
-POST   /api/v1/account/password      204     204     204     204     204     204     204
-GET    /api/v1/audit                 200     403     403     403     403     200     200
-GET    /import                       200     200     403     403     403     403     403
-POST   /import                       303     303     403     403     403     403     403
-GET    /import/templates/{file}      200     200     200     200     200     200     200
-GET    /import/jobs/{id}             404     404     403     403     403     403     403
-GET    /import/jobs/{id}/errors.xlsx 404     404     403     403     403     403     403
-POST   /import/jobs/{id}/apply       404     404     403     403     403     403     403
-POST   /api/v1/import/{kind}         200     200     403     403     403     403     403
-GET    /api/v1/import/templates/{file} 200   200     200     200     200     200     200
-GET    /dispatch                     200     200     200     200     200     200     200
-GET    /cadres                       200     200     200     200     200     200     200
-GET    /cadres/{id}                  404     404     404     404     404     404     404
-GET    /cadres.xlsx                  200     200     200     200     200     200     200
-GET    /needs.xlsx                   200     200     200     200     200     200     200
-GET    /work-logs.xlsx               200     200     200     200     200     200     200
-GET    /dispatch/{id}/plan.xlsx      404     404     404     404     404     404     404
-GET    /economy                      200     200     200     200     200     200     200
-GET    /economy.xlsx                 200     200     200     200     200     200     200
-GET    /economy/villages.xlsx        200     200     200     200     200     200     200
-GET    /economy/zones/{id}           200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /villages/{code}              200/404 200/404 200/404 200/404 200/404 200/404 200/404
-GET    /api/v1/economy/summary       200     200     200     200     200     200     200
-GET    /api/v1/economy/villages      200     200     200     200     200     200     200
-GET    /static/echarts.min.js        200     200     200     200     200     200     200
-GET    /static/charts.js             200     200     200     200     200     200     200
-GET    /residencies                  200     200     200     200     200     200     200
-GET    /residencies/{id}             404     404     404     404     404     404     404
-POST   /residencies/{id}/logs        404     404     404     403     404     403     403
-POST   /residencies/{id}/attendance  404     404     404     403     404     403     403
-POST   /residencies/{id}/leave       404     404     404     403     404     403     403
-POST   /residencies/{id}/evaluation  404     403     403     403     403     403     403
-POST   /leave/{id}/decide            404     404     403     403     403     403     403
-GET    /dispatch/{id}                404     404     404     404     404     404     404
-POST   /dispatch/{id}/run            404     403     403     403     403     403     403
-POST   /dispatch/{id}/confirm        404     403     403     403     403     403     403
-POST   /dispatch/{id}/rules          404     403     403     403     403     403     403
-POST   /dispatch/{id}/rules/remove   404     403     403     403     403     403     403
-GET    /api/v1/dispatch/batches      200     200     200     200     200     200     200
-GET    /api/v1/dispatch/batches/{id}/plan 404 404    404     404     404     404     404
-POST   /api/v1/dispatch/batches/{id}/run 404  403     403     403     403     403     403
+# method path                               county   town     reporter unit     cadre    viewer   zone     zadmin
+GET      /healthz                           200      200      200      200      200      200      200      200
+GET      /                                  303      303      303      303      303      303      303      303
+GET      /login                             200      200      200      200      200      200      200      200
+POST     /login                             303      303      303      303      303      303      303      303
+POST     /logout                            303      303      303      303      303      303      303      303
+GET      /lang/{code}                       303      303      303      303      303      303      303      303
+GET      /static/style.css                  200      200      200      200      200      200      200      200
+GET      /programs/{id}                     200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /zones/{id}                        200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /divisions                         200      200      200      200      200      200      200      200
+GET      /divisions/{code}                  200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /divisions.xlsx                    200      200      200      200      200      200      200      200
+GET      /zones/{id}/members.xlsx           200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /units                             200      200      200      200      200      200      200      200
+GET      /units.xlsx                        200      200      200      200      200      200      200      200
+GET      /units/{id}                        200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /orgs                              200      200      200      200      200      200      200      200
+GET      /orgs.xlsx                         200      200      200      200      200      200      200      200
+GET      /orgs/{id}                         200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /members                           200      200      200      200      200      200      200      200
+GET      /members.xlsx                      200      200      200      200      200      200      200      200
+GET      /members/{id}                      200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+POST     /members/{id}/unmask               200/404  200/404  403/403  403/403  403/403  403/403  403/403  200/404
+GET      /coverage                          200      200      200      200      200      200      200      200
+GET      /coverage.xlsx                     200      200      200      200      200      200      200      200
+GET      /account/password                  200      200      200      200      200      200      200      200
+POST     /account/password                  303      303      303      303      303      303      303      303
+GET      /admin/users                       200      403      403      403      403      403      403      403
+POST     /admin/users                       303/422  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+GET      /admin/users/{id}                  200/404  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+POST     /admin/users/{id}                  200/404  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+POST     /admin/users/{id}/disable          200/404  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+POST     /admin/users/{id}/enable           200/404  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+POST     /admin/users/{id}/password         200/404  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+POST     /admin/users/{id}/unmask           200/404  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+GET      /audit                             200      403      403      403      403      200      200      403
+GET      /audit.xlsx                        200      403      403      403      403      200      200      403
+GET      /api/openapi.json                  200      200      200      200      200      200      200      200
+POST     /api/v1/session                    200      200      200      200      200      200      200      200
+GET      /api/v1/session                    200      200      200      200      200      200      200      200
+DELETE   /api/v1/session                    204      204      204      204      204      204      204      204
+GET      /api/v1/divisions                  200      200      200      200      200      200      200      200
+GET      /api/v1/divisions/{code}           200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /api/v1/programs                   200      200      200      200      200      200      200      200
+GET      /api/v1/programs/{id}              200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /api/v1/zones                      200      200      200      200      200      200      200      200
+GET      /api/v1/zones/{id}                 200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /api/v1/zones/{id}/members         200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /api/v1/units                      200      200      200      200      200      200      200      200
+GET      /api/v1/units/{id}                 200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /api/v1/orgs                       200      200      200      200      200      200      200      200
+GET      /api/v1/orgs/{id}                  200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /api/v1/members                    200      200      200      200      200      200      200      200
+GET      /api/v1/members/{id}               200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+POST     /api/v1/members/{id}/unmask        200/404  200/404  403/403  403/403  403/403  403/403  403/403  200/404
+GET      /api/v1/coverage                   200      200      200      200      200      200      200      200
+GET      /api/v1/coverage/uncovered         200      200      200      200      200      200      200      200
+GET      /api/v1/users                      200      403      403      403      403      403      403      403
+POST     /api/v1/users                      201/422  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+GET      /api/v1/users/{id}                 200/404  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+PATCH    /api/v1/users/{id}                 200/404  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+POST     /api/v1/users/{id}/password        204/404  403/403  403/403  403/403  403/403  403/403  403/403  403/403
+POST     /api/v1/users/{id}/unmask          200/404  200/404  403/403  403/403  403/403  403/403  403/403  200/404
+POST     /api/v1/account/password           204      204      204      204      204      204      204      204
+GET      /api/v1/audit                      200      403      403      403      403      200      200      403
+GET      /import                            200      200      403      403      403      403      403      200
+POST     /import                            303      303      403      403      403      403      403      303
+GET      /import/held                       200      200      200      200      200      200      200      200
+POST     /import/held/{id}                  404      404      403      403      403      403      403      404
+GET      /api/v1/import/held                200      200      200      200      200      200      200      200
+POST     /api/v1/import/held/{id}           404      404      403      403      403      403      403      404
+GET      /import/templates/{file}           200      200      200      200      200      200      200      200
+GET      /import/jobs/{id}                  404      404      403      403      403      403      403      404
+GET      /import/jobs/{id}/errors.xlsx      404      404      403      403      403      403      403      404
+POST     /import/jobs/{id}/apply            404      404      403      403      403      403      403      404
+POST     /api/v1/import/{kind}              200      200      403      403      403      403      403      200
+GET      /api/v1/import/templates/{file}    200      200      200      200      200      200      200      200
+GET      /dispatch                          200      200      200      200      200      200      200      200
+GET      /cadres                            200      200      200      200      200      200      200      200
+GET      /cadres/{id}                       404      404      404      404      404      404      404      404
+GET      /cadres.xlsx                       200      200      200      200      200      200      200      200
+GET      /needs.xlsx                        200      200      200      200      200      200      200      200
+GET      /work-logs.xlsx                    200      200      200      200      200      200      200      200
+GET      /dispatch/{id}/plan.xlsx           404      404      404      404      404      404      404      404
+GET      /economy                           200      200      200      200      200      200      200      200
+GET      /economy.xlsx                      200      200      200      200      200      200      200      200
+GET      /economy/villages.xlsx             200      200      200      200      200      200      200      200
+GET      /economy/zones/{id}                200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /villages/{code}                   200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /api/v1/economy/summary            200      200      200      200      200      200      200      200
+GET      /api/v1/economy/villages           200      200      200      200      200      200      200      200
+GET      /static/echarts.min.js             200      200      200      200      200      200      200      200
+GET      /static/charts.js                  200      200      200      200      200      200      200      200
+GET      /residencies                       200      200      200      200      200      200      200      200
+GET      /residencies/{id}                  404      404      404      404      404      404      404      404
+POST     /residencies/{id}/logs             404      404      404      403      404      403      403      404
+POST     /residencies/{id}/attendance       404      404      404      403      404      403      403      404
+POST     /residencies/{id}/leave            404      404      404      403      404      403      403      404
+POST     /residencies/{id}/evaluation       404      403      403      403      403      403      403      403
+POST     /leave/{id}/decide                 404      404      403      403      403      403      403      404
+GET      /dispatch/{id}                     404      404      404      404      404      404      404      404
+POST     /dispatch/{id}/run                 404      403      403      403      403      403      403      403
+POST     /dispatch/{id}/confirm             404      403      403      403      403      403      403      403
+POST     /dispatch/{id}/rules               404      403      403      403      403      403      403      403
+POST     /dispatch/{id}/rules/remove        404      403      403      403      403      403      403      403
+GET      /api/v1/dispatch/batches           200      200      200      200      200      200      200      200
+GET      /api/v1/dispatch/batches/{id}/plan 404      404      404      404      404      404      404      404
+POST     /api/v1/dispatch/batches/{id}/run  404      403      403      403      403      403      403      403
 ";
 
 /// The expected answers of one cell: inside the scope, and outside it (for scoped routes).
@@ -299,12 +311,15 @@ struct Values {
     /// A scope for a new user inside the caller's scope and one outside.
     new_user_scopes: (String, String),
     /// Registry records inside the caller's scope and outside it: units, party organizations,
-    /// members (see [`add_registry`]).
-    units: (i64, i64),
-    orgs: (i64, i64),
-    members: (i64, i64),
+    /// members (see [`add_registry`]). A zone's outside ones include its towns' own records.
+    units: (i64, Vec<i64>),
+    orgs: (i64, Vec<i64>),
+    members: (i64, Vec<i64>),
     /// Every division code the caller sees (in lists and details).
     visible: BTreeSet<String>,
+    /// The division codes whose records the caller sees: `visible`, less a zone's towns and
+    /// county, which a zone names for context only.
+    records: BTreeSet<String>,
 }
 
 /// One caller of the matrix.
@@ -444,23 +459,23 @@ fn fill(w: &World, c: &Caller, path: &str, v: Variant) -> String {
         // county-wide, cadres are checked in dispatch_web.rs).
         return path.replace("{id}", &NO_SUCH_ID.to_string());
     }
-    let pick_id = |inside: i64, outside: i64| match v {
+    let pick_id = |inside: i64, outside: &[i64]| match v {
         Variant::Inside => inside,
-        Variant::Outside(_) => outside,
+        Variant::Outside(i) => outside[i],
         Variant::Missing => NO_SUCH_ID,
     };
     if path.contains("/programs/{id}") {
-        path.replace("{id}", &pick_id(w.datong_program, w.huangyuan_program).to_string())
+        path.replace("{id}", &pick_id(w.datong_program, &[w.huangyuan_program]).to_string())
     } else if path.contains("/zones/{id}") {
-        path.replace("{id}", &pick_id(c.v.zone, w.huangyuan_zone).to_string())
+        path.replace("{id}", &pick_id(c.v.zone, &[w.huangyuan_zone]).to_string())
     } else if path.contains("/users/{id}") {
-        path.replace("{id}", &pick_id(c.v.users.0, c.v.users.1).to_string())
+        path.replace("{id}", &pick_id(c.v.users.0, &[c.v.users.1]).to_string())
     } else if path.contains("/units/{id}") {
-        path.replace("{id}", &pick_id(c.v.units.0, c.v.units.1).to_string())
+        path.replace("{id}", &pick_id(c.v.units.0, &c.v.units.1).to_string())
     } else if path.contains("/orgs/{id}") {
-        path.replace("{id}", &pick_id(c.v.orgs.0, c.v.orgs.1).to_string())
+        path.replace("{id}", &pick_id(c.v.orgs.0, &c.v.orgs.1).to_string())
     } else if path.contains("/members/{id}") {
-        path.replace("{id}", &pick_id(c.v.members.0, c.v.members.1).to_string())
+        path.replace("{id}", &pick_id(c.v.members.0, &c.v.members.1).to_string())
     } else if path.contains("{code}") {
         let code = match v {
             Variant::Inside => c.v.codes.0.clone(),
@@ -477,6 +492,21 @@ fn fill(w: &World, c: &Caller, path: &str, v: Variant) -> String {
 /// The password a caller changes to next.
 fn next_password(p: &str) -> String {
     format!("{p}+")
+}
+
+/// How many values outside the caller's scope a route is tried with.
+fn outside_count(c: &Caller, route: &str) -> usize {
+    if route.contains("{code}") {
+        c.v.codes.1.len()
+    } else if route.contains("/units/{id}") {
+        c.v.units.1.len()
+    } else if route.contains("/orgs/{id}") {
+        c.v.orgs.1.len()
+    } else if route.contains("/members/{id}") {
+        c.v.members.1.len()
+    } else {
+        1
+    }
 }
 
 /// Sends one request of the matrix and returns the answer.
@@ -572,6 +602,10 @@ async fn request(app: &TestApp, c: &mut Caller, w: &World, method: &str, route: 
                 }
                 ("POST", "/api/v1/users/{id}/unmask") => s.send(Method::POST, &path, None).await,
                 ("POST", "/members/{id}/unmask") => s.post_form(&path, &[]).await,
+                ("POST", "/import/held/{id}") => s.post_form(&path, &[("decision", "discard")]).await,
+                ("POST", "/api/v1/import/held/{id}") => {
+                    s.send(Method::POST, &path, Some(json!({"decision": "discard"}))).await
+                }
                 ("POST", "/api/v1/members/{id}/unmask") => s.send(Method::POST, &path, None).await,
                 ("POST", "/import") => {
                     let form = reqwest::multipart::Form::new()
@@ -705,6 +739,21 @@ fn check(c: &Caller, w: &World, method: &str, route: &str, v: Variant, expected:
                     ));
                 }
             }
+            "/api/v1/units" | "/api/v1/orgs" | "/api/v1/members" => {
+                let outside: BTreeSet<String> = body["items"]
+                    .as_array()
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(|d| d["division_code"].as_str().map(String::from))
+                            .filter(|d| !c.v.records.contains(d))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !outside.is_empty() {
+                    wrong.push(format!("{what}: records at divisions outside the scope {outside:?}"));
+                }
+            }
             "/api/v1/programs" => {
                 let ids: Vec<i64> = body
                     .as_array()
@@ -746,9 +795,11 @@ fn dongxia_codes() -> BTreeSet<String> {
 /// Registry records for the matrix: the fixtures (units, organizations, members of 东峡镇 and
 /// 城关镇), and a village branch with a member (and a unit, where the fixtures have none) at
 /// each caller's village that the fixtures leave empty (麻其村, 克麻尔村, 西关村) and at
-/// 城台社区 of 湟源县, outside the county. Returns `(unit, organization, member)` ids by place:
-/// 南滩村 (大通东峡牦牛肉加工有限公司, FZ-DX-001, 张德明), 城关镇 (城关镇鸡腿葱电商有限公司 at
-/// 佰胜社区, FZ-CG-001, 韩玉兰), and the added ones by their village code.
+/// 城台社区 of 湟源县, outside the county, and a member of 城关镇's town committee. Returns
+/// `(unit, organization, member)` ids by place: 南滩村 (大通东峡牦牛肉加工有限公司, FZ-DX-001,
+/// 张德明), 城关镇 (城关镇鸡腿葱电商有限公司 at 佰胜社区, FZ-CG-001, 韩玉兰), the town level of
+/// 城关镇 ([`CHENGGUAN_TOWN_LEVEL`]: 大通县城关镇人民政府, 630121101000, 矩阵党员城关镇), and the
+/// added ones by their village code.
 fn add_registry(conn: &mut ringline::db::DbConn) -> BTreeMap<&'static str, (i64, i64, i64)> {
     use diesel::prelude::*;
     use ringline::db::now;
@@ -845,6 +896,24 @@ fn add_registry(conn: &mut ringline::db::DbConn) -> BTreeMap<&'static str, (i64,
             updated_at: now(),
         });
     }
+    // A member of the town committee of 城关镇 (valid GB 11643 number: 1992-03-04, male).
+    member_rows.push(NewMember {
+        name: "矩阵党员城关镇".into(),
+        id_number: "630121199203041239".into(),
+        sex: "male".into(),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1992, 3, 4).expect("date"),
+        phone: Some("13700005678".into()),
+        status: "full".into(),
+        join_date: chrono::NaiveDate::from_ymd_opt(2015, 7, 1),
+        party_org_id: org_id(conn, CHENGGUAN),
+        employer: String::new(),
+        employer_unit_id: None,
+        home_community: None,
+        division_code: CHENGGUAN.to_string(),
+        illustrative: false,
+        created_at: now(),
+        updated_at: now(),
+    });
     reg::insert_members(conn, &member_rows).expect("insert members");
     let unit_id = |conn: &mut ringline::db::DbConn, name: &str| -> i64 {
         units::table
@@ -877,6 +946,14 @@ fn add_registry(conn: &mut ringline::db::DbConn) -> BTreeMap<&'static str, (i64,
             member_id(conn, "韩玉兰"),
         ),
     );
+    out.insert(
+        CHENGGUAN_TOWN_LEVEL,
+        (
+            unit_id(conn, "大通县城关镇人民政府"),
+            org_id(conn, CHENGGUAN),
+            member_id(conn, "矩阵党员城关镇"),
+        ),
+    );
     for (code, name, ..) in added {
         let unit = unit_id(conn, name.unwrap_or("东峡镇青稞种植专业合作社"));
         let member = member_id(conn, &format!("矩阵党员{}", &code[9..]));
@@ -905,7 +982,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
     let reg = add_registry(&mut conn);
 
     let zone_scope = format!("zone:{chengguan_line}");
-    let specs: [(&str, &str, &str); 7] = [
+    let specs: [(&str, &str, &str); 8] = [
         ("county", "county-admin", COUNTY),
         ("town", "town-admin", DONGXIA),
         ("reporter", "village-reporter", NANTAN),
@@ -913,6 +990,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
         ("cadre", "dispatched-cadre", KEMAER),
         ("viewer", "viewer", DONGXIA),
         ("zone", "viewer", &zone_scope),
+        ("zadmin", "town-admin", &zone_scope),
     ];
     let mut ids = BTreeMap::new();
     for (column, role, scope) in specs {
@@ -955,6 +1033,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
 
     let dongxia = dongxia_codes();
     assert_eq!(dongxia.len(), 15, "东峡镇 and its 14 villages in the CSV");
+    let zone_records: BTreeSet<String> = line_members.clone();
     let mut zone_visible: BTreeSet<String> = line_members;
     zone_visible.insert(COUNTY.to_string());
     zone_visible.extend(CHENGGUAN_LINE_TOWNS.iter().map(|s| s.to_string()));
@@ -965,16 +1044,22 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
     for (column, _, _) in specs {
         let id = ids[column];
         // Registry records: (inside, outside) of units, organizations, members by place.
-        let (inside, outside) = match column {
-            "county" => (NANTAN, CHENGTAI),
-            "town" | "viewer" | "reporter" => (NANTAN, CHENGGUAN),
-            "unit" => (MAQI, NANTAN),
-            "cadre" => (KEMAER, NANTAN),
-            "zone" => (XIGUAN, NANTAN),
+        let (inside, outside): (&str, &[&str]) = match column {
+            "county" => (NANTAN, &[CHENGTAI]),
+            "town" | "viewer" | "reporter" => (NANTAN, &[CHENGGUAN]),
+            "unit" => (MAQI, &[NANTAN]),
+            "cadre" => (KEMAER, &[NANTAN]),
+            // The town-level records of a town with villages in the zone are outside it too.
+            "zone" | "zadmin" => (XIGUAN, &[NANTAN, CHENGGUAN_TOWN_LEVEL]),
             other => panic!("no registry records for {other}"),
         };
-        let (i, o) = (reg[inside], reg[outside]);
-        let (units, orgs, members) = ((i.0, o.0), (i.1, o.1), (i.2, o.2));
+        let i = reg[inside];
+        let o: Vec<(i64, i64, i64)> = outside.iter().map(|p| reg[p]).collect();
+        let (units, orgs, members) = (
+            (i.0, o.iter().map(|x| x.0).collect()),
+            (i.1, o.iter().map(|x| x.1).collect()),
+            (i.2, o.iter().map(|x| x.2).collect()),
+        );
         let v = match column {
             "county" => Values {
                 codes: (s(XIGUAN), vec![s(CHENGTAI)]),
@@ -985,6 +1070,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 orgs,
                 members,
                 visible: csv_codes(),
+                records: csv_codes(),
             },
             "town" | "viewer" => Values {
                 codes: (s(NANTAN), vec![s(XIGUAN)]),
@@ -995,6 +1081,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 orgs,
                 members,
                 visible: dongxia.clone(),
+                records: dongxia.clone(),
             },
             "reporter" => Values {
                 codes: (s(NANTAN), vec![s(XIGUAN), s(MAQI)]),
@@ -1005,6 +1092,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 orgs,
                 members,
                 visible: one(NANTAN),
+                records: one(NANTAN),
             },
             "unit" => Values {
                 codes: (s(MAQI), vec![s(XIGUAN), s(NANTAN)]),
@@ -1015,6 +1103,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 orgs,
                 members,
                 visible: one(MAQI),
+                records: one(MAQI),
             },
             "cadre" => Values {
                 codes: (s(KEMAER), vec![s(XIGUAN), s(NANTAN)]),
@@ -1025,8 +1114,9 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 orgs,
                 members,
                 visible: one(KEMAER),
+                records: one(KEMAER),
             },
-            "zone" => Values {
+            "zone" | "zadmin" => Values {
                 codes: (s(XIGUAN), vec![s(NANTAN), s(BEISI), s(DONGXIA)]),
                 zone: chengguan_line,
                 users: (id, t_dongxia),
@@ -1035,6 +1125,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 orgs,
                 members,
                 visible: zone_visible.clone(),
+                records: zone_records.clone(),
             },
             other => panic!("no values for {other}"),
         };
@@ -1092,7 +1183,7 @@ async fn every_route_answers_every_role_inside_and_outside_its_scope(app: TestAp
             wrong.extend(check(c, &world, method, route, Variant::Inside, cell.inside, &a));
             requests += 1;
             let Some(outside) = cell.outside else { continue };
-            let outs = if route.contains("{code}") { c.v.codes.1.len() } else { 1 };
+            let outs = outside_count(c, route);
             let mut first_out: Option<Answer> = None;
             for i in 0..outs {
                 let a = request(&app, c, &world, method, route, Variant::Outside(i)).await;
@@ -1136,7 +1227,7 @@ async fn every_route_answers_every_role_inside_and_outside_its_scope(app: TestAp
             }
         }
     }
-    assert!(requests > 7 * rows.len(), "{requests} requests");
+    assert!(requests > COLUMNS.len() * rows.len(), "{requests} requests");
     assert!(
         wrong.is_empty(),
         "{} of {requests} answers are wrong:\n{}",
