@@ -156,35 +156,35 @@ pub fn retire<K: Kind>(cx: &mut Cx, id: &str, how: &RetireInput) -> Result<(), W
     if !cx.access.can(desc.perms.retire) {
         return Err(WriteError::Forbidden);
     }
-    let reasons = match desc.retire {
-        Retire::Never => return Err(WriteError::Forbidden),
-        Retire::Keep(reasons) => reasons,
-        Retire::Delete => &[],
-    };
-    if !reasons.is_empty() && !reasons.iter().any(|r| r.0 == how.reason) {
-        let allowed: Vec<&str> = reasons.iter().map(|r| r.0).collect();
-        return Err(invalid(vec![Issue {
-            field: "reason".into(),
-            column: "reason".into(),
-            value: how.reason.clone(),
-            key: "value-not-a-choice".into(),
-            message: format!("choose one of: {}", allowed.join(", ")),
-            args: vec![("allowed", allowed.join("、"))],
-            ..Issue::default()
-        }]));
-    }
-    if ringline_core::text::check_name(&how.note, 500).is_err() && !how.note.is_empty() {
-        return Err(invalid(vec![Issue {
-            field: "note".into(),
-            column: "note".into(),
-            key: "text-too-long".into(),
-            message: "the note must be one line of at most 500 characters".into(),
-            ..Issue::default()
-        }]));
-    }
     crate::db::write_transaction(cx.conn, |conn| {
         let mut cx = Cx::new(conn, cx.access, cx.clock);
         let stored = K::load(&mut cx, id)?.ok_or(WriteError::NotFound)?;
+        let reasons = match desc.retire {
+            Retire::Never => return Err(WriteError::Forbidden),
+            Retire::Keep(reasons) => reasons,
+            Retire::Delete => &[],
+        };
+        if !reasons.is_empty() && !reasons.iter().any(|r| r.0 == how.reason) {
+            let allowed: Vec<&str> = reasons.iter().map(|r| r.0).collect();
+            return Err(invalid(vec![Issue {
+                field: "reason".into(),
+                column: "reason".into(),
+                value: how.reason.clone(),
+                key: "value-not-a-choice".into(),
+                message: format!("choose one of: {}", allowed.join(", ")),
+                args: vec![("allowed", allowed.join("、"))],
+                ..Issue::default()
+            }]));
+        }
+        if ringline_core::text::check_name(&how.note, 500).is_err() && !how.note.is_empty() {
+            return Err(invalid(vec![Issue {
+                field: "note".into(),
+                column: "note".into(),
+                key: "text-too-long".into(),
+                message: "the note must be one line of at most 500 characters".into(),
+                ..Issue::default()
+            }]));
+        }
         let before = K::values(&mut cx, &stored)?;
         let mut how = how.clone();
         how.date = how.date.or_else(|| Some(cx.today()));

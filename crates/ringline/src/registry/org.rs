@@ -657,6 +657,9 @@ fn may_link_under(access: &Access, division: &str) -> bool {
     }
     match (&access.scope, DivisionCode::parse(division)) {
         (Scope::Division(mine), Ok(d)) => mine.as_str().starts_with(d.prefix()),
+        // A zone's villages hang under their towns' and county's committees, which a zone
+        // names for context.
+        (Scope::Zone(_), Ok(_)) => access.names_code(division),
         _ => false,
     }
 }
