@@ -115,7 +115,7 @@ fn import(rows: usize) -> Result<()> {
                     Options {
                         on_existing: OnExisting::Skip,
                         apply,
-                        illustrative: false,
+                        ..Options::default()
                     },
                     &mut |_, _, _| {},
                 )?;

@@ -199,8 +199,6 @@ impl<'a> Values<'a> {
         self.desc.field(key).is_some_and(|f| f.personal)
     }
 
-    /// The value as it may be quoted in a problem: masked when personal.
-
     /// Refuses the fields that hold an Excel error (`#DIV/0!`, `#N/A`, …) instead of a value.
     pub fn excel_errors(&mut self) {
         let bad: Vec<(&'static str, String)> = self

@@ -41,7 +41,7 @@ fn declared() -> Schema {
     for line in src.lines() {
         let l = line.trim();
         if let Some(rest) = l.strip_suffix('{')
-            && let Some(name) = rest.trim().split_whitespace().next()
+            && let Some(name) = rest.split_whitespace().next()
             && !l.starts_with("diesel::")
             && rest.contains('(')
         {
