@@ -301,11 +301,21 @@ pub enum KindId {
     Orgs,
     /// Party members (党员).
     Members,
+    /// Programs (示范创建方案).
+    Programs,
+    /// Zones (示范区 / 示范带).
+    Zones,
 }
 
 impl KindId {
     /// Every kind, in import dependency order.
-    pub const ALL: &'static [KindId] = &[KindId::Units, KindId::Orgs, KindId::Members];
+    pub const ALL: &'static [KindId] = &[
+        KindId::Programs,
+        KindId::Zones,
+        KindId::Units,
+        KindId::Orgs,
+        KindId::Members,
+    ];
 
     /// The kind's implementation, type-erased for the generic drivers.
     pub fn ops(self) -> &'static dyn Ops {
@@ -313,6 +323,8 @@ impl KindId {
             KindId::Units => &Driver::<crate::registry::unit::Units>::NEW,
             KindId::Orgs => &Driver::<crate::registry::org::Orgs>::NEW,
             KindId::Members => &Driver::<crate::registry::member::Members>::NEW,
+            KindId::Programs => &Driver::<crate::zones::kinds::Programs>::NEW,
+            KindId::Zones => &Driver::<crate::zones::kinds::Zones>::NEW,
         }
     }
 

@@ -35,11 +35,8 @@ pub fn routes() -> Vec<Route> {
         route(M::DELETE, "/api/v1/session", Login, delete(delete_session)),
         route(M::GET, "/api/v1/divisions", Login, get(list_divisions)),
         route(M::GET, "/api/v1/divisions/{code}", Login, get(get_division)),
-        route(M::GET, "/api/v1/programs", Login, get(list_programs)),
-        route(M::GET, "/api/v1/programs/{id}", Login, get(get_program)),
-        route(M::GET, "/api/v1/zones", Login, get(list_zones)),
-        route(M::GET, "/api/v1/zones/{id}", Login, get(get_zone)),
         route(M::GET, "/api/v1/zones/{id}/members", Login, get(zone_members)),
+        route(M::GET, "/api/v1/programs/{id}/overlaps", Login, get(program_overlaps)),
         route(M::GET, "/api/v1/users", Perm(Permission::ManageUsers), get(list_users)),
         route(
             M::POST,
@@ -89,11 +86,8 @@ pub fn routes() -> Vec<Route> {
         delete_session,
         list_divisions,
         get_division,
-        list_programs,
-        get_program,
-        list_zones,
-        get_zone,
         zone_members,
+        program_overlaps,
         list_users,
         create_user,
         get_user,
@@ -121,7 +115,6 @@ pub fn routes() -> Vec<Route> {
         Division,
         DivisionList,
         Program,
-        ProgramDetail,
         Zone,
         ZoneMember,
         OverlapWarning,
@@ -346,96 +339,24 @@ async fn get_division(
     d.map(Json).ok_or(AppError::NotFound)
 }
 
-/// Programs visible to the caller.
-#[utoipa::path(get, path = "/api/v1/programs", tag = "programs",
-    responses((status = 200, body = [Program]), (status = 401, body = ErrorBody)))]
-async fn list_programs(State(state): State<AppState>, u: ApiUser) -> Result<Json<Vec<Program>>, AppError> {
-    let access = u.access;
-    Ok(Json(
-        state
-            .db
-            .run(move |c| zones::programs(c, &access).map_err(AppError::from))
-            .await?,
-    ))
-}
-
-/// A program with its zones and overlap warnings.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ProgramDetail {
-    /// The program.
-    pub program: Program,
-    /// Its zones with member counts (within the caller's scope).
-    pub zones: Vec<Zone>,
-    /// Villages in more than one zone (a data-integrity warning).
-    pub overlaps: Vec<OverlapWarning>,
-}
-
-/// One program.
-#[utoipa::path(get, path = "/api/v1/programs/{id}", params(("id" = i64, Path)), tag = "programs",
-    responses((status = 200, body = ProgramDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_program(
+/// Villages in more than one zone of a program (a data-integrity warning), within the caller's
+/// scope.
+#[utoipa::path(get, path = "/api/v1/programs/{id}/overlaps", params(("id" = i64, Path)), tag = "programs",
+    responses((status = 200, body = [OverlapWarning]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn program_overlaps(
     State(state): State<AppState>,
     u: ApiUser,
     Path(id): Path<i64>,
-) -> Result<Json<ProgramDetail>, AppError> {
+) -> Result<Json<Vec<OverlapWarning>>, AppError> {
     let access = u.access;
-    let d = state
+    let o = state
         .db
         .run(move |c| {
-            let program = zones::program(c, &access, id)?.ok_or(AppError::NotFound)?;
-            let zones = zones::zones_of(c, &access, id)?;
-            let overlaps = zones::overlaps(c, &access, id)?;
-            Ok::<_, AppError>(ProgramDetail {
-                program,
-                zones,
-                overlaps,
-            })
+            zones::program(c, &access, id)?.ok_or(AppError::NotFound)?;
+            Ok::<_, AppError>(zones::overlaps(c, &access, id)?)
         })
         .await?;
-    Ok(Json(d))
-}
-
-/// Query of the zone list.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct ZoneQuery {
-    /// Only zones of this program.
-    pub program: Option<i64>,
-}
-
-/// Zones of the visible programs.
-#[utoipa::path(get, path = "/api/v1/zones", params(ZoneQuery), tag = "zones",
-    responses((status = 200, body = [Zone]), (status = 401, body = ErrorBody)))]
-async fn list_zones(
-    State(state): State<AppState>,
-    u: ApiUser,
-    Query(q): Query<ZoneQuery>,
-) -> Result<Json<Vec<Zone>>, AppError> {
-    let access = u.access;
-    let zs = state
-        .db
-        .run(move |c| {
-            let mut out = Vec::new();
-            for p in zones::programs(c, &access)? {
-                if q.program.is_none_or(|id| id == p.id) {
-                    out.extend(zones::zones_of(c, &access, p.id)?);
-                }
-            }
-            Ok::<_, AppError>(out)
-        })
-        .await?;
-    Ok(Json(zs))
-}
-
-/// One zone.
-#[utoipa::path(get, path = "/api/v1/zones/{id}", params(("id" = i64, Path)), tag = "zones",
-    responses((status = 200, body = Zone), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_zone(State(state): State<AppState>, u: ApiUser, Path(id): Path<i64>) -> Result<Json<Zone>, AppError> {
-    let access = u.access;
-    let z = state
-        .db
-        .run(move |c| zones::zone(c, &access, id).map_err(AppError::from))
-        .await?;
-    z.map(Json).ok_or(AppError::NotFound)
+    Ok(Json(o))
 }
 
 /// The member villages of a zone within the caller's scope, each with the reason it is in.

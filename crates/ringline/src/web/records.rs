@@ -151,7 +151,10 @@ pub fn routes() -> Vec<Route> {
 /// Kinds whose detail page is their own (with sections only they have); the rest use
 /// [`detail_page`].
 pub fn has_own_page(k: KindId) -> bool {
-    matches!(k, KindId::Units | KindId::Orgs | KindId::Members)
+    matches!(
+        k,
+        KindId::Units | KindId::Orgs | KindId::Members | KindId::Programs | KindId::Zones
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ use crate::db::schema::{programs, zone_members, zone_overrides, zones};
 use crate::db::{DbConn, DbResult, now};
 use crate::divisions;
 
+pub mod kinds;
+
 /// A program (示范创建方案).
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = programs)]
@@ -444,7 +446,7 @@ pub fn recompute_program(conn: &mut DbConn, program_id: i64) -> DbResult<()> {
 }
 
 /// Fields of a new program.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewProgram {
     /// Chinese name.
     pub name: String,
@@ -477,7 +479,7 @@ pub fn create_program(conn: &mut DbConn, p: &NewProgram) -> DbResult<i64> {
 }
 
 /// Fields of a new zone.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewZone {
     /// Chinese name.
     pub name: String,
