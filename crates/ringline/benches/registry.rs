@@ -116,6 +116,7 @@ fn import(rows: usize) -> Result<()> {
                         on_existing: OnExisting::Skip,
                         apply,
                         illustrative: false,
+                        expected: None,
                     },
                     &mut |_, _, _| {},
                 )?;

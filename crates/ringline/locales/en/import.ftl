@@ -20,6 +20,7 @@ import-stage-checking = Checking rows…
 import-stage-writing = Writing…
 import-running-hint = This page refreshes itself until the work is done.
 import-failed = The import stopped because of an internal error; nothing was written. Try again, or tell the administrator.
+import-changed = Another import changed these records while this one was waiting to write, so nothing was written. The file has been checked again: review the new counts below before applying.
 import-applied = Imported: the records were written.
 import-dry-run-ok = The file is valid. Nothing has been written yet: check the counts and apply.
 import-has-errors = { $count ->

@@ -20,6 +20,7 @@ import-stage-checking = 正在检查数据行……
 import-stage-writing = 正在写入……
 import-running-hint = 本页面会自动刷新，直到处理完成。
 import-failed = 因内部错误导入中止，未写入任何数据。请重试，或联系管理员。
+import-changed = 本次导入等待写入期间，另一项导入修改了这些记录，本次未写入任何数据。文件已重新检查：请先核对下面的新结果，再写入。
 import-applied = 导入完成：数据已写入。
 import-dry-run-ok = 文件检查通过，尚未写入。请核对数量后确认导入。
 import-has-errors = 发现 { $count } 个问题，未写入任何数据。请在文件中改正后重新上传。

@@ -143,6 +143,7 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
         on_existing: args.on_existing,
         apply: args.apply,
         illustrative: false,
+        expected: None,
     };
     let (report, sheet) =
         framework::import_file(&mut conn, &Access::system(), kind, &file, &name, opts, &mut progress)?;

@@ -135,6 +135,29 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.errors.is_empty()
     }
+
+    /// What the rows do (or did), in counts.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            new: self.new,
+            updated: self.updated,
+            unchanged: self.unchanged,
+            skipped: self.skipped,
+        }
+    }
+}
+
+/// What a file's rows do, counted: the figures a person reads in a dry run before applying it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Rows creating records.
+    pub new: usize,
+    /// Rows updating records.
+    pub updated: usize,
+    /// Rows equal to the stored record.
+    pub unchanged: usize,
+    /// Rows matching a stored record that differs, left alone.
+    pub skipped: usize,
 }
 
 /// Why an import could not run at all (the file's own problems are [`Report::errors`]).
@@ -146,6 +169,11 @@ pub enum ImportError {
     /// The caller may not import.
     #[error("your role may not import records")]
     Forbidden,
+    /// Another writer changed the records after they were checked: the apply, re-checking under
+    /// the writers' lock, found other counts than [`Options::expected`], or a unique key was
+    /// taken at the same moment. Nothing was written; check the file again.
+    #[error("another import changed these records after they were checked; nothing was written — check the file again")]
+    Changed,
 }
 
 impl From<diesel::result::Error> for ImportError {
@@ -163,6 +191,11 @@ pub struct Options {
     pub apply: bool,
     /// Mark written records as illustrative (generated demo data).
     pub illustrative: bool,
+    /// The counts of the dry run the person saw before applying. The apply re-checks the file
+    /// after taking the writers' lock; when the counts differ from these (another import wrote
+    /// some of the records meanwhile) it writes nothing and answers [`ImportError::Changed`].
+    /// `None` applies whatever the re-check finds (a one-step apply, as on the command line).
+    pub expected: Option<Counts>,
 }
 
 /// Reads `path` and checks, plans and (with `opts.apply`) applies it as records of `kind`.
@@ -776,6 +809,11 @@ pub fn import_sheet(
         if !report.errors.is_empty() || !opts.apply {
             return Ok(false);
         }
+        if let Some(expected) = opts.expected
+            && expected != report.counts()
+        {
+            return Err(ImportError::Changed);
+        }
         progress(Stage::Writing, 0, counts.0 + counts.1);
         plan.write(conn, access, opts, progress)?;
         crate::audit::record(
@@ -802,9 +840,12 @@ pub fn import_sheet(
             use diesel::connection::SimpleConnection;
             c.batch_execute("PRAGMA cache_size = -131072")?;
         }
-        // Re-plan inside the writing transaction, so what is written is what was checked.
+        // Re-plan inside the writing transaction, after taking the lock that makes imports of
+        // this kind into the same county wait for each other, so what is written is what was
+        // checked, and two imports of one file cannot both find its records new.
         let mut written = false;
-        let result = conn.transaction::<_, ImportError, _>(|conn| {
+        let result = crate::db::write_transaction::<_, ImportError, _>(conn, |conn| {
+            crate::db::lock_writers(conn, kind.key, write_area(access))?;
             written = run(conn, &mut report, progress)?;
             if written {
                 Ok(())
@@ -820,12 +861,25 @@ pub fn import_sheet(
         match result {
             Ok(()) => report.applied = written,
             Err(ImportError::Db(DbError::Task(t))) if t == "rollback" => {}
+            // A key taken by a writer outside the imports' lock (a form, another kind).
+            Err(ImportError::Db(e)) if e.is_conflict() => return Err(ImportError::Changed),
             Err(e) => return Err(e),
         }
     } else {
         run(conn, &mut report, progress)?;
     }
     Ok(report)
+}
+
+/// Where an import by `access` writes, for [`crate::db::lock_writers`]: the county of a scope
+/// at county level or below (its rows outside the scope are refused), else everywhere.
+fn write_area(access: &Access) -> crate::db::WriteArea<'_> {
+    match &access.scope {
+        crate::access::Scope::Division(code) if code.level().depth() >= Level::County.depth() => {
+            crate::db::WriteArea::County(&code.as_str()[..6])
+        }
+        _ => crate::db::WriteArea::Everywhere,
+    }
 }
 
 fn kind_entity(kind: &KindSpec) -> &'static str {

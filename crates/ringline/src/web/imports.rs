@@ -69,6 +69,9 @@ enum JobState {
         total: usize,
     },
     Done(Box<Report>),
+    /// The apply found the records changed by another import since the dry run, wrote nothing,
+    /// and checked the file again: this is the new dry run's report.
+    Rechecked(Box<Report>),
     /// The run stopped (`"busy"` or an internal error); the dry run's report, if any, is kept so
     /// that the apply can be tried again.
     Failed(String, Option<Box<Report>>),
@@ -363,9 +366,11 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
     let sheet_slot = job.sheet.clone();
     let running = state.jobs.running.clone();
     let dry_report = match st.lock().map(|s| s.clone()) {
-        Ok(JobState::Done(r) | JobState::Failed(_, Some(r))) => Some(r),
+        Ok(JobState::Done(r) | JobState::Rechecked(r) | JobState::Failed(_, Some(r))) => Some(r),
         _ => None,
     };
+    // The apply writes only what the person saw in the dry run.
+    let expected = dry_report.as_ref().map(|r| r.counts());
     if let Ok(mut s) = st.lock() {
         *s = JobState::Queued;
     }
@@ -383,21 +388,34 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
             total: 0,
         });
         let mut progress = |stage: Stage, done: usize, total: usize| set(JobState::Running { stage, done, total });
+        let mut rechecked = false;
         let result = db.conn().map_err(|e| e.to_string()).and_then(|mut conn| {
-            framework::import_file(
-                &mut conn,
-                &access,
-                kind,
-                &file,
-                &name,
-                Options {
-                    on_existing,
-                    apply,
-                    illustrative: false,
-                },
-                &mut progress,
-            )
-            .map_err(|e| match e {
+            let mut run = |apply: bool| {
+                framework::import_file(
+                    &mut conn,
+                    &access,
+                    kind,
+                    &file,
+                    &name,
+                    Options {
+                        on_existing,
+                        apply,
+                        illustrative: false,
+                        expected: if apply { expected } else { None },
+                    },
+                    &mut progress,
+                )
+            };
+            let outcome = match run(apply) {
+                // Another import wrote some of these records since the dry run: check again,
+                // so the page shows what an apply would now do.
+                Err(framework::ImportError::Changed) => {
+                    rechecked = true;
+                    run(false)
+                }
+                other => other,
+            };
+            outcome.map_err(|e| match e {
                 framework::ImportError::Db(d) if d.is_busy() => "busy".to_string(),
                 other => other.to_string(),
             })
@@ -417,7 +435,11 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
                 if report.applied || !report.errors.is_empty() {
                     let _ = std::fs::remove_file(&file);
                 }
-                set(JobState::Done(Box::new(report)));
+                set(if rechecked {
+                    JobState::Rechecked(Box::new(report))
+                } else {
+                    JobState::Done(Box::new(report))
+                });
             }
             Err(e) => {
                 tracing::error!(error = %e, "import job failed");
@@ -565,6 +587,10 @@ async fn job_page_inner(
             }
         }
         JobState::Done(r) => show_report(&mut p, *r),
+        JobState::Rechecked(r) => {
+            p.failed = Some(t.get("import-changed"));
+            show_report(&mut p, *r);
+        }
     }
     Ok(html(&p))
 }
@@ -584,7 +610,7 @@ async fn job_errors_xlsx_inner(
     let t = u.t;
     let (st, sheet) = job_of(&state, &u, &id, |j| (j.state.clone(), j.sheet.clone()))?;
     let report = match st.lock().map(|s| s.clone()) {
-        Ok(JobState::Done(r)) => r,
+        Ok(JobState::Done(r) | JobState::Rechecked(r)) => r,
         _ => return Err(AppError::NotFound),
     };
     let sheet = sheet.lock().map(|s| s.clone()).unwrap_or(None);
@@ -626,7 +652,9 @@ async fn job_apply_inner(
         match jobs.get(&id) {
             Some(j) if j.user_id == u.user.user_id => {
                 let ok = match j.state.lock().map(|s| s.clone()) {
-                    Ok(JobState::Done(r)) | Ok(JobState::Failed(_, Some(r))) => r.ok() && !r.applied,
+                    Ok(JobState::Done(r) | JobState::Rechecked(r) | JobState::Failed(_, Some(r))) => {
+                        r.ok() && !r.applied
+                    }
                     _ => false,
                 };
                 if ok {
@@ -668,7 +696,8 @@ pub struct ApiImportQuery {
     path = "/api/v1/import/{kind}",
     params(("kind" = String, Path, description = "units, orgs, members, cadres, twinning, needs, work_logs, products, chains, brands, income or targets"), ApiImportQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, description = "The report", body = ApiReport), (status = 403), (status = 404))
+    responses((status = 200, description = "The report", body = ApiReport), (status = 403), (status = 404),
+        (status = 409, description = "Another import wrote the same records at the same moment; nothing was written", body = super::ErrorBody))
 )]
 pub async fn api_import(
     State(state): State<AppState>,
@@ -709,12 +738,14 @@ pub async fn api_import(
                         on_existing: q.on_existing,
                         apply: q.apply,
                         illustrative: false,
+                        expected: None,
                     },
                     &mut |_, _, _| {},
                 )
                 .map_err(|e| match e {
                     framework::ImportError::Db(d) => AppError::from(d),
                     framework::ImportError::Forbidden => AppError::Forbidden,
+                    framework::ImportError::Changed => AppError::Conflict("import-changed"),
                 })
             })
         };

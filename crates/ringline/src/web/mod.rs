@@ -86,6 +86,11 @@ pub enum AppError {
     /// The database is busy (a long import holds SQLite's write lock).
     #[error("the database is busy")]
     Busy,
+    /// Another writer changed the same records first (a unique key taken at the same moment,
+    /// or an import's records changed since they were checked): nothing was written; check
+    /// again. The stable code is also the i18n key `error-<code>`.
+    #[error("changed by someone else at the same moment")]
+    Conflict(&'static str),
     /// A request the framework refused before a handler ran (malformed query, path, JSON or
     /// form; wrong content type; body too large).
     #[error("{message}")]
@@ -114,6 +119,7 @@ impl AppError {
             AppError::Throttled { .. } => "too-many-attempts",
             AppError::BadRequest { code, .. } => code,
             AppError::Busy => "busy",
+            AppError::Conflict(code) => code,
             AppError::Rejected { code, .. } => code,
             AppError::Internal(_) => "internal",
         }
@@ -128,6 +134,7 @@ impl AppError {
             AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Rejected { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -152,6 +159,8 @@ impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         if e.is_busy() {
             AppError::Busy
+        } else if e.is_conflict() {
+            AppError::Conflict("conflict")
         } else {
             AppError::Internal(e.to_string())
         }

@@ -695,6 +695,7 @@ fn import(conn: &mut DbConn, kind: &str, file: &str, apply: bool, on_existing: O
             on_existing,
             apply,
             illustrative: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )
@@ -821,6 +822,7 @@ async fn imports_of_the_dispatch_kinds(app: TestApp) {
                 on_existing,
                 apply: true,
                 illustrative: false,
+                expected: None,
             },
             &mut |_, _, _| {},
         )

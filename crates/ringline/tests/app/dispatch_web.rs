@@ -424,6 +424,7 @@ async fn dispatch_exports(app: TestApp) {
             on_existing: OnExisting::Update,
             apply: false,
             illustrative: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )

@@ -38,6 +38,7 @@ fn run(conn: &mut DbConn, who: &Access, kind: &str, path: &Path, apply: bool, on
             on_existing,
             apply,
             illustrative: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )

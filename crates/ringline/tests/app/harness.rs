@@ -276,6 +276,26 @@ impl Answer {
     }
 }
 
+/// A new client logged in as `username` through the API of the server at `base` (another
+/// instance serving the same database, for instance).
+pub async fn session_on(base: &str, username: &str, password: &str) -> Session {
+    let client = new_client();
+    let r = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("POST /api/v1/session");
+    assert_eq!(r.status(), StatusCode::OK, "{username} logs in at {base}");
+    let body: Value = r.json().await.expect("JSON");
+    let csrf = body["csrf_token"].as_str().expect("csrf_token").to_string();
+    Session {
+        client,
+        csrf,
+        base: base.to_string(),
+    }
+}
+
 impl TestApp {
     /// Logs a new client in as `username` through the API.
     pub async fn session(&self, username: &str, password: &str) -> Session {

@@ -36,6 +36,7 @@ mod api;
 mod audit;
 mod auth;
 mod calls;
+mod concurrency;
 mod datong;
 mod dispatch;
 mod dispatch_web;

@@ -42,6 +42,7 @@ fn import_as(conn: &mut DbConn, who: &Access, kind: &str, path: &Path, apply: bo
             on_existing,
             apply,
             illustrative: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )

@@ -69,6 +69,7 @@ pub fn load_registry(conn: &mut DbConn) {
             on_existing: OnExisting::Skip,
             apply: true,
             illustrative: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )
