@@ -46,6 +46,7 @@ mod economy_web;
 mod generate;
 mod harness;
 mod import;
+mod limits;
 mod matrix;
 mod pages;
 mod registry;
