@@ -288,12 +288,23 @@ async fn upload_inner(State(state): State<AppState>, u: PageUser, req: Request) 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let body = axum::body::to_bytes(req.into_body(), UPLOAD_LIMIT)
-        .await
-        .map_err(|_| AppError::BadRequest {
+    let body = axum::body::to_bytes(req.into_body(), UPLOAD_LIMIT).await.map_err(|e| {
+        // The body stopped arriving (`Config::body_timeout_secs`), or it is too large.
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(c) = cause {
+            if c.is::<tower_http::timeout::TimeoutError>() {
+                return AppError::BadRequest {
+                    code: "upload-stalled",
+                    message: t.get("import-stalled"),
+                };
+            }
+            cause = c.source();
+        }
+        AppError::BadRequest {
             code: "upload-too-large",
             message: t.args("import-too-large", &[("mb", (UPLOAD_LIMIT / 1024 / 1024).to_string())]),
-        })?;
+        }
+    })?;
     let fields = match multipart_fields(&ct, body).await {
         Ok(f) => f,
         Err(_) => return Ok(page(&u, Some(t.get("import-no-file")))),

@@ -650,15 +650,26 @@ async fn fallback(req: Request) -> Response {
 }
 
 /// A bound, ready-to-run server (port 0 picks a free port, as tests do).
+///
+/// HTTP/1.1 through hyper, with two read timeouts so a slow client cannot hold a connection
+/// (and its memory) open: the whole request header must arrive within
+/// [`Config::header_timeout_secs`] (hyper's `header_read_timeout`; it also ends a kept-alive
+/// connection idle for that long), and a request body may pause at most
+/// [`Config::body_timeout_secs`] between two chunks (tower-http's `TimeoutBody`; a steady slow
+/// upload goes on). Both are logged at debug level only.
 pub struct Server {
     listener: tokio::net::TcpListener,
     app: Router,
+    header_timeout: std::time::Duration,
+    body_timeout: std::time::Duration,
 }
 
 impl Server {
     /// Binds `config.bind` with a router over `db`.
     pub async fn bind(config: Config, db: Db) -> std::io::Result<Server> {
         let listener = tokio::net::TcpListener::bind(&config.bind).await?;
+        let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs);
+        let body_timeout = std::time::Duration::from_secs(config.body_timeout_secs);
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -667,6 +678,8 @@ impl Server {
         Ok(Server {
             listener,
             app: router(state),
+            header_timeout,
+            body_timeout,
         })
     }
 
@@ -675,14 +688,49 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until the future `shutdown` completes.
+    /// Serves until the future `shutdown` completes, then lets the open connections finish
+    /// their requests.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        use hyper_util::rt::{TokioIo, TokioTimer};
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(self.header_timeout);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, remote) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(a) => a,
+                    // The peer left before it was accepted: nothing to do.
+                    Err(e) if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset
+                    ) => continue,
+                    // Out of file descriptors and the like: wait, rather than spin.
+                    Err(e) => {
+                        tracing::error!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let (app, body_timeout) = (self.app.clone(), self.body_timeout);
+            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut req =
+                    req.map(|b| axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, b)));
+                req.extensions_mut().insert(ConnectInfo(remote));
+                tower::ServiceExt::oneshot(app.clone(), req)
+            });
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended");
+                }
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
     }
 }
 

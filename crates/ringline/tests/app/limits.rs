@@ -76,3 +76,86 @@ fn a_gzip_bomb_is_refused_in_small_memory() {
     // The limit is 1 GiB; the process must stay far below it (measured: 36 MiB).
     assert!(peak > 0 && peak < 256 * 1024, "peak resident memory {peak} KiB");
 }
+
+/// A server over `app`'s database with 2-second header and body timeouts; its address.
+async fn impatient_server(app: &crate::harness::TestApp) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let server = ringline::web::Server::bind(
+        ringline::config::Config {
+            bind: "127.0.0.1:0".into(),
+            header_timeout_secs: 2,
+            body_timeout_secs: 2,
+            data_dir: Some(app.dir.path().to_path_buf()),
+            ..ringline::config::Config::default()
+        },
+        app.db.clone(),
+    )
+    .await
+    .expect("binds");
+    let addr = server.local_addr().expect("address");
+    let task = tokio::spawn(async move {
+        server.run(std::future::pending::<()>()).await.expect("serves");
+    });
+    (addr, task)
+}
+
+/// Sends `start`, then `drip` every 500 ms, until the server closes the connection; returns how
+/// long that took, or `None` when it was still open after 12 s.
+async fn seconds_until_closed(addr: std::net::SocketAddr, start: &'static [u8], drip: &'static [u8]) -> Option<f64> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .expect("read timeout");
+        let started = Instant::now();
+        stream.write_all(start).expect("first bytes");
+        let mut buf = [0u8; 4096];
+        while started.elapsed() < Duration::from_secs(12) {
+            // The end of the stream (after an error response, if any) or a reset: closed.
+            match stream.read(&mut buf) {
+                Ok(0) => return Some(started.elapsed().as_secs_f64()),
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => return Some(started.elapsed().as_secs_f64()),
+            }
+            if !drip.is_empty() && stream.write_all(drip).is_err() {
+                return Some(started.elapsed().as_secs_f64());
+            }
+        }
+        None
+    })
+    .await
+    .expect("the client thread ends")
+}
+
+/// A client that sends its request header one line every half second (and would go on for
+/// ever) is cut off once the 2-second header timeout has passed; so is one that stops sending a
+/// body it announced. A prompt request on the same server is answered.
+async fn slow_clients_are_disconnected(app: crate::harness::TestApp) {
+    let (addr, server) = impatient_server(&app).await;
+    let header = seconds_until_closed(addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b"X-Slow: 1\r\n").await;
+    assert!(
+        header.is_some_and(|s| (1.5..6.0).contains(&s)),
+        "header: closed after {header:?} s"
+    );
+    let body = seconds_until_closed(
+        addr,
+        b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user",
+        b"",
+    )
+    .await;
+    assert!(
+        body.is_some_and(|s| (1.5..6.0).contains(&s)),
+        "body: closed after {body:?} s"
+    );
+    let ok = reqwest::get(format!("http://{addr}/healthz")).await.expect("answers");
+    assert_eq!(ok.status(), reqwest::StatusCode::OK);
+    server.abort();
+}
+
+#[tokio::test]
+async fn slow_clients_are_disconnected_sqlite() {
+    if let Some(app) = crate::harness::spawn(crate::harness::Backend::Sqlite).await {
+        slow_clients_are_disconnected(app).await;
+    }
+}
