@@ -3,8 +3,8 @@
 //! problem with its row and column, in the page language), the rows with errors as XLSX, and
 //! the apply step. Also the JSON API's synchronous import.
 //!
-//! A job lives in this instance's memory (with the uploaded file in a temporary folder) for
-//! [`JOB_TTL`]; behind a load balancer the job pages need sticky sessions. Only the user who
+//! A job lives in this instance's memory (with the uploaded file in the instance's private
+//! uploads folder, [`super::uploads`]) for [`JOB_TTL`]; behind a load balancer the job pages need sticky sessions. Only the user who
 //! uploaded a file sees its job. The job page refreshes itself (`<meta http-equiv="refresh">`),
 //! so the progress bar needs no JavaScript.
 
@@ -93,18 +93,38 @@ struct Job {
 pub const JOBS_PER_USER: usize = 3;
 
 /// The import jobs of this instance, and the uploads' private folder.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Jobs {
     jobs: Mutex<HashMap<String, Job>>,
     /// Held while an import runs: imports run one at a time per instance, so they never take
     /// more than one database connection from the pages (SQLite also has only one writer).
     running: Arc<Mutex<()>>,
-    /// Created on first use: a folder only this process's user can read (mode 0700), removed
-    /// when the server stops.
-    dir: std::sync::OnceLock<tempfile::TempDir>,
+    /// The uploads: this instance's folder in the data folder, created on first use, readable
+    /// by this process's user only, removed when the server stops (or, after a crash, when an
+    /// instance starts).
+    uploads: super::uploads::Uploads,
 }
 
 impl Jobs {
+    /// No jobs yet; uploads go to this instance's folder under `uploads` (see
+    /// [`super::uploads`]).
+    pub fn new(uploads: PathBuf) -> Jobs {
+        Jobs {
+            jobs: Mutex::default(),
+            running: Arc::default(),
+            uploads: super::uploads::Uploads::new(uploads),
+        }
+    }
+
+    /// Removes the uploads left by instances that no longer run (see
+    /// [`super::uploads::Uploads::remove_leftovers`]); how many instances left some.
+    ///
+    /// # Errors
+    /// The uploads folder cannot be read or cleaned.
+    pub fn remove_leftovers(&self) -> std::io::Result<usize> {
+        self.uploads.remove_leftovers()
+    }
+
     /// Forgets jobs older than [`JOB_TTL`] and deletes their files.
     fn sweep(&self) {
         if let Ok(mut jobs) = self.jobs.lock() {
@@ -120,11 +140,7 @@ impl Jobs {
 
     /// The private upload folder.
     fn dir(&self) -> std::io::Result<PathBuf> {
-        if let Some(d) = self.dir.get() {
-            return Ok(d.path().to_path_buf());
-        }
-        let d = tempfile::Builder::new().prefix("ringline-imports-").tempdir()?;
-        Ok(self.dir.get_or_init(|| d).path().to_path_buf())
+        self.uploads.dir()
     }
 
     /// Unfinished jobs of a user.
@@ -146,14 +162,7 @@ impl Jobs {
 /// Writes an upload readable by this process's user only.
 fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)?.write_all(data)
+    super::uploads::create_private(path)?.write_all(data)
 }
 
 fn new_id() -> String {

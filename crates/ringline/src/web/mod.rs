@@ -13,6 +13,7 @@ pub mod map;
 pub mod pages;
 pub mod registry;
 pub mod registry_api;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -665,15 +666,22 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `config.bind` with a router over `db`.
+    /// Binds `config.bind` with a router over `db`, and removes the uploads that instances
+    /// which no longer run left in the data folder (see [`uploads`]).
     pub async fn bind(config: Config, db: Db) -> std::io::Result<Server> {
         let listener = tokio::net::TcpListener::bind(&config.bind).await?;
         let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs);
         let body_timeout = std::time::Duration::from_secs(config.body_timeout_secs);
+        let jobs = imports::Jobs::new(config.data_dir().join(uploads::UPLOADS_FOLDER));
+        match jobs.remove_leftovers() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(instances = n, "removed uploads left by instances that stopped"),
+            Err(e) => tracing::warn!(error = %e, "could not remove uploads left by stopped instances"),
+        }
         let state = AppState {
             db,
             config: Arc::new(config),
-            jobs: Arc::default(),
+            jobs: Arc::new(jobs),
         };
         Ok(Server {
             listener,

@@ -238,7 +238,9 @@ fn report_figure(html: &str, label: &str) -> String {
 async fn two_instances_apply_one_file_once(app: TestApp) {
     let second = ringline::web::Server::bind(
         ringline::config::Config {
+            database_url: app.url.clone(),
             bind: "127.0.0.1:0".into(),
+            data_dir: Some(app.dir.path().to_path_buf()),
             ..ringline::config::Config::default()
         },
         app.db.clone(),

@@ -52,5 +52,6 @@ mod pages;
 mod registry;
 mod registry_import;
 mod registry_web;
+mod uploads;
 mod users;
 mod zones;
