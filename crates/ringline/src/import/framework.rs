@@ -17,9 +17,12 @@
 //!    name, units by credit code or name, divisions), refuse rows outside the importer's scope,
 //!    and match existing records by natural key (credit code, organization code, ID number): each
 //!    row is new, changed (updated or skipped, as the user chose), or unchanged.
-//! 4. **Apply** only a plan without errors, inside one transaction that also re-plans, so what
-//!    is written is exactly what was checked, and a failure leaves the database as it was.
-//!    One audit entry records the import (kind, file, counts).
+//! 4. **Apply** only a plan without errors, inside one transaction that first takes the lock
+//!    of the kind and county ([`crate::db::lock_writers`]; imports of the same records wait for
+//!    each other) and then re-plans, so what is written is exactly what was checked, two imports
+//!    of one file write it once, and a failure leaves the database as it was. Given the dry run's
+//!    counts ([`Options::expected`]), an apply that finds them changed writes nothing
+//!    ([`ImportError::Changed`]). One audit entry records the import (kind, file, counts).
 //!
 //! Personal data (ID numbers, phones) is never quoted in an issue's value: it is masked.
 
