@@ -1671,7 +1671,7 @@ pub fn demo(conn: &mut DbConn, county_code: &str) -> DbResult<DemoSummary> {
 
 /// [`demo`] with another member total and options.
 pub fn demo_with(conn: &mut DbConn, county_code: &str, members: usize, opts: &Options) -> DbResult<DemoSummary> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut summary = DemoSummary {
             skipped: true,
             ..Default::default()
@@ -1751,7 +1751,7 @@ pub fn generate_into_db(
     };
     for (c, t) in counties.iter().zip(targets) {
         let prefix = c.prefix();
-        let written = conn.transaction(|conn| {
+        let written = crate::db::write_transaction(conn, |conn| {
             if holds_records(conn, &prefix)? {
                 return Ok::<_, DbError>(None);
             }

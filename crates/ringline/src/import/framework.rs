@@ -19,9 +19,12 @@
 //!    row is new, changed (updated or skipped, as the user chose), or unchanged. A member or cadre
 //!    row whose ID number belongs to a record outside the scope is *held* (`Op::Held`,
 //!    [`super::held`]): reported as new, written only as a held row for the county.
-//! 4. **Apply** only a plan without errors, inside one transaction that also re-plans, so what
-//!    is written is exactly what was checked, and a failure leaves the database as it was.
-//!    One audit entry records the import (kind, file, counts).
+//! 4. **Apply** only a plan without errors, inside one transaction that first takes the lock
+//!    of the kind and county ([`crate::db::lock_writers`]; imports of the same records wait for
+//!    each other) and then re-plans, so what is written is exactly what was checked, two imports
+//!    of one file write it once, and a failure leaves the database as it was. Given the dry run's
+//!    counts ([`Options::expected`]), an apply that finds them changed writes nothing
+//!    ([`ImportError::Changed`]). One audit entry records the import (kind, file, counts).
 //!
 //! Personal data (ID numbers, phones) is never quoted in an issue's value: it is masked.
 
@@ -147,6 +150,29 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.errors.is_empty()
     }
+
+    /// What the rows do (or did), in counts.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            new: self.new,
+            updated: self.updated,
+            unchanged: self.unchanged,
+            skipped: self.skipped,
+        }
+    }
+}
+
+/// What a file's rows do, counted: the figures a person reads in a dry run before applying it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Rows creating records.
+    pub new: usize,
+    /// Rows updating records.
+    pub updated: usize,
+    /// Rows equal to the stored record.
+    pub unchanged: usize,
+    /// Rows matching a stored record that differs, left alone.
+    pub skipped: usize,
 }
 
 /// Why an import could not run at all (the file's own problems are [`Report::errors`]).
@@ -158,6 +184,11 @@ pub enum ImportError {
     /// The caller may not import.
     #[error("your role may not import records")]
     Forbidden,
+    /// Another writer changed the records after they were checked: the apply, re-checking under
+    /// the writers' lock, found other counts than [`Options::expected`], or a unique key was
+    /// taken at the same moment. Nothing was written; check the file again.
+    #[error("another import changed these records after they were checked; nothing was written — check the file again")]
+    Changed,
 }
 
 impl From<diesel::result::Error> for ImportError {
@@ -177,6 +208,11 @@ pub struct Options {
     pub illustrative: bool,
     /// Apply the updates that need confirmation (see [`Report::confirm`]).
     pub confirm: bool,
+    /// The counts of the dry run the person saw before applying. The apply re-checks the file
+    /// after taking the writers' lock; when the counts differ from these (another import wrote
+    /// some of the records meanwhile) it writes nothing and answers [`ImportError::Changed`].
+    /// `None` applies whatever the re-check finds (a one-step apply, as on the command line).
+    pub expected: Option<Counts>,
 }
 
 /// Reads `path` and checks, plans and (with `opts.apply`) applies it as records of `kind`.
@@ -821,6 +857,11 @@ pub fn import_sheet(
         if !report.errors.is_empty() || !opts.apply {
             return Ok(false);
         }
+        if let Some(expected) = opts.expected
+            && expected != report.counts()
+        {
+            return Err(ImportError::Changed);
+        }
         progress(Stage::Writing, 0, counts.0 + counts.1);
         plan.write(conn, access, &sheet.file, opts, progress)?;
         crate::audit::record(
@@ -847,9 +888,12 @@ pub fn import_sheet(
             use diesel::connection::SimpleConnection;
             c.batch_execute("PRAGMA cache_size = -131072")?;
         }
-        // Re-plan inside the writing transaction, so what is written is what was checked.
+        // Re-plan inside the writing transaction, after taking the lock that makes imports of
+        // this kind into the same county wait for each other, so what is written is what was
+        // checked, and two imports of one file cannot both find its records new.
         let mut written = false;
-        let result = conn.transaction::<_, ImportError, _>(|conn| {
+        let result = crate::db::write_transaction::<_, ImportError, _>(conn, |conn| {
+            crate::db::lock_writers(conn, kind.key, write_area(access))?;
             written = run(conn, &mut report, progress)?;
             if written {
                 Ok(())
@@ -865,12 +909,25 @@ pub fn import_sheet(
         match result {
             Ok(()) => report.applied = written,
             Err(ImportError::Db(DbError::Task(t))) if t == "rollback" => {}
+            // A key taken by a writer outside the imports' lock (a form, another kind).
+            Err(ImportError::Db(e)) if e.is_conflict() => return Err(ImportError::Changed),
             Err(e) => return Err(e),
         }
     } else {
         run(conn, &mut report, progress)?;
     }
     Ok(report)
+}
+
+/// Where an import by `access` writes, for [`crate::db::lock_writers`]: the county of a scope
+/// at county level or below (its rows outside the scope are refused), else everywhere.
+fn write_area(access: &Access) -> crate::db::WriteArea<'_> {
+    match &access.scope {
+        crate::access::Scope::Division(code) if code.level().depth() >= Level::County.depth() => {
+            crate::db::WriteArea::County(&code.as_str()[..6])
+        }
+        _ => crate::db::WriteArea::Everywhere,
+    }
 }
 
 fn kind_entity(kind: &KindSpec) -> &'static str {

@@ -212,19 +212,7 @@ pub fn read_raw(path: &Path, max_rows: usize) -> Result<RawSheet, ReadError> {
         return read_spreadsheet(path, file, max_rows);
     }
     let raw = if lower.ends_with(".gz") {
-        let f = std::fs::File::open(path).map_err(|cause| ReadError::Io {
-            file: file.clone(),
-            cause,
-        })?;
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(f)
-            .take(MAX_INPUT_BYTES + 1)
-            .read_to_end(&mut out)
-            .map_err(|cause| ReadError::Io {
-                file: file.clone(),
-                cause,
-            })?;
-        out
+        inflate_gz(path, &file, MAX_INPUT_BYTES)?
     } else if lower.ends_with(".csv") || lower.ends_with(".txt") {
         let f = std::fs::File::open(path).map_err(|cause| ReadError::Io {
             file: file.clone(),
@@ -249,6 +237,33 @@ pub fn read_raw(path: &Path, max_rows: usize) -> Result<RawSheet, ReadError> {
     }
     // The bytes move into the decoded text when they are UTF-8: the file is held once.
     csv_rows_from(Cow::Owned(raw), file, max_rows)
+}
+
+/// The inflated content of a gzip file (all its members, as `gzip -c` writes them one after
+/// another), refused with [`ReadError::TooLarge`] past `limit` bytes. A first pass inflates into
+/// nothing, only counting bytes (an 8 KiB buffer), and stops as soon as the count passes the
+/// limit; the second inflates into a buffer of exactly the counted size. So a small file that
+/// inflates to gigabytes (a "gzip bomb") is refused in constant memory, and a valid one takes
+/// its inflated size plus a small constant — never the doubling of a growing buffer.
+fn inflate_gz(path: &Path, file: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let io = |cause| ReadError::Io {
+        file: file.to_string(),
+        cause,
+    };
+    let open = || -> Result<_, ReadError> {
+        let f = std::fs::File::open(path).map_err(io)?;
+        Ok(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f)))
+    };
+    let size = std::io::copy(&mut open()?.take(limit + 1), &mut std::io::sink()).map_err(io)?;
+    if size > limit {
+        return Err(ReadError::TooLarge {
+            file: file.to_string(),
+            limit,
+        });
+    }
+    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(usize::MAX));
+    open()?.take(size).read_to_end(&mut out).map_err(io)?;
+    Ok(out)
 }
 
 /// Decodes CSV bytes (UTF-8 with or without BOM, else GB18030, which includes GBK) and splits
@@ -2415,6 +2430,44 @@ mod tests {
         assert_eq!(raw_sheet.rows.len(), 3);
         assert_eq!(raw_sheet.rows[2].line, 2 + blank + 3);
         assert_eq!(raw_sheet.encoding, Some("UTF-8"));
+    }
+
+    /// A gzip file of `members` copies of one member inflating to `member_bytes` of CSV rows.
+    fn gzip_bomb(path: &Path, member_bytes: usize, members: usize) {
+        use std::io::Write;
+        let line = b"630121103201,illustrative,row\n";
+        let mut raw = Vec::with_capacity(member_bytes);
+        while raw.len() + line.len() <= member_bytes {
+            raw.extend_from_slice(line);
+        }
+        raw.resize(member_bytes, b'\n');
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&raw).expect("gzip");
+        let member = gz.finish().expect("gzip");
+        let mut f = std::fs::File::create(path).expect("create");
+        for _ in 0..members {
+            f.write_all(&member).expect("write");
+        }
+    }
+
+    #[test]
+    fn gzip_bombs_are_refused_in_constant_memory() {
+        let dir = tempfile::TempDir::new().expect("temp");
+        let path = dir.path().join("bomb.csv.gz");
+        // 64 members of 1 MiB: 64 MiB inflated from a file of about 64 × 1 KiB.
+        gzip_bomb(&path, 1 << 20, 64);
+        assert!(std::fs::metadata(&path).expect("size").len() < 1 << 20);
+        // Limit 8 MiB: refused, after inflating 8 MiB + 1 byte into nothing.
+        let err = inflate_gz(&path, "bomb.csv.gz", 8 << 20).expect_err("refused");
+        assert!(
+            matches!(&err, ReadError::TooLarge { limit, .. } if *limit == 8 << 20),
+            "{err}"
+        );
+        // Exactly at the limit it is read, into a buffer of exactly its size.
+        let out = inflate_gz(&path, "bomb.csv.gz", 64 << 20).expect("within the limit");
+        assert_eq!(out.len(), 64 << 20);
+        assert_eq!(out.capacity(), 64 << 20, "no growth past the content");
+        assert!(out.starts_with(b"630121103201,illustrative,row\n"));
     }
 
     #[test]

@@ -328,6 +328,13 @@ pub fn run<K: Kind>(cx: &mut Cx, sheet: &Sheet, opts: Options, progress: Progres
     if !opts.apply || !report.errors.is_empty() || (!report.confirm.is_empty() && !opts.confirm) {
         return Ok(report);
     }
+    // The dry run the person saw found other counts: another import wrote some of these records
+    // meanwhile; write nothing (the caller checks the file again).
+    if let Some(expected) = opts.expected
+        && expected != report.counts()
+    {
+        return Err(ImportError::Changed);
+    }
     // Write.
     let written = report.new + report.updated;
     progress(Stage::Writing, 0, written);

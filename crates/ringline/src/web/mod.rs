@@ -15,6 +15,7 @@ pub mod pages;
 pub mod records;
 pub mod registry;
 pub mod registry_api;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -90,6 +91,11 @@ pub enum AppError {
     /// The database is busy (a long import holds SQLite's write lock).
     #[error("the database is busy")]
     Busy,
+    /// Another writer changed the same records first (a unique key taken at the same moment,
+    /// or an import's records changed since they were checked): nothing was written; check
+    /// again. The stable code is also the i18n key `error-<code>`.
+    #[error("changed by someone else at the same moment")]
+    Conflict(&'static str),
     /// A request the framework refused before a handler ran (malformed query, path, JSON or
     /// form; wrong content type; body too large).
     #[error("{message}")]
@@ -103,7 +109,7 @@ pub enum AppError {
     },
     /// The record cannot change this way (already retired, referred to, changed since).
     #[error("{message}")]
-    Conflict {
+    Refused {
         /// Stable code (also the key `error-<code>` of its translation).
         code: &'static str,
         /// What is wrong (English).
@@ -129,8 +135,9 @@ impl AppError {
             AppError::Throttled { .. } => "too-many-attempts",
             AppError::BadRequest { code, .. } => code,
             AppError::Busy => "busy",
+            AppError::Conflict(code) => code,
             AppError::Rejected { code, .. } => code,
-            AppError::Conflict { code, .. } => code,
+            AppError::Refused { code, .. } => code,
             AppError::Invalid(_) => "invalid-input",
             AppError::Internal(_) => "internal",
         }
@@ -145,8 +152,9 @@ impl AppError {
             AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Rejected { status, .. } => *status,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -158,7 +166,7 @@ impl AppError {
         match self {
             AppError::BadRequest { message, .. } => message.clone(),
             AppError::Rejected { message, .. } => format!("{} ({message})", t.get("error-invalid-request")),
-            AppError::Conflict { code, message } => t
+            AppError::Refused { code, message } => t
                 .try_args(&format!("error-{code}"), &[])
                 .unwrap_or_else(|| message.clone()),
             AppError::Invalid(issues) => {
@@ -188,6 +196,8 @@ impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         if e.is_busy() {
             AppError::Busy
+        } else if e.is_conflict() {
+            AppError::Conflict("conflict")
         } else {
             AppError::Internal(e.to_string())
         }
@@ -689,24 +699,44 @@ async fn fallback(req: Request) -> Response {
 }
 
 /// A bound, ready-to-run server (port 0 picks a free port, as tests do).
+///
+/// HTTP/1.1 through hyper, with two read timeouts so a slow client cannot hold a connection
+/// (and its memory) open: the whole request header must arrive within
+/// [`Config::header_timeout_secs`] (hyper's `header_read_timeout`; it also ends a kept-alive
+/// connection idle for that long), and a request body may pause at most
+/// [`Config::body_timeout_secs`] between two chunks (tower-http's `TimeoutBody`; a steady slow
+/// upload goes on). Both are logged at debug level only.
 pub struct Server {
     listener: tokio::net::TcpListener,
     app: Router,
+    header_timeout: std::time::Duration,
+    body_timeout: std::time::Duration,
 }
 
 impl Server {
-    /// Binds `config.bind` with a router over `db`.
+    /// Binds `config.bind` with a router over `db`, and removes the uploads that instances
+    /// which no longer run left in the data folder (see [`uploads`]).
     pub async fn bind(config: Config, db: Db) -> std::io::Result<Server> {
         let listener = tokio::net::TcpListener::bind(&config.bind).await?;
+        let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs);
+        let body_timeout = std::time::Duration::from_secs(config.body_timeout_secs);
+        let jobs = imports::Jobs::new(config.data_dir().join(uploads::UPLOADS_FOLDER));
+        match jobs.remove_leftovers() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(instances = n, "removed uploads left by instances that stopped"),
+            Err(e) => tracing::warn!(error = %e, "could not remove uploads left by stopped instances"),
+        }
         let state = AppState {
             db,
             config: Arc::new(config),
-            jobs: Arc::default(),
+            jobs: Arc::new(jobs),
             clock: crate::clock::Clock::system(),
         };
         Ok(Server {
             listener,
             app: router(state),
+            header_timeout,
+            body_timeout,
         })
     }
 
@@ -715,14 +745,49 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until the future `shutdown` completes.
+    /// Serves until the future `shutdown` completes, then lets the open connections finish
+    /// their requests.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        use hyper_util::rt::{TokioIo, TokioTimer};
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(self.header_timeout);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, remote) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(a) => a,
+                    // The peer left before it was accepted: nothing to do.
+                    Err(e) if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset
+                    ) => continue,
+                    // Out of file descriptors and the like: wait, rather than spin.
+                    Err(e) => {
+                        tracing::error!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let (app, body_timeout) = (self.app.clone(), self.body_timeout);
+            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut req =
+                    req.map(|b| axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, b)));
+                req.extensions_mut().insert(ConnectInfo(remote));
+                tower::ServiceExt::oneshot(app.clone(), req)
+            });
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended");
+                }
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
     }
 }
 

@@ -1244,7 +1244,7 @@ fn write_error(e: WriteError) -> AppError {
     match e {
         WriteError::NotFound => AppError::NotFound,
         WriteError::Forbidden => AppError::Forbidden,
-        WriteError::Conflict(code, message) => AppError::Conflict { code, message },
+        WriteError::Conflict(code, message) => AppError::Refused { code, message },
         WriteError::Db(e) => AppError::from(e),
         WriteError::Invalid(issues) => AppError::Invalid(issues),
     }

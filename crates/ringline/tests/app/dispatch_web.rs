@@ -425,6 +425,7 @@ async fn dispatch_exports(app: TestApp) {
             apply: false,
             illustrative: false,
             confirm: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )
