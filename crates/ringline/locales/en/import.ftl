@@ -53,6 +53,7 @@ issue-file-no-rows = The file has a header but no data rows.
 issue-file-too-many-rows = The file has too many rows; split it into files of at most 500,000 rows.
 issue-file-too-large = The file is too large once unpacked; split it.
 issue-file-encoding = { $detail }
+issue-file-nul-byte = { $detail }
 issue-file-malformed-csv = The CSV file is malformed: { $detail }
 issue-file-not-spreadsheet = The spreadsheet cannot be read: { $detail }
 issue-file-unknown-type = Unknown file type; use .xlsx, .xls, .ods, .csv or .csv.gz.

@@ -50,6 +50,7 @@ issue-file-no-rows = 文件只有表头，没有数据行。
 issue-file-too-many-rows = 文件行数过多；请拆分为每个不超过 50 万行的文件。
 issue-file-too-large = 文件解压后过大，请拆分。
 issue-file-encoding = 无法识别文本编码（支持 UTF-8、GBK/GB18030），请另存为 UTF-8 CSV 或 XLSX。详情：{ $detail }
+issue-file-nul-byte = 文本中含有空字符（NUL，编码 0），不是正常文字，通常是导出文件损坏所致；请删除该字符，或用 Excel 或 WPS 重新另存为 UTF-8 CSV 或 XLSX。详情：{ $detail }
 issue-file-malformed-csv = CSV 文件格式有误（引号未闭合或行被截断），请用 Excel 或 WPS 重新保存。详情：{ $detail }
 issue-file-not-spreadsheet = 无法读取该电子表格，请用 Excel 或 WPS 另存为 XLSX 后重试。详情：{ $detail }
 issue-file-unknown-type = 无法识别的文件类型；请使用 .xlsx、.xls、.ods、.csv 或 .csv.gz。

@@ -241,6 +241,7 @@ fn read_error_key(e: &super::table::ReadError) -> &'static str {
         E::Empty { .. } => "file-empty",
         E::NoRows { .. } => "file-no-rows",
         E::Encoding { .. } | E::NotGbk { .. } | E::Utf16 { .. } => "file-encoding",
+        E::NulByte { .. } => "file-nul-byte",
         E::TooLarge { .. } => "file-too-large",
         E::TooManyRows { .. } => "file-too-many-rows",
         E::Csv { .. } => "file-malformed-csv",

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use super::api::page_limits;
+use super::api::Paging;
 use super::registry::{coverage_by, lacking, member_filter, org_filter, redact_member, unit_filter};
 use super::{ApiUser, AppError, AppState, ErrorBody, Guard, Route, route};
 use crate::access::Permission;
@@ -103,30 +103,29 @@ pub struct UnmaskedMember {
 pub struct UnitQuery {
     /// Only this kind: `agency`, `soe`, `non_public_enterprise`, `social_organization`,
     /// `cooperative`, `market`, `village_committee` or `other`.
+    #[param(schema_with = super::openapi::unit_kind_param)]
     pub kind: Option<String>,
     /// Only units within this division subtree (a town or village code).
+    #[param(schema_with = super::openapi::division_code_param)]
     pub under: Option<String>,
     /// Only units whose name contains this text.
     pub q: Option<String>,
     /// `true`: only non-public enterprises and social organizations without organization
     /// coverage.
     pub uncovered: Option<bool>,
-    /// Page size, 1–1000 (default 100).
-    pub limit: Option<i64>,
-    /// Rows to skip (default 0).
-    pub offset: Option<i64>,
 }
 
 /// List units in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/units", params(UnitQuery), tag = "registry",
+#[utoipa::path(get, path = "/api/v1/units", params(UnitQuery, Paging), tag = "registry",
     responses((status = 200, body = UnitList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_units(
     State(state): State<AppState>,
     u: ApiUser,
     Query(q): Query<UnitQuery>,
+    Query(p): Query<Paging>,
 ) -> Result<Json<UnitList>, AppError> {
     let filter = unit_filter(&q.kind, &q.under, &q.q, q.uncovered)?;
-    let (limit, offset) = page_limits(q.limit, q.offset)?;
+    let (limit, offset) = p.checked()?;
     let access = u.access;
     let (items, total) = state
         .db
@@ -154,29 +153,29 @@ pub async fn get_unit(State(state): State<AppState>, u: ApiUser, Path(id): Path<
 #[into_params(parameter_in = Query)]
 pub struct OrgQuery {
     /// Only this kind: `committee`, `general_branch` or `branch`.
+    #[param(schema_with = super::openapi::org_kind_param)]
     pub kind: Option<String>,
     /// Only this establishment mode: `own`, `joint` or `instructor`.
+    #[param(schema_with = super::openapi::org_mode_param)]
     pub mode: Option<String>,
     /// Only organizations within this division subtree (a town or village code).
+    #[param(schema_with = super::openapi::division_code_param)]
     pub under: Option<String>,
     /// Only organizations whose name contains this text.
     pub q: Option<String>,
-    /// Page size, 1–1000 (default 100).
-    pub limit: Option<i64>,
-    /// Rows to skip (default 0).
-    pub offset: Option<i64>,
 }
 
 /// List party organizations in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery), tag = "registry",
+#[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery, Paging), tag = "registry",
     responses((status = 200, body = OrgList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_orgs(
     State(state): State<AppState>,
     u: ApiUser,
     Query(q): Query<OrgQuery>,
+    Query(p): Query<Paging>,
 ) -> Result<Json<OrgList>, AppError> {
     let filter = org_filter(&q.kind, &q.mode, &q.under, &q.q)?;
-    let (limit, offset) = page_limits(q.limit, q.offset)?;
+    let (limit, offset) = p.checked()?;
     let access = u.access;
     let (items, total) = state
         .db
@@ -208,31 +207,31 @@ pub async fn get_org(
 #[into_params(parameter_in = Query)]
 pub struct MemberQuery {
     /// Only this status: `full` or `probationary`.
+    #[param(schema_with = super::openapi::member_status_param)]
     pub status: Option<String>,
     /// Only members listed within this division subtree (a town or village code).
+    #[param(schema_with = super::openapi::division_code_param)]
     pub under: Option<String>,
     /// Only members of this party organization (id).
     pub org_id: Option<i64>,
     /// Only members whose name contains this text.
     pub q: Option<String>,
     /// Only members living in this community (a village code; a town code takes its villages).
+    #[param(schema_with = super::openapi::division_code_param)]
     pub home_community: Option<String>,
-    /// Page size, 1–1000 (default 100).
-    pub limit: Option<i64>,
-    /// Rows to skip (default 0).
-    pub offset: Option<i64>,
 }
 
 /// List members in the caller's scope, with ID numbers and phones masked.
-#[utoipa::path(get, path = "/api/v1/members", params(MemberQuery), tag = "registry",
+#[utoipa::path(get, path = "/api/v1/members", params(MemberQuery, Paging), tag = "registry",
     responses((status = 200, body = MemberList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_members(
     State(state): State<AppState>,
     u: ApiUser,
     Query(q): Query<MemberQuery>,
+    Query(p): Query<Paging>,
 ) -> Result<Json<MemberList>, AppError> {
     let filter = member_filter(&q.status, &q.under, q.org_id, &q.q, &q.home_community)?;
-    let (limit, offset) = page_limits(q.limit, q.offset)?;
+    let (limit, offset) = p.checked()?;
     let access = u.access;
     let (items, total) = state
         .db
@@ -292,6 +291,7 @@ pub async fn unmask_member(
 #[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// `town` (default), `zone` or `county`.
+    #[param(schema_with = super::openapi::coverage_by_param)]
     pub by: Option<String>,
     /// For `by=zone`: the program (default: the first visible program).
     pub program: Option<i64>,
@@ -326,27 +326,26 @@ pub async fn get_coverage(
 #[into_params(parameter_in = Query)]
 pub struct UncoveredQuery {
     /// The coverage the units lack: `organization` (default) or `work`.
+    #[param(schema_with = super::openapi::lacking_param)]
     pub lacking: Option<String>,
     /// Only units within this division subtree (a town or village code).
+    #[param(schema_with = super::openapi::division_code_param)]
     pub under: Option<String>,
-    /// Page size, 1–1000 (default 100).
-    pub limit: Option<i64>,
-    /// Rows to skip (default 0).
-    pub offset: Option<i64>,
 }
 
 /// Non-public enterprises and social organizations in the caller's scope lacking organization
 /// or work coverage.
-#[utoipa::path(get, path = "/api/v1/coverage/uncovered", params(UncoveredQuery), tag = "registry",
+#[utoipa::path(get, path = "/api/v1/coverage/uncovered", params(UncoveredQuery, Paging), tag = "registry",
     responses((status = 200, body = UnitList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_uncovered(
     State(state): State<AppState>,
     u: ApiUser,
     Query(q): Query<UncoveredQuery>,
+    Query(p): Query<Paging>,
 ) -> Result<Json<UnitList>, AppError> {
     let kind = lacking(&q.lacking)?;
     let under = super::registry::division_code("under", "invalid-under", &q.under)?;
-    let (limit, offset) = page_limits(q.limit, q.offset)?;
+    let (limit, offset) = p.checked()?;
     let access = u.access;
     let (items, total) = state
         .db
