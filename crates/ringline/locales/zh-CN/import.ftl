@@ -56,6 +56,8 @@ issue-file-not-spreadsheet = 无法读取该电子表格，请用 Excel 或 WPS 
 issue-file-unknown-type = 无法识别的文件类型；请使用 .xlsx、.xls、.ods、.csv 或 .csv.gz。
 issue-file-unreadable = 无法读取该文件。详情：{ $detail }
 issue-division-unknown = { $value } 不是本系统在用的行政区划代码；请核对12位代码。
+issue-division-retired = { $code } 已于 { $date } 撤销：原有记录仍可查阅，但不能再登记新的记录；请改用取代它的代码。
+issue-org-division-retired = 该党组织所在的 { $code } 已于 { $date } 撤销，不再接收新党员；请将该党员登记到取代它的党组织。
 issue-division-wrong-level = 这是{ $level ->
     [province] 省级
     [city] 地级

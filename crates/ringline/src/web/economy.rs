@@ -644,6 +644,8 @@ struct VillagePage {
     income_chart: String,
     source_labels: Vec<String>,
     any_illustrative: bool,
+    /// For a retired village: when, and that its records are history.
+    retired: Option<String>,
 }
 
 /// Everything the village profile shows, read with the caller's scope.
@@ -783,6 +785,10 @@ async fn village_page(State(state): State<AppState>, u: PageUser, Path(code): Pa
             .filter(|(c, _)| u.access.sees_code(c));
     html(&VillagePage {
         c: Chrome::of(&u),
+        retired: p
+            .d
+            .retired_on
+            .map(|on| t.args("division-retired-note", &[("date", on.to_string())])),
         income_chart: income_chart(t, &p.history),
         source_labels: IncomeSource::ALL.iter().map(|s| source_label(t, *s)).collect(),
         code: p.d.code.clone(),

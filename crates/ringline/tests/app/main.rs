@@ -50,5 +50,6 @@ mod pages;
 mod registry;
 mod registry_import;
 mod registry_web;
+mod retired;
 mod users;
 mod zones;
