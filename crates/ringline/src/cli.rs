@@ -735,8 +735,14 @@ fn report(plan: &imp::Plan, only: Option<&str>, format: Format) -> Result<()> {
     for r in &plan.renamed {
         println!("  renamed  {} {} → {}", r.code, r.old_name, r.new_name);
     }
+    let holds = |code: &str| {
+        plan.holdings
+            .get(code)
+            .map(|h| format!(" — holds {}", h.describe()))
+            .unwrap_or_default()
+    };
     for r in plan.retired.iter().take(50) {
-        println!("  retired  {} {}", r.code, r.old_name);
+        println!("  retired  {} {}{}", r.code, r.old_name, holds(&r.code));
     }
     if plan.retired.len() > 50 {
         println!("  … and {} more retired", plan.retired.len() - 50);
@@ -752,7 +758,19 @@ fn report(plan: &imp::Plan, only: Option<&str>, format: Format) -> Result<()> {
             }
         );
         for r in plan.missing.iter().take(20) {
-            println!("    {} {}", r.code, r.old_name);
+            println!("    {} {}{}", r.code, r.old_name, holds(&r.code));
+        }
+        let in_use = plan
+            .missing
+            .iter()
+            .filter(|r| plan.holdings.contains_key(&r.code))
+            .count();
+        if in_use > 0 {
+            println!(
+                "  {in_use} of them hold records: retiring keeps the records, readable, but nothing new can be recorded \
+                 for a retired code and it leaves every summary; move the records to the codes that replace them, or \
+                 retire knowingly with --retire-missing"
+            );
         }
         if plan.missing.len() > 20 {
             println!("    … and {} more", plan.missing.len() - 20);

@@ -104,6 +104,7 @@ division-kind-residents-like = residents'-committee-like unit
 division-kind-villagers-like = villagers'-committee-like unit
 status-active = in use
 status-retired = retired
+division-retired-note = Retired on { $date }: this code is no longer in use. Its records stay readable; nothing new can be recorded for it, and it counts in no summary.
 event-created = created
 event-renamed = renamed
 event-updated = updated

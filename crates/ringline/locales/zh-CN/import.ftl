@@ -52,11 +52,14 @@ issue-file-no-rows = 文件只有表头，没有数据行。
 issue-file-too-many-rows = 文件行数过多；请拆分为每个不超过 50 万行的文件。
 issue-file-too-large = 文件解压后过大，请拆分。
 issue-file-encoding = 无法识别文本编码（支持 UTF-8、GBK/GB18030），请另存为 UTF-8 CSV 或 XLSX。详情：{ $detail }
+issue-file-nul-byte = 文本中含有空字符（NUL，编码 0），不是正常文字，通常是导出文件损坏所致；请删除该字符，或用 Excel 或 WPS 重新另存为 UTF-8 CSV 或 XLSX。详情：{ $detail }
 issue-file-malformed-csv = CSV 文件格式有误（引号未闭合或行被截断），请用 Excel 或 WPS 重新保存。详情：{ $detail }
 issue-file-not-spreadsheet = 无法读取该电子表格，请用 Excel 或 WPS 另存为 XLSX 后重试。详情：{ $detail }
 issue-file-unknown-type = 无法识别的文件类型；请使用 .xlsx、.xls、.ods、.csv 或 .csv.gz。
 issue-file-unreadable = 无法读取该文件。详情：{ $detail }
 issue-division-unknown = { $value } 不是本系统在用的行政区划代码；请核对12位代码。
+issue-division-retired = { $code } 已于 { $date } 撤销：原有记录仍可查阅，但不能再登记新的记录；请改用取代它的代码。
+issue-org-division-retired = 该党组织所在的 { $code } 已于 { $date } 撤销，不再接收新党员；请将该党员登记到取代它的党组织。
 issue-division-wrong-level = 这是{ $level ->
     [province] 省级
     [city] 地级

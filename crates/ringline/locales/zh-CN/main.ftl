@@ -101,6 +101,7 @@ division-kind-residents-like = 类似居委会
 division-kind-villagers-like = 类似村委会
 status-active = 使用中
 status-retired = 已撤销
+division-retired-note = 已于 { $date } 撤销：该代码不再使用。原有记录仍可查阅，但不能再登记新的记录，也不计入任何汇总。
 event-created = 新增
 event-renamed = 更名
 event-updated = 更新

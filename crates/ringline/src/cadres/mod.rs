@@ -934,7 +934,11 @@ pub fn upsert_needs(conn: &mut DbConn, rows: &[(String, String, i32)], illustrat
                 .filter(village_needs::village_code.eq(village))
                 .filter(village_needs::skill.eq(skill)),
         )
-        .set((village_needs::priority.eq(priority), village_needs::updated_at.eq(at)))
+        .set((
+            village_needs::priority.eq(priority),
+            village_needs::illustrative.eq(illustrative),
+            village_needs::updated_at.eq(at),
+        ))
         .execute(conn)?;
         if n == 0 {
             diesel::insert_into(village_needs::table)

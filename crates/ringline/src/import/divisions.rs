@@ -145,6 +145,10 @@ pub struct Plan {
     /// Retired codes the input lists again under the same name.
     #[serde(skip)]
     pub reinstated: Vec<Incoming>,
+    /// What the records hold on each `missing` code that anything names (members,
+    /// organizations, units, income …): retiring such a code keeps the records, readable, but
+    /// attaches nothing new to it, and it leaves every summary.
+    pub holdings: std::collections::BTreeMap<String, crate::divisions::Holdings>,
     /// Errors; a plan with errors cannot be applied.
     pub errors: Vec<Issue>,
     /// Warnings (applied anyway).
@@ -341,8 +345,9 @@ pub fn read(path: &Path, opts: &Options) -> Result<ReadResult, ImportError> {
     })
 }
 
-/// For a national table file (`villages.*`, `streets.*`), the parent-level files beside it
-/// that exist: villages → streets, areas; streets → areas.
+/// For a national table file (`villages.*`, `streets.*`, `areas.*`, `cities.*`), the
+/// parent-level files beside it that exist, down to the provinces: villages → streets, areas,
+/// cities, provinces; streets → areas, cities, provinces; and so on.
 fn national_parent_files(path: &Path) -> Vec<PathBuf> {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
@@ -351,8 +356,10 @@ fn national_parent_files(path: &Path) -> Vec<PathBuf> {
         return Vec::new();
     };
     let parents: &[&str] = match stem {
-        "villages" => &["streets", "areas"],
-        "streets" => &["areas"],
+        "villages" => &["streets", "areas", "cities", "provinces"],
+        "streets" => &["areas", "cities", "provinces"],
+        "areas" => &["cities", "provinces"],
+        "cities" => &["provinces"],
         _ => &[],
     };
     parents
@@ -657,7 +664,21 @@ pub fn plan(
         .collect();
     plan.stored_state = state_hash(in_order.into_iter(), outside.into_iter());
 
+    // Counties and cities whose parent is neither in the input nor stored: imported, with one
+    // warning per missing parent (the tree above them stays incomplete).
+    let mut orphans: std::collections::BTreeMap<String, Vec<(String, Level, String, usize)>> =
+        std::collections::BTreeMap::new();
     for r in rows {
+        if let (Some(p), true) = (&r.parent, matches!(r.level, Level::County | Level::City))
+            && !incoming_codes.contains(p.as_str())
+            && !stored.contains_key(p.as_str())
+            && outside_parents.get(p.as_str()).is_none_or(Option::is_none)
+        {
+            orphans
+                .entry(p.to_string())
+                .or_default()
+                .push((r.code.to_string(), r.level, r.file.clone(), r.line));
+        }
         let issue = |key: &str, column: &str, value: String, message: String| Issue {
             file: r.file.clone(),
             sheet: None,
@@ -741,6 +762,32 @@ pub fn plan(
             }
         }
     }
+    for (parent, children) in orphans {
+        let (first, level, file, line) = &children[0];
+        let parent_level = DivisionCode::parse(&parent)
+            .map(|c| c.level().as_str().to_string())
+            .unwrap_or_default();
+        plan.warnings.push(Issue {
+            file: file.clone(),
+            sheet: None,
+            line: *line,
+            column: "code".into(),
+            value: first.clone(),
+            key: "parent-missing".into(),
+            message: format!(
+                "the {parent_level} {parent} of {} {} in the file ({first}{}) is neither in the file nor stored: they are imported without it and the tree above them stays incomplete; import it too (the national table's cities and provinces files beside this one, or a wider --only)",
+                children.len(),
+                match (level, children.len()) {
+                    (Level::City, 1) => "city",
+                    (Level::City, _) => "cities",
+                    (_, 1) => "county",
+                    _ => "counties",
+                },
+                if children.len() > 1 { ", …" } else { "" }
+            ),
+            ..Default::default()
+        });
+    }
     // Retire stored active codes at the input's levels that the input no longer lists.
     let level_names: HashSet<&str> = levels.iter().map(|l| l.as_str()).collect();
     let mut retired: Vec<Rename> = stored
@@ -777,7 +824,28 @@ pub fn plan(
             ..Default::default()
         });
     }
+    let missing_codes: Vec<String> = retired.iter().map(|r| r.code.clone()).collect();
+    plan.holdings = crate::divisions::holdings(conn, &missing_codes)?;
     if opts.retire_missing {
+        for r in &retired {
+            if let Some(h) = plan.holdings.get(&r.code) {
+                plan.warnings.push(Issue {
+                    file: plan.files.first().map(|f| f.file.clone()).unwrap_or_default(),
+                    sheet: None,
+                    line: 0,
+                    column: "code".into(),
+                    value: r.code.clone(),
+                    key: "retired-in-use".into(),
+                    message: format!(
+                        "{} ({}) will be retired while records name it: {}; they are kept and stay readable, but nothing new can be recorded for it and it leaves every summary — move them to the code that replaces it",
+                        r.code,
+                        r.old_name,
+                        h.describe()
+                    ),
+                    ..Default::default()
+                });
+            }
+        }
         plan.retired = retired.clone();
     }
     plan.missing = retired;

@@ -291,6 +291,7 @@ fn read_error_key(e: &super::table::ReadError) -> &'static str {
         E::Empty { .. } => "file-empty",
         E::NoRows { .. } => "file-no-rows",
         E::Encoding { .. } | E::NotGbk { .. } | E::Utf16 { .. } => "file-encoding",
+        E::NulByte { .. } => "file-nul-byte",
         E::TooLarge { .. } => "file-too-large",
         E::TooManyRows { .. } => "file-too-many-rows",
         E::Csv { .. } => "file-malformed-csv",
@@ -713,6 +714,21 @@ impl<'a> Checker<'a> {
             }
         };
         match ctx.divisions.get(code.as_str()) {
+            None if ctx.retired.contains_key(code.as_str()) => {
+                let on = ctx.retired[code.as_str()].to_string();
+                self.error(
+                    row,
+                    key,
+                    &raw,
+                    "division-retired",
+                    format!(
+                        "{} was retired on {on}: its records stay readable, but nothing new can be recorded for it; use the code that replaced it",
+                        code.as_str()
+                    ),
+                );
+                self.args(vec![("code", code.as_str().to_string()), ("date", on)]);
+                None
+            }
             None => {
                 self.error(
                     row,
@@ -766,6 +782,8 @@ impl<'a> Checker<'a> {
 pub(super) struct Context {
     /// Active division code → level.
     pub(super) divisions: HashMap<String, String>,
+    /// Retired division code → the day it was retired.
+    pub(super) retired: HashMap<String, chrono::NaiveDate>,
     pub(super) units: registry::UnitIndex,
     pub(super) orgs: registry::OrgIndex,
 }
@@ -777,6 +795,7 @@ fn load_context(conn: &mut DbConn) -> Result<Context, ImportError> {
         .load(conn)?;
     Ok(Context {
         divisions: rows.into_iter().collect(),
+        retired: crate::divisions::retired(conn)?,
         units: registry::unit_index(conn)?,
         orgs: registry::org_index(conn)?,
     })
@@ -1094,6 +1113,7 @@ impl Plan {
                                 units::lat.eq(u.lat),
                                 units::headcount.eq(u.headcount),
                                 units::party_member_count.eq(u.party_member_count),
+                                units::illustrative.eq(u.illustrative),
                                 units::updated_at.eq(u.updated_at),
                             ))
                             .execute(conn)?;
@@ -1461,6 +1481,7 @@ fn same_unit(a: &NewUnit, b: &NewUnit) -> bool {
         && a.lat == b.lat
         && a.headcount == b.headcount
         && a.party_member_count == b.party_member_count
+        && a.illustrative == b.illustrative
 }
 
 fn load_units(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, NewUnit>, ImportError> {
@@ -1919,13 +1940,14 @@ fn org_same(
     covered: &[i64],
     ctx: &Context,
 ) -> Result<bool, ImportError> {
-    let (name, kind, mode, unit_id, village, parent_id): (
+    let (name, kind, mode, unit_id, village, parent_id, illustrative): (
         String,
         String,
         String,
         Option<i64>,
         Option<String>,
         Option<i64>,
+        bool,
     ) = party_orgs::table
         .find(id)
         .select((
@@ -1935,6 +1957,7 @@ fn org_same(
             party_orgs::unit_id,
             party_orgs::village_code,
             party_orgs::parent_id,
+            party_orgs::illustrative,
         ))
         .first(conn)?;
     let stored_parent = parent_id.and_then(|p| ctx.orgs.of_id.get(&p)).map(|(c, _)| c.as_str());
@@ -1949,7 +1972,8 @@ fn org_same(
         && unit_id == o.unit_id
         && village == o.village_code
         && stored_parent == parent
-        && links == covered)
+        && links == covered
+        && illustrative == o.illustrative)
 }
 
 impl OrgPlan {
@@ -1990,6 +2014,7 @@ impl OrgPlan {
                             party_orgs::village_code.eq(&o.village_code),
                             party_orgs::division_code.eq(&o.division_code),
                             party_orgs::parent_id.eq(parent_id),
+                            party_orgs::illustrative.eq(o.illustrative),
                             party_orgs::updated_at.eq(o.updated_at),
                         ))
                         .execute(conn)?;
@@ -2205,6 +2230,27 @@ fn check_members(
         if dups.contains(&i) {
             continue;
         }
+        // Nobody joins an organization of a retired division (a new member, or one moving in);
+        // members already there stay, readable and updatable.
+        let joins = stored
+            .get(&m.id_number)
+            .is_none_or(|(_, s)| s.party_org_id != m.party_org_id);
+        if joins && let Some(on) = ctx.retired.get(&m.division_code) {
+            let row = ch.sheet.rows[i].clone();
+            let typed = ch.raw(&row, "party_organization").to_string();
+            ch.error(
+                &row,
+                "party_organization",
+                &typed,
+                "org-division-retired",
+                format!(
+                    "this party organization belongs to {}, which was retired on {on}: nobody new joins it; register the member with the organization that replaced it",
+                    m.division_code
+                ),
+            );
+            ch.args(vec![("code", m.division_code.clone()), ("date", on.to_string())]);
+            continue;
+        }
         let op = match stored.get(&m.id_number) {
             None => Op::New(m),
             Some((id, s)) => {
@@ -2307,6 +2353,7 @@ fn same_member(a: &NewMember, b: &NewMember) -> bool {
         && a.employer == b.employer
         && a.employer_unit_id == b.employer_unit_id
         && a.home_community == b.home_community
+        && a.illustrative == b.illustrative
 }
 
 pub(super) fn load_members(

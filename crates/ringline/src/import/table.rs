@@ -145,11 +145,23 @@ pub enum ReadError {
         /// File name.
         file: String,
     },
-    /// UTF-16 text (as written by some "Unicode text" exports).
+    /// UTF-16 text (as written by some "Unicode text" exports): a byte-order mark, or NUL
+    /// bytes in every other position.
     #[error("{file}: the file is UTF-16 text; save it as UTF-8 CSV or as XLSX")]
     Utf16 {
         /// File name.
         file: String,
+    },
+    /// Text (UTF-8 or GBK) holding NUL bytes (character 0), which no spreadsheet cell holds:
+    /// usually a damaged or padded export.
+    #[error(
+        "{file}: line {line}: the text contains a NUL byte (character 0), which is not text; remove it (often left by a damaged export) or save the file again as UTF-8 CSV or XLSX"
+    )]
+    NulByte {
+        /// File name.
+        file: String,
+        /// Line (1-based) of the first NUL byte.
+        line: usize,
     },
     /// Over [`MAX_INPUT_BYTES`].
     #[error("{file}: the file is larger than {limit} bytes once decompressed")]
@@ -461,6 +473,33 @@ fn looks_like_gbk(body: &[u8]) -> bool {
 
 const UTF8_BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// The error for text holding NUL bytes: UTF-16 without a byte-order mark when NULs fill at
+/// least a third of the first 4,096 bytes, nearly all (≥ 90 %) at even or all at odd positions
+/// (ASCII and Latin text in UTF-16 has a NUL beside every character), else stray NULs in
+/// text, reported at the line of the first.
+fn nul_error(bytes: &[u8], file: &str) -> ReadError {
+    let head = &bytes[..bytes.len().min(4096)];
+    let (mut even, mut odd) = (0usize, 0usize);
+    for (i, b) in head.iter().enumerate() {
+        if *b == 0 {
+            if i % 2 == 0 {
+                even += 1;
+            } else {
+                odd += 1;
+            }
+        }
+    }
+    let nuls = even + odd;
+    if nuls * 3 >= head.len() && even.max(odd) * 10 >= nuls * 9 {
+        return ReadError::Utf16 { file: file.to_string() };
+    }
+    let first = bytes.iter().position(|b| *b == 0).unwrap_or(0);
+    ReadError::NulByte {
+        file: file.to_string(),
+        line: 1 + bytes[..first].iter().filter(|b| **b == b'\n').count(),
+    }
+}
+
 /// Decodes text bytes: UTF-8 (with or without BOM) is kept as it is — owned bytes move into the
 /// text, borrowed bytes are borrowed — and anything else is decoded as GB18030.
 fn decode_text<'a>(raw: Cow<'a, [u8]>, file: &str) -> Result<(Cow<'a, str>, &'static str), ReadError> {
@@ -485,7 +524,7 @@ fn decode_text<'a>(raw: Cow<'a, [u8]>, file: &str) -> Result<(Cow<'a, str>, &'st
     let body = match utf8 {
         Ok(s) => {
             if s.contains('\0') {
-                return Err(ReadError::Utf16 { file: file.to_string() });
+                return Err(nul_error(s.as_bytes(), file));
             }
             return Ok((s, "UTF-8"));
         }
@@ -497,7 +536,7 @@ fn decode_text<'a>(raw: Cow<'a, [u8]>, file: &str) -> Result<(Cow<'a, str>, &'st
     match result {
         encoding_rs::DecoderResult::InputEmpty => {
             if out.contains('\0') {
-                return Err(ReadError::Utf16 { file: file.to_string() });
+                return Err(nul_error(&body, file));
             }
             if !looks_like_gbk(&body) {
                 return Err(ReadError::NotGbk { file: file.to_string() });
@@ -1987,6 +2026,24 @@ mod tests {
         assert!(matches!(err, ReadError::Encoding { .. }), "{err}");
         let err = parse_csv_bytes(b"\xFF\xFEc\0o\0", "u.csv".into()).expect_err("refused");
         assert!(matches!(err, ReadError::Utf16 { .. }));
+    }
+
+    #[test]
+    fn nul_bytes_are_named_for_what_they_are() {
+        // UTF-8 text with one stray NUL on line 3: not UTF-16, and the line is given.
+        let err = parse_csv_bytes("代码,名称\n1,甲\n2,乙\0\n3,丙\n".as_bytes(), "n.csv".into()).expect_err("refused");
+        assert!(matches!(err, ReadError::NulByte { line: 3, .. }), "{err}");
+        assert!(
+            err.to_string().contains("NUL byte") && !err.to_string().contains("UTF-16"),
+            "{err}"
+        );
+        // GBK text (not UTF-8) with a NUL on line 2.
+        let err = parse_csv_bytes(b"code,name\n1,\xC4\xE3\0\n", "g.csv".into()).expect_err("refused");
+        assert!(matches!(err, ReadError::NulByte { line: 2, .. }), "{err}");
+        // UTF-16 little-endian without a byte-order mark: a NUL after every ASCII character.
+        let utf16: Vec<u8> = "code,name\n1,a\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let err = parse_csv_bytes(&utf16, "u.csv".into()).expect_err("refused");
+        assert!(matches!(err, ReadError::Utf16 { .. }), "{err}");
     }
 
     #[test]

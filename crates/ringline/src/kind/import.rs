@@ -288,7 +288,8 @@ pub fn run<K: Kind>(cx: &mut Cx, sheet: &Sheet, opts: Options, progress: Progres
                 }
             }
         };
-        if K::same(&s.new, &n) {
+        // A demo record matched by a real import differs from it: the update makes it real.
+        if K::same(&s.new, &n) && K::illustrative(&s.new) == K::illustrative(&n) {
             ops.push((i, Op::Unchanged));
             continue;
         }

@@ -477,6 +477,13 @@ pub trait Kind: 'static + Send + Sync {
         None
     }
 
+    /// Whether the record was generated for the demo (illustrative); a real import or form
+    /// that matches it makes it real. Default: no such mark.
+    fn illustrative(n: &Self::New) -> bool {
+        let _ = n;
+        false
+    }
+
     /// The natural key of a checked record (duplicates inside one file are refused by it).
     fn key(n: &Self::New) -> String;
 

@@ -263,6 +263,10 @@ impl Kind for Members {
         serde_json::to_string(n).ok()
     }
 
+    fn illustrative(n: &NewMember) -> bool {
+        n.illustrative
+    }
+
     fn key(n: &NewMember) -> String {
         n.id_number.clone()
     }

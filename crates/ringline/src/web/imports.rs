@@ -196,8 +196,18 @@ fn page(u: &PageUser, error: Option<String>) -> Response {
     })
 }
 
-/// `/import/templates/members.xlsx?lang=en`: the template of a kind.
-#[derive(Debug, Deserialize)]
+/// Path of a template: `/import/templates/members.xlsx?lang=en`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TemplatePath {
+    /// `KIND.xlsx` (or `KIND`), e.g. `members.xlsx`.
+    #[param(schema_with = super::openapi::template_file_param)]
+    pub file: String,
+}
+
+/// Query of a template.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TemplateQuery {
     /// `zh-CN` or `en`; default: the page language.
     pub lang: Option<String>,
@@ -208,15 +218,12 @@ pub struct TemplateQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/import/templates/{file}",
-    params(
-        ("file" = String, Path, description = "KIND.xlsx, e.g. members.xlsx"),
-        ("lang" = Option<String>, Query, description = "zh-CN (default from the session) or en")
-    ),
+    params(TemplatePath, TemplateQuery),
     responses((status = 200, description = "The template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404))
 )]
 pub async fn template(
     u: PageUser,
-    Path(file): Path<String>,
+    Path(TemplatePath { file }): Path<TemplatePath>,
     Query(q): Query<TemplateQuery>,
 ) -> Result<Response, AppError> {
     let key = file.strip_suffix(".xlsx").unwrap_or(&file);
@@ -263,15 +270,35 @@ pub async fn multipart_fields(content_type: &str, body: Bytes) -> Result<Vec<(St
     Ok(out)
 }
 
-/// Keeps the last path component of an uploaded file name, without control characters.
+/// Most characters kept of an uploaded file name (shown in reports and job pages).
+const NAME_MAX: usize = 120;
+
+/// Keeps the last path component of an uploaded file name, without control characters. A name
+/// longer than [`NAME_MAX`] characters is shortened in the middle, so its extension — which says
+/// how to read the file — survives: `很长的名字…2025年.xlsx`.
 fn safe_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
-    if clean.trim().is_empty() {
-        "upload".into()
-    } else {
-        clean
+    let clean: Vec<char> = base.chars().filter(|c| !c.is_control()).collect();
+    if clean.iter().collect::<String>().trim().is_empty() {
+        return "upload".into();
     }
+    if clean.len() <= NAME_MAX {
+        return clean.into_iter().collect();
+    }
+    // The tail kept: the recognised extension, else the last dot's, else nothing; at most 20
+    // characters, and a few characters of the name before it.
+    let full: String = clean.iter().collect();
+    let ext_len = extension(&full)
+        .map(|e| e.chars().count())
+        .or_else(|| full.rfind('.').map(|i| full[i..].chars().count()))
+        .filter(|n| *n <= 20)
+        .unwrap_or(0);
+    let tail = ext_len + 8;
+    let head = NAME_MAX - 1 - tail;
+    let mut out: String = clean[..head].iter().collect();
+    out.push('…');
+    out.extend(&clean[clean.len() - tail..]);
+    out
 }
 
 /// The extension the readers understand, from the uploaded name.
@@ -695,11 +722,25 @@ async fn job_apply_inner(
     Ok(Redirect::to(&format!("/import/jobs/{id}")).into_response())
 }
 
+/// Path of the API import.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ApiImportPath {
+    /// The kind: units, orgs, members, cadres, twinning, needs, work_logs, products, chains,
+    /// brands, income or targets.
+    #[param(schema_with = super::openapi::import_kind_param)]
+    pub kind: String,
+}
+
 /// Query of the API import.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApiImportQuery {
-    /// The file's name; its extension says the format (`.xlsx`, `.xls`, `.ods`, `.csv`,
-    /// `.csv.gz`).
+    /// The file's name; its extension says the format (`.xlsx`, `.xlsm`, `.xls`, `.ods`,
+    /// `.csv`, `.txt`, `.csv.gz`, in any case).
+    #[param(
+        pattern = r"^[\s\S]*\.([cC][sS][vV]\.[gG][zZ]|[xX][lL][sS][xXmM]?|[oO][dD][sS]|[cC][sS][vV]|[tT][xX][tT])$"
+    )]
     pub filename: String,
     /// Write the records (default: dry run).
     #[serde(default)]
@@ -715,19 +756,27 @@ pub struct ApiImportQuery {
 #[utoipa::path(
     post,
     path = "/api/v1/import/{kind}",
-    params(("kind" = String, Path, description = "units, orgs, members, cadres, twinning, needs, work_logs, products, chains, brands, income or targets"), ApiImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    params(ApiImportPath, ApiImportQuery),
+    request_body(content = inline(super::openapi::FileBytes), content_type = "application/octet-stream",
+        description = "The file's bytes"),
     responses((status = 200, description = "The report", body = ApiReport), (status = 403), (status = 404),
-        (status = 409, description = "Another import wrote the same records at the same moment; nothing was written", body = super::ErrorBody))
+        (status = 409, description = "Another import wrote the same records at the same moment; nothing was written", body = super::ErrorBody),
+        (status = 422, description = "`unknown-file-type`: the file name has no extension the readers know; `empty-body`: no file was sent", body = super::ErrorBody))
 )]
 pub async fn api_import(
     State(state): State<AppState>,
     u: PageUser,
-    Path(kind): Path<String>,
+    Path(ApiImportPath { kind }): Path<ApiImportPath>,
     Query(q): Query<ApiImportQuery>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let kind = spec::kind(&kind).ok_or(AppError::NotFound)?;
+    if body.is_empty() {
+        return Err(AppError::BadRequest {
+            code: "empty-body",
+            message: "the request body is empty; send the file's bytes as the body".into(),
+        });
+    }
     let name = safe_name(&q.filename);
     let Some(ext) = extension(&name) else {
         return Err(AppError::BadRequest {
@@ -800,5 +849,27 @@ impl ApiReport {
             ok: report.ok(),
             report,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NAME_MAX, extension, safe_name};
+
+    #[test]
+    fn long_names_keep_their_extension() {
+        let long = format!("{}.xlsx", "党员".repeat(100));
+        let name = safe_name(&format!("C:\\Users\\me\\{long}"));
+        assert_eq!(name.chars().count(), NAME_MAX);
+        assert!(name.ends_with("党员党员党员党员.xlsx"), "{name}");
+        assert_eq!(extension(&name), Some(".xlsx"));
+        let gz = safe_name(&format!("{}.csv.gz", "a".repeat(300)));
+        assert_eq!(extension(&gz), Some(".csv.gz"));
+        assert_eq!(gz.chars().count(), NAME_MAX);
+        // Short names are kept as they are; an empty one gets a stand-in.
+        assert_eq!(safe_name("../m.csv"), "m.csv");
+        assert_eq!(safe_name("\u{7}"), "upload");
+        // A long name without an extension stays unreadable: no extension is made up.
+        assert_eq!(extension(&safe_name(&"x".repeat(500))), None);
     }
 }

@@ -11,6 +11,7 @@ pub mod export;
 pub mod held;
 pub mod imports;
 pub mod map;
+pub mod openapi;
 pub mod pages;
 pub mod records;
 pub mod registry;
@@ -438,15 +439,37 @@ fn is_unsafe(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// An `Origin` header naming another host than the request's: a cross-site request.
-fn cross_origin(headers: &HeaderMap) -> bool {
+/// An `Origin` header naming another origin than the request's own — another scheme, host or
+/// port — or none that can be compared (`null`, no scheme): a cross-site request. The host must
+/// equal the `Host` header (case aside). The scheme must be the one the browser used: the
+/// proxy's `X-Forwarded-Proto` when `trust_proxy` is set and the header is present, else
+/// `https` when `secure_cookies` is set (the setting for HTTPS), else `http` or `https` (a plain
+/// deployment, or a proxy not declared; its cookies travel unencrypted either way).
+fn cross_origin(headers: &HeaderMap, config: &Config) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    origin.split("://").nth(1).unwrap_or("") != host
+    let Some((scheme, origin_host)) = origin.split_once("://") else {
+        return true;
+    };
+    if !origin_host.eq_ignore_ascii_case(host) {
+        return true;
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    let forwarded = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| config.trust_proxy && !v.is_empty());
+    match forwarded {
+        Some(proto) => scheme != proto,
+        None if config.secure_cookies => scheme != "https",
+        None => !matches!(scheme.as_str(), "http" | "https"),
+    }
 }
 
 /// Largest URL-encoded form body read for the CSRF check (8 MiB); uploads may be larger
@@ -499,7 +522,7 @@ async fn guard_mw(State((state, guard)): State<(AppState, Guard)>, req: Request,
             pages::error_page(t, e)
         }
     };
-    if is_unsafe(req.method()) && cross_origin(req.headers()) {
+    if is_unsafe(req.method()) && cross_origin(req.headers(), &state.config) {
         return fail(AppError::Csrf);
     }
     if guard == Guard::Public {
@@ -630,27 +653,40 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// The framework's message with every value it quotes in backticks replaced by `…`: a value
-/// sent in the wrong shape may be a password or a phone number, and is not repeated. Field and
-/// variant names (`missing field `x``) are kept: they say what to fix and hold no data.
+/// The framework's message with every value it quotes replaced by `…`: a value sent in the
+/// wrong shape may be a password or a phone number, and is not repeated. serde quotes strings
+/// in double quotes (`invalid type: string "yes"`, with backslash escapes inside) and other
+/// values in backticks (`integer `5``, `unknown variant `x``); axum quotes path values in
+/// backticks. Kept are names that say what to fix and hold no data: a field name
+/// (`missing field `password``), a type (`to a `i64``) and whatever follows "expected" (the
+/// allowed variants or tokens, `expected one of `zone`, `town``).
 fn without_quoted_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    let mut keep = false;
-    for ch in message.chars() {
-        if ch == '`' {
-            if inside {
-                if !keep {
-                    out.push('…');
+    let mut chars = message.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' => {
+                // A Debug-formatted string: up to the next unescaped quote.
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        break;
+                    }
                 }
+                out.push_str("\"…\"");
+            }
+            '`' => {
+                let keep = out.contains("expected") || ["field ", "to a ", "to an "].iter().any(|p| out.ends_with(p));
+                let quoted: String = chars.by_ref().take_while(|c| *c != '`').collect();
                 out.push('`');
-            } else {
-                keep = out.ends_with("field ") || out.ends_with("variant ");
+                out.push_str(if keep { &quoted } else { "…" });
                 out.push('`');
             }
-            inside = !inside;
-        } else if !inside || keep {
-            out.push(ch);
+            c => out.push(c),
         }
     }
     out
@@ -671,6 +707,8 @@ async fn plain_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() && plain) {
         return resp;
     }
+    // A 405 says which methods the path has; the new answer keeps that.
+    let allow = resp.headers().get(header::ALLOW).cloned();
     let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024)
         .await
         .unwrap_or_default();
@@ -682,11 +720,15 @@ async fn plain_errors(req: Request, next: Next) -> Response {
         _ => "invalid-request",
     };
     let e = AppError::Rejected { status, code, message };
-    if api {
+    let mut resp = if api {
         e.into_response()
     } else {
         pages::error_page(t, e)
+    };
+    if let Some(allow) = allow {
+        resp.headers_mut().insert(header::ALLOW, allow);
     }
+    resp
 }
 
 async fn fallback(req: Request) -> Response {
@@ -793,7 +835,92 @@ impl Server {
 
 #[cfg(test)]
 mod tests {
-    use super::without_quoted_values;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::{cross_origin, without_quoted_values};
+    use crate::config::Config;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_origin_compares_scheme_host_and_port() {
+        let plain = Config::default();
+        let https = Config {
+            secure_cookies: true,
+            ..Config::default()
+        };
+        let proxied = Config {
+            trust_proxy: true,
+            ..Config::default()
+        };
+        let host = ("host", "zone.example:8080");
+        // No Origin (same-site navigation of old browsers, command-line clients): allowed.
+        assert!(!cross_origin(&headers(&[host]), &plain));
+        assert!(!cross_origin(
+            &headers(&[host, ("origin", "http://zone.example:8080")]),
+            &plain
+        ));
+        assert!(!cross_origin(
+            &headers(&[host, ("origin", "HTTP://Zone.Example:8080")]),
+            &plain
+        ));
+        // Another host or port.
+        assert!(cross_origin(
+            &headers(&[host, ("origin", "http://evil.example:8080")]),
+            &plain
+        ));
+        assert!(cross_origin(
+            &headers(&[host, ("origin", "http://zone.example:8081")]),
+            &plain
+        ));
+        // The same host under a scheme no page of this site has.
+        for origin in [
+            "ftp://zone.example:8080",
+            "chrome-extension://zone.example:8080",
+            "null",
+            "zone.example:8080",
+        ] {
+            assert!(cross_origin(&headers(&[host, ("origin", origin)]), &plain), "{origin}");
+        }
+        // Behind HTTPS (secure cookies), a plain-HTTP page of the same host is another origin.
+        assert!(cross_origin(
+            &headers(&[host, ("origin", "http://zone.example:8080")]),
+            &https
+        ));
+        assert!(!cross_origin(
+            &headers(&[host, ("origin", "https://zone.example:8080")]),
+            &https
+        ));
+        // A trusted proxy says which scheme the browser used.
+        let fwd = ("x-forwarded-proto", "https");
+        assert!(!cross_origin(
+            &headers(&[host, fwd, ("origin", "https://zone.example:8080")]),
+            &proxied
+        ));
+        assert!(cross_origin(
+            &headers(&[host, fwd, ("origin", "http://zone.example:8080")]),
+            &proxied
+        ));
+        // An untrusted one is ignored.
+        assert!(cross_origin(
+            &headers(&[host, fwd, ("origin", "http://zone.example:8080")]),
+            &https
+        ));
+        assert!(!cross_origin(
+            &headers(&[
+                host,
+                ("x-forwarded-proto", "ftp"),
+                ("origin", "https://zone.example:8080")
+            ]),
+            &plain
+        ));
+    }
 
     #[test]
     fn quoted_values_are_not_repeated() {
@@ -809,5 +936,26 @@ mod tests {
             without_quoted_values("invalid value: `x` and `y`"),
             "invalid value: `…` and `…`"
         );
+        // serde quotes strings in double quotes, escapes included.
+        assert_eq!(
+            without_quoted_values(r#"invalid type: string "yes", expected a boolean at line 1 column 16"#),
+            r#"invalid type: string "…", expected a boolean at line 1 column 16"#
+        );
+        assert_eq!(
+            without_quoted_values(r#"invalid type: string "a \"secret\" b", expected i64"#),
+            r#"invalid type: string "…", expected i64"#
+        );
+        // The user's value is dropped, the allowed variants kept.
+        assert_eq!(
+            without_quoted_values("unknown variant `hunter2`, expected one of `skip`, `update`"),
+            "unknown variant `…`, expected one of `skip`, `update`"
+        );
+        // axum's path refusal: the value goes, the type stays.
+        assert_eq!(
+            without_quoted_values("Invalid URL: Cannot parse `13812345678x` to a `i64`"),
+            "Invalid URL: Cannot parse `…` to a `i64`"
+        );
+        // An unclosed quote hides the rest.
+        assert_eq!(without_quoted_values(r#"bad "1381234"#), r#"bad "…""#);
     }
 }

@@ -851,6 +851,7 @@ async fn divisions_page(State(state): State<AppState>, u: PageUser) -> Response 
             lat: None,
             approximate: false,
             status: "active".into(),
+            retired_on: None,
         };
         towns.push(TownNode { town, villages });
     }
@@ -925,7 +926,10 @@ async fn division_page(State(state): State<AppState>, u: PageUser, Path(code): P
         })
         .collect();
     let level = t.get(&format!("level-{}", d.level));
-    let status = t.get(&format!("status-{}", d.status));
+    let status = match d.retired_on {
+        Some(on) => t.args("division-retired-note", &[("date", on.to_string())]),
+        None => t.get(&format!("status-{}", d.status)),
+    };
     let point = format!("{}, {}", coord(&d.lon), coord(&d.lat));
     let history = history
         .into_iter()

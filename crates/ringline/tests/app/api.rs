@@ -609,4 +609,70 @@ on_both_backends!(
     openapi_document_lists_the_api,
     health_check_names_the_backend,
     api_answers_only_within_the_users_scope,
+    framework_refusals_repeat_no_value,
+    unsafe_requests_from_another_scheme_are_refused,
 );
+
+/// A value sent in the wrong shape may be a password or a phone number: the framework's refusal
+/// names the field and what was expected, never the value.
+async fn framework_refusals_repeat_no_value(app: TestApp) {
+    let admin = app.admin().await;
+    let secret = "13812345678";
+    for body in [
+        serde_json::json!({"disabled": format!("yes {secret}")}),
+        serde_json::json!({"phone": 13812345678_i64}),
+        serde_json::json!({"display_name": ["a", secret]}),
+    ] {
+        let (status, answer) = admin.patch_json("/api/v1/users/1", body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        let message = answer["error"]["message"].as_str().expect("a message");
+        assert!(!message.contains(secret), "{body}: {message}");
+        assert!(message.contains("expected"), "says what was expected: {message}");
+    }
+    // Query strings and paths the same way.
+    for path in [
+        format!("/api/v1/units?uncovered={secret}"),
+        format!("/api/v1/units/{secret}x"),
+        format!("/api/v1/zones?program=x{secret}"),
+    ] {
+        let (status, answer) = admin.get_json(&path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+        assert_error(&answer, "invalid-request");
+        assert!(!answer.to_string().contains(secret), "{path}: {answer}");
+    }
+}
+
+/// The cross-origin check compares the scheme too: a page of the same host and port under
+/// another scheme (or an opaque `null` origin) is another site.
+async fn unsafe_requests_from_another_scheme_are_refused(app: TestApp) {
+    let admin = app.admin().await;
+    let host = app.base.trim_start_matches("http://").to_string();
+    for origin in [
+        format!("ftp://{host}"),
+        format!("chrome-extension://{host}"),
+        "null".to_string(),
+    ] {
+        let r = admin
+            .client
+            .post(admin.url("/api/v1/account/password"))
+            .header("X-CSRF-Token", &admin.csrf)
+            .header("Origin", &origin)
+            .json(&serde_json::json!({"current": ADMIN_PASSWORD, "new": "another-pass-123"}))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{origin}");
+        assert_error(&r.json::<Value>().await.expect("JSON"), "csrf");
+    }
+    // The site's own origin passes (the password changes, ending the session).
+    let r = admin
+        .client
+        .post(admin.url("/api/v1/account/password"))
+        .header("X-CSRF-Token", &admin.csrf)
+        .header("Origin", format!("http://{host}"))
+        .json(&serde_json::json!({"current": ADMIN_PASSWORD, "new": "another-pass-123"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}

@@ -52,6 +52,7 @@ mod pages;
 mod registry;
 mod registry_import;
 mod registry_web;
+mod retired;
 mod schema;
 mod scope;
 mod uploads;
