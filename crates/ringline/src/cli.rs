@@ -325,15 +325,34 @@ pub enum ZonesCmd {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
-    // The record kinds' commands (`ringline units list`, …) come from their descriptions.
+    // The record kinds' commands (`ringline units list`, …) come from their descriptions; a kind
+    // that also has commands of its own (`zones members`, `zones set-geometry`) keeps them, and
+    // gains the generic ones it lacks.
     let mut command = Cli::command();
+    let mut own: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
     for &k in crate::kind::KindId::ALL {
-        command = command.subcommand(records::command(k));
+        let generic = records::command(k);
+        if let Some(existing) = command.find_subcommand(k.key()) {
+            let names: Vec<String> = existing.get_subcommands().map(|s| s.get_name().to_string()).collect();
+            let extra: Vec<clap::Command> = generic
+                .get_subcommands()
+                .filter(|s| !names.iter().any(|n| n == s.get_name()))
+                .cloned()
+                .collect();
+            own.insert(k.key(), names);
+            command = command.mut_subcommand(k.key(), |c| c.subcommands(extra));
+        } else {
+            command = command.subcommand(generic);
+        }
     }
     let matches = command.get_matches();
-    let kind = matches
-        .subcommand()
-        .and_then(|(name, m)| crate::kind::KindId::parse(name).map(|k| (k, m.clone())));
+    let kind = matches.subcommand().and_then(|(name, m)| {
+        let k = crate::kind::KindId::parse(name)?;
+        let bespoke = own
+            .get(name)
+            .is_some_and(|names| m.subcommand_name().is_some_and(|s| names.iter().any(|n| n == s)));
+        (!bespoke).then(|| (k, m.clone()))
+    });
     let cli = match kind {
         Some(_) => None,
         None => match Cli::from_arg_matches(&matches) {

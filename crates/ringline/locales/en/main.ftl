@@ -262,3 +262,5 @@ issue-value-not-yes-no = Write 是 or 否 (yes or no).
 issue-value-out-of-range = The number is too large.
 record-retired = Done: the record was retired; it no longer appears in the lists.
 record-show-all = show all
+program-new-zone = New zone
+program-zone-list = All zones as a list

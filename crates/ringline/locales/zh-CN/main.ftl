@@ -253,3 +253,5 @@ issue-value-not-yes-no = 请填写 是 或 否。
 issue-value-out-of-range = 数字太大。
 record-retired = 已完成：该记录已注销/移出，不再出现在名单中。
 record-show-all = 显示全部
+program-new-zone = 新建示范带
+program-zone-list = 示范带列表

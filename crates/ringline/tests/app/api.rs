@@ -264,22 +264,22 @@ async fn programs_and_zones_match_the_spec(app: TestApp) {
     app.login().await;
     let (status, programs) = app.get_json("/api/v1/programs").await;
     assert_eq!(status, StatusCode::OK);
-    let programs = programs.as_array().expect("array");
+    assert_eq!(programs["total"], 1);
+    let programs = programs["items"].as_array().expect("array");
     assert_eq!(programs.len(), 1);
     assert_eq!(programs[0]["county_code"], COUNTY);
     assert_eq!(programs[0]["start_year"], 2026);
     assert_eq!(programs[0]["end_year"], 2028);
     let pid = programs[0]["id"].as_i64().expect("id");
 
-    let (status, detail) = app.get_json(&format!("/api/v1/programs/{pid}")).await;
+    let (status, program) = app.get_json(&format!("/api/v1/programs/{pid}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(detail["program"]["id"], pid);
-    assert_eq!(
-        detail["overlaps"],
-        serde_json::json!([]),
-        "SPEC §3: the zones do not overlap"
-    );
-    let zones = detail["zones"].as_array().expect("zones");
+    assert_eq!(program["id"], pid);
+    let (status, overlaps) = app.get_json(&format!("/api/v1/programs/{pid}/overlaps")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(overlaps, serde_json::json!([]), "SPEC §3: the zones do not overlap");
+    let (_, zones) = app.get_json(&format!("/api/v1/zones?program_id={pid}")).await;
+    let zones = zones["items"].as_array().expect("zones");
     let kinds: Vec<&str> = zones.iter().map(|z| z["kind"].as_str().expect("kind")).collect();
     assert_eq!(kinds, ["ring", "line", "line", "line"]);
     let names: Vec<&str> = zones.iter().map(|z| z["name"].as_str().expect("name")).collect();
@@ -311,7 +311,7 @@ async fn programs_and_zones_match_the_spec(app: TestApp) {
 
     let (status, listed) = app.get_json("/api/v1/zones").await;
     assert_eq!(status, StatusCode::OK);
-    let listed = listed.as_array().expect("zones");
+    let listed = listed["items"].as_array().expect("zones");
     assert_eq!(listed.len(), 4);
     let counts: Vec<i64> = listed
         .iter()
@@ -321,10 +321,10 @@ async fn programs_and_zones_match_the_spec(app: TestApp) {
         counts, ZONE_MEMBER_COUNTS,
         "see datong::ZONE_MEMBER_COUNTS for the hand count"
     );
-    let (_, same) = app.get_json(&format!("/api/v1/zones?program={pid}")).await;
-    assert_eq!(same.as_array().expect("zones").len(), 4);
-    let (_, none) = app.get_json(&format!("/api/v1/zones?program={}", pid + 1000)).await;
-    assert_eq!(none, serde_json::json!([]));
+    let (_, same) = app.get_json(&format!("/api/v1/zones?program_id={pid}")).await;
+    assert_eq!(same["items"].as_array().expect("zones").len(), 4);
+    let (_, none) = app.get_json(&format!("/api/v1/zones?program_id={}", pid + 1000)).await;
+    assert_eq!(none["items"], serde_json::json!([]));
 
     // Members: every one has a reason and a distance within the zone's reach; reasons agree with
     // the approximate flag; no village is in two zones.
@@ -584,7 +584,7 @@ async fn api_answers_only_within_the_users_scope(app: TestApp) {
     let (status, _) = get("/api/v1/divisions/630121103201").await;
     assert_eq!(status, StatusCode::OK);
     let (_, zones) = get("/api/v1/zones").await;
-    let zones = zones.as_array().expect("zones").clone();
+    let zones = zones["items"].as_array().expect("zones").clone();
     assert_eq!(zones.len(), 4, "the program covers the town");
     // 东峡镇's 14 villages are all in the 东峡线; none of the other zones has one of them.
     let mut seen = Vec::new();
@@ -629,15 +629,29 @@ async fn framework_refusals_repeat_no_value(app: TestApp) {
         assert!(!message.contains(secret), "{body}: {message}");
         assert!(message.contains("expected"), "says what was expected: {message}");
     }
-    // Query strings and paths the same way.
-    for path in [
-        format!("/api/v1/units?uncovered={secret}"),
-        format!("/api/v1/units/{secret}x"),
-        format!("/api/v1/zones?program=x{secret}"),
+    // Query strings and paths the same way: refused by the framework or by the list's own
+    // checks, never repeating the value.
+    for (path, status, code) in [
+        (
+            format!("/api/v1/audit?from=x{secret}"),
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+        ),
+        (
+            format!("/api/v1/units?uncovered={secret}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-uncovered",
+        ),
+        (format!("/api/v1/units/{secret}x"), StatusCode::NOT_FOUND, "not-found"),
+        (
+            format!("/api/v1/zones?program_id=x{secret}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-program-id",
+        ),
     ] {
-        let (status, answer) = admin.get_json(&path).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
-        assert_error(&answer, "invalid-request");
+        let (got, answer) = admin.get_json(&path).await;
+        assert_eq!(got, status, "{path}: {answer}");
+        assert_error(&answer, code);
         assert!(!answer.to_string().contains(secret), "{path}: {answer}");
     }
 }

@@ -59,8 +59,8 @@ fn import(
         Options {
             on_existing: OnExisting::Skip,
             apply,
-            illustrative: false,
             expected,
+            ..Options::default()
         },
         &mut |_, _, _| {},
     )

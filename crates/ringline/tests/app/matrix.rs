@@ -108,11 +108,8 @@ GET      /api/v1/session                    200      200      200      200      
 DELETE   /api/v1/session                    204      204      204      204      204      204      204      204
 GET      /api/v1/divisions                  200      200      200      200      200      200      200      200
 GET      /api/v1/divisions/{code}           200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
-GET      /api/v1/programs                   200      200      200      200      200      200      200      200
-GET      /api/v1/programs/{id}              200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
-GET      /api/v1/zones                      200      200      200      200      200      200      200      200
-GET      /api/v1/zones/{id}                 200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
 GET      /api/v1/zones/{id}/members         200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /api/v1/programs/{id}/overlaps     200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
 POST     /api/v1/members/{id}/unmask        200/404  200/404  403/403  403/403  403/403  403/403  403/403  200/404
 GET      /api/v1/coverage                   200      200      200      200      200      200      200      200
 GET      /api/v1/coverage/uncovered         200      200      200      200      200      200      200      200
@@ -193,10 +190,16 @@ fn parse_status(s: &str, line: &str) -> u16 {
 /// callers who may write them (decided by hand: SPEC C3 and C10 — county and town
 /// administrators keep the registry of their scope; the zone's administrator its villages').
 const KIND_WRITERS: &[(&str, &[&str])] = &[
+    // The county's plan: only its administrator (SPEC C2; a batch's likewise).
+    ("programs", &["county"]),
+    ("zones", &["county"]),
     ("units", &["county", "town", "zadmin"]),
     ("orgs", &["county", "town", "zadmin"]),
     ("members", &["county", "town", "zadmin"]),
 ];
+
+/// Kinds that are never retired (a program keeps its history): no retire routes.
+const NEVER_RETIRED: &[&str] = &["programs"];
 
 /// The rows of the kinds' generic routes: everyone reads their scope; writers get the forms
 /// (an empty create form is refused as invalid, an empty edit changes nothing, a retirement
@@ -218,6 +221,16 @@ fn kind_table() -> String {
                 .join(" ")
         };
         let all = |s: &str| vec![s; COLUMNS.len()].join(" ");
+        let retire = [
+            ("GET", format!("/{k}/{{id}}/retire"), cell("200/404", "403/403")),
+            ("POST", format!("/{k}/{{id}}/retire"), cell("422/404", "403/403")),
+            ("POST", format!("/api/v1/{k}/{{id}}/retire"), cell("422/404", "403/403")),
+        ];
+        let retire = if NEVER_RETIRED.contains(k) {
+            Vec::new()
+        } else {
+            retire.to_vec()
+        };
         for (m, p, cells) in [
             ("GET", format!("/{k}"), all("200")),
             ("GET", format!("/{k}.xlsx"), all("200")),
@@ -225,15 +238,15 @@ fn kind_table() -> String {
             ("POST", format!("/{k}/new"), cell("422", "403")),
             ("GET", format!("/{k}/{{id}}/edit"), cell("200/404", "403/403")),
             ("POST", format!("/{k}/{{id}}/edit"), cell("303/404", "403/403")),
-            ("GET", format!("/{k}/{{id}}/retire"), cell("200/404", "403/403")),
-            ("POST", format!("/{k}/{{id}}/retire"), cell("422/404", "403/403")),
-            ("POST", format!("/api/v1/{k}/{{id}}/retire"), cell("422/404", "403/403")),
             ("GET", format!("/api/v1/{k}"), all("200")),
             ("POST", format!("/api/v1/{k}"), cell("422", "403")),
             ("GET", format!("/api/v1/{k}/{{id}}"), all("200/404")),
             ("PATCH", format!("/api/v1/{k}/{{id}}"), cell("200/404", "403/403")),
             ("GET", format!("/api/v1/lookup/{k}"), all("200")),
-        ] {
+        ]
+        .into_iter()
+        .chain(retire)
+        {
             out.push_str(&format!("{m} {p} {cells}\n"));
         }
     }
@@ -810,7 +823,7 @@ fn check(c: &Caller, w: &World, method: &str, route: &str, v: Variant, expected:
                 }
             }
             "/api/v1/programs" => {
-                let ids: Vec<i64> = body
+                let ids: Vec<i64> = body["items"]
                     .as_array()
                     .map(|ps| ps.iter().filter_map(|p| p["id"].as_i64()).collect())
                     .unwrap_or_default();
@@ -819,7 +832,7 @@ fn check(c: &Caller, w: &World, method: &str, route: &str, v: Variant, expected:
                 }
             }
             "/api/v1/zones" => {
-                let programs: Vec<i64> = body
+                let programs: Vec<i64> = body["items"]
                     .as_array()
                     .map(|zs| zs.iter().filter_map(|z| z["program_id"].as_i64()).collect())
                     .unwrap_or_default();
@@ -1329,6 +1342,7 @@ async fn dongxia_town_admin_sees_only_its_villages_everywhere(app: TestApp) {
         "/api/v1/divisions?level=village&limit=1000".into(),
         "/api/v1/programs".into(),
         format!("/api/v1/programs/{pid}"),
+        format!("/api/v1/programs/{pid}/overlaps"),
         "/api/v1/zones".into(),
         "/account/password".into(),
     ];

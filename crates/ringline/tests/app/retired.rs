@@ -46,7 +46,9 @@ fn import(conn: &mut DbConn, kind: &str, path: &Path, apply: bool, on_existing: 
         framework::Options {
             on_existing,
             apply,
-            illustrative: false,
+            // Updates that empty stored values (a demo unit's point) are meant here.
+            confirm: true,
+            ..Default::default()
         },
         &mut |_, _, _| {},
     )
