@@ -660,11 +660,16 @@ async fn request(app: &TestApp, c: &mut Caller, w: &World, method: &str, route: 
                 ("POST", "/members/{id}/unmask") => s.post_form(&path, &[]).await,
                 // The kinds' generic forms and API (see `kind_table`).
                 ("POST", r) if r.ends_with("/new") || r.ends_with("/{id}/edit") => s.post_form(&path, &[]).await,
+                // A date that is no date: refused after the record is found, before anything is
+                // retired (some kinds are deleted when retired).
                 ("POST", r) if r.starts_with("/api/v1/") && r.ends_with("/{id}/retire") => {
-                    s.send(Method::POST, &path, Some(json!({"reason": "no-such-reason"})))
+                    let body = json!({"reason": "no-such-reason", "date": "not-a-date"});
+                    s.send(Method::POST, &path, Some(body)).await
+                }
+                ("POST", r) if r.ends_with("/{id}/retire") => {
+                    s.post_form(&path, &[("reason", "no-such-reason"), ("date", "not-a-date")])
                         .await
                 }
-                ("POST", r) if r.ends_with("/{id}/retire") => s.post_form(&path, &[("reason", "no-such-reason")]).await,
                 ("PATCH", _) => s.send(Method::PATCH, &path, Some(json!({}))).await,
                 ("POST", r) if KIND_WRITERS.iter().any(|(k, _)| r == format!("/api/v1/{k}")) => {
                     s.send(Method::POST, &path, Some(json!({}))).await
