@@ -52,6 +52,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The application's database.
     pub db: Db,
+    /// Its URL (a SQLite file path, or a PostgreSQL URL with the admin URL's credentials).
+    pub url: String,
     /// Which backend this is.
     pub backend: Backend,
     /// Folder holding this test's files (the SQLite database, import fixtures written by the test).
@@ -131,7 +133,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
         ringline::auth::ensure_admin(&mut conn, "630121000000", Some(ADMIN_PASSWORD)).expect("admin account");
     }
     let config = Config {
-        database_url: url,
+        database_url: url.clone(),
         bind: "127.0.0.1:0".into(),
         ..Config::default()
     };
@@ -146,6 +148,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
         base: format!("http://{addr}"),
         client: new_client(),
         db,
+        url,
         backend,
         dir,
         server,
