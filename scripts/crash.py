@@ -3,8 +3,8 @@
 
 Kills the `ringline` binary with SIGKILL at a random moment while it runs
 
-* `import members FILE --apply` of 100,000 rows (files written by `ringline generate --out DIR
-  --format csv|xlsx --members 100000`, alternating CSV and XLSX), on a database holding their
+* `import members FILE --apply` of the member file written by `ringline generate --out DIR
+  --format csv|xlsx --members 100000` (111,810 rows), alternating CSV and XLSX, on a database holding their
   divisions, units and party organizations;
 * `dispatch confirm B` of the demo's draft batch (it has a plan), on the demo database;
 * `divisions import ../shared/data/china/villages.csv.gz --only 53 --apply` (Yunnan: the
@@ -203,7 +203,7 @@ def prepare(backend, binary, work, members_files, division_file):
     cli("crash_base_members", ["import", "orgs", orgs, "--apply"])
     backend.seal("crash_base_members")
     scenarios.append({
-        "name": "import members --apply (100,000 rows)",
+        "name": "import members --apply (the files of generate --members 100000)",
         "base": "crash_base_members",
         "commands": [["import", "members", members_files[f][2], "--apply"] for f in ("csv", "xlsx")],
     })
@@ -260,7 +260,7 @@ def trial_scenario(backend, binary, work, scenario, trials, rng):
     changed = {t: (before[t], after[t]) for t in after if before.get(t) != after[t]}
     log(f"{backend.name}: {scenario['name']}: uninterrupted {', '.join(f'{d:.2f} s' for d in durations)}; "
         f"changes {changed}")
-    result = {"scenario": scenario["name"], "trials": 0, "before": 0, "after": 0, "failures": [],
+    result = {"scenario": scenario["name"], "trials": 0, "before": 0, "after": 0, "finished": 0, "failures": [],
               "full_seconds": durations, "changed_tables": changed}
     for i in range(trials):
         which = i % len(scenario["commands"])
@@ -290,6 +290,7 @@ def trial_scenario(backend, binary, work, scenario, trials, rng):
         if reopen.returncode != 0:
             problems.append(f"ringline cannot open it again: {reopen.stderr.strip()[:300]}")
         result["trials"] += 1
+        result["finished"] += finished
         if side in ("before", "after"):
             result[side] += 1
         if problems:
@@ -378,12 +379,12 @@ def main():
     print(f"machine: {machine()}")
     print(f"command: {' '.join(sys.argv)}")
     print()
-    print("| scenario | trials | before | after | failures | uninterrupted run |")
+    print("| scenario | trials | before | after (of which it had finished) | failures | uninterrupted run |")
     print("|---|---|---|---|---|---|")
     failed = 0
     for r in results:
         failed += len(r["failures"])
-        print(f"| {r['scenario']} | {r['trials']} | {r['before']} | {r['after']} | {len(r['failures'])} | "
+        print(f"| {r['scenario']} | {r['trials']} | {r['before']} | {r['after']} ({r['finished']}) | {len(r['failures'])} | "
               f"{' / '.join(f'{d:.2f} s' for d in r['full_seconds'])} |")
     for r in results:
         for f in r["failures"]:

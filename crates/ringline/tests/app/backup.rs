@@ -221,7 +221,10 @@ async fn backup_during_writes_restores_every_committed_record(app: TestApp) {
             let admin = std::env::var(PG_URL_VAR).expect("set for PostgreSQL tests");
             let name = format!("ringline_test_restored_{}", std::process::id());
             let mut c = diesel::pg::PgConnection::establish(&admin).expect("admin connection");
-            c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"))
+            // One statement per call: DROP/CREATE DATABASE cannot run in a multi-statement batch.
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+                .expect("no leftover database");
+            c.batch_execute(&format!("CREATE DATABASE {name}"))
                 .expect("an empty database");
             let url = database_url(&admin, &name);
             run_tool(&ringline::backup::pg_restore_args(&url, &backup_name));
