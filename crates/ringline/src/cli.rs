@@ -1,6 +1,6 @@
 //! Command line: `serve`, `divisions list|import|history`, `zones list|members`, `units list`,
 //! `orgs list`, `members list`, `coverage`, `dispatch plan|batches|confirm`, `cadres list|skills`,
-//! `economy summary|villages`.
+//! `economy summary|villages`, `backup`, `restore`.
 //! Every list command takes `--format table|json|csv` (json: an array of objects).
 
 use std::io::{IsTerminal, Write};
@@ -95,6 +95,20 @@ pub enum Command {
     /// each village's income by source.
     #[command(subcommand)]
     Economy(economy_cmd::EconomyCmd),
+    /// Write a consistent copy of the SQLite database to FILE, also while a server writes to it.
+    /// For PostgreSQL: prints the pg_dump command to run (exit status 2).
+    Backup {
+        /// The backup file to create (never overwritten).
+        file: PathBuf,
+    },
+    /// Put a backup FILE back in place of the SQLite database. Refused while a server or
+    /// another command uses the database; the replaced database is kept beside it as
+    /// `<database>.before-restore-<time>`. For PostgreSQL: prints the pg_restore command to run
+    /// (exit status 2).
+    Restore {
+        /// The backup file (made by `ringline backup`).
+        file: PathBuf,
+    },
 }
 
 /// User commands.
@@ -438,7 +452,86 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Dispatch(cmd) => dispatch_cmd::dispatch(&config, cmd),
         Command::Cadres(cmd) => dispatch_cmd::cadres_cmd(&config, cmd),
         Command::Economy(cmd) => economy_cmd::economy(&config, cmd),
+        Command::Backup { file } => backup_cmd(&config, &file),
+        Command::Restore { file } => restore_cmd(&config, &file),
     }
+}
+
+/// Exit status of `backup`/`restore` on PostgreSQL: nothing was done, the commands to run were
+/// printed.
+const NOT_DONE: u8 = 2;
+
+fn pg_tools_intro() -> &'static str {
+    "ringline does not copy a PostgreSQL database itself: PostgreSQL's pg_dump takes a consistent \
+     snapshot while servers run, and pg_restore loads it back in one transaction. Use their \
+     versions of the server's major version or newer; they ask for the password, or read it \
+     from PGPASSWORD or ~/.pgpass."
+}
+
+fn backup_cmd(config: &Config, file: &std::path::Path) -> Result<ExitCode> {
+    use crate::backup;
+    let url = &config.database_url;
+    if crate::db::Backend::of_url(url) == crate::db::Backend::Postgres {
+        let shown = backup::without_password(url);
+        let name = file.display().to_string();
+        println!("{}", pg_tools_intro());
+        println!();
+        println!("Back up (while servers run):");
+        println!("  {}", backup::shell_line(&backup::pg_dump_args(&shown, &name)));
+        println!();
+        println!("Restore (with every ringline server of the database stopped):");
+        println!("  {}", backup::shell_line(&backup::pg_restore_args(&shown, &name)));
+        return Ok(ExitCode::from(NOT_DONE));
+    }
+    let path = std::path::Path::new(crate::db::sqlite_path(url));
+    if !path.is_file() {
+        bail!(backup::BackupError::Missing(path.display().to_string()));
+    }
+    let db = Db::open(url).with_context(|| format!("opening the database {}", config.database_display()))?;
+    let written = backup::backup_sqlite(&db, file)?;
+    println!(
+        "Backed up {} to {} in {:.2} s: {:.1} MiB, integrity and foreign keys checked, {} audit entries.",
+        config.database_display(),
+        written.path.display(),
+        written.seconds,
+        written.checked.bytes as f64 / (1024.0 * 1024.0),
+        written.checked.audit_entries
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore_cmd(config: &Config, file: &std::path::Path) -> Result<ExitCode> {
+    use crate::backup;
+    let url = &config.database_url;
+    if crate::db::Backend::of_url(url) == crate::db::Backend::Postgres {
+        let shown = backup::without_password(url);
+        println!("{}", pg_tools_intro());
+        println!();
+        println!("Stop every ringline server of the database, then restore with:");
+        println!(
+            "  {}",
+            backup::shell_line(&backup::pg_restore_args(&shown, &file.display().to_string()))
+        );
+        println!(
+            "(The file is one written by: {})",
+            backup::shell_line(&backup::pg_dump_args(&shown, "FILE"))
+        );
+        return Ok(ExitCode::from(NOT_DONE));
+    }
+    let target = std::path::Path::new(crate::db::sqlite_path(url));
+    let restored = backup::restore_sqlite(target, file)?;
+    // Brings a backup from an older version up to date, as any start does.
+    drop(Db::open(url).with_context(|| format!("opening the restored database {}", config.database_display()))?);
+    println!(
+        "Restored {} from {}: integrity and foreign keys checked, {} audit entries.",
+        config.database_display(),
+        file.display(),
+        restored.checked.audit_entries
+    );
+    if let Some(kept) = restored.kept {
+        println!("The database it replaced is kept as {}.", kept.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn serve(config: Config, no_demo: bool) -> Result<ExitCode> {

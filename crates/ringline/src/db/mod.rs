@@ -7,6 +7,9 @@
 
 pub mod schema;
 
+use std::fs::{File, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -88,6 +91,14 @@ pub enum DbError {
     /// The blocking task panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(String),
+    /// The SQLite database's lock file could not be opened or locked.
+    #[error("could not lock the database {path}: {cause}")]
+    Lock {
+        /// The lock file.
+        path: String,
+        /// Why.
+        cause: std::io::Error,
+    },
 }
 
 impl From<diesel::result::Error> for DbError {
@@ -137,13 +148,64 @@ impl DbError {
 /// Result of storage calls.
 pub type DbResult<T> = Result<T, DbError>;
 
+/// The file path of a SQLite URL (`sqlite://` removed).
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+/// The lock file of a SQLite database: its path with `.lock` appended (`ringline.db.lock`).
+///
+/// Every [`Db`] on a SQLite file holds a shared lock on it (`flock(2)` through
+/// [`std::fs::File::lock_shared`]) for as long as it lives, so a running server or command is
+/// visible to `ringline restore`, which needs the exclusive lock. The kernel releases the lock
+/// when the process ends, however it ends, so a crash leaves no stale lock behind. The file
+/// itself stays (empty); deleting it while ringline runs defeats the check.
+pub fn lock_path(db_path: &Path) -> PathBuf {
+    let mut p = db_path.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// Opens (creating it) the lock file of the SQLite database at `db_path`.
+pub fn open_lock_file(db_path: &Path) -> DbResult<File> {
+    let path = lock_path(db_path);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|cause| DbError::Lock {
+            path: path.display().to_string(),
+            cause,
+        })
+}
+
+/// Takes the shared "in use" lock of the SQLite database at `db_path` (see [`lock_path`]),
+/// waiting while `ringline restore` holds it exclusively.
+fn lock_in_use(db_path: &Path) -> DbResult<File> {
+    let file = open_lock_file(db_path)?;
+    let lock_error = |cause| DbError::Lock {
+        path: lock_path(db_path).display().to_string(),
+        cause,
+    };
+    match file.try_lock_shared() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            tracing::warn!("waiting for the restore of {} to finish", db_path.display());
+            file.lock_shared().map_err(lock_error)?;
+        }
+        Err(TryLockError::Error(e)) => return Err(lock_error(e)),
+    }
+    Ok(file)
+}
+
 /// Opens one connection for `url` and applies the per-connection settings (for SQLite: WAL,
 /// foreign keys, a 30 s busy timeout, synchronous=NORMAL).
 pub fn establish(url: &str) -> DbResult<DbConn> {
     match Backend::of_url(url) {
         Backend::Postgres => Ok(DbConn::Pg(PgConnection::establish(url)?)),
         Backend::Sqlite => {
-            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            let path = sqlite_path(url);
             let mut c = SqliteConnection::establish(path)?;
             c.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
@@ -178,11 +240,13 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-/// A pooled handle to the database; cheap to clone.
+/// A pooled handle to the database; cheap to clone. On SQLite it holds the database's shared
+/// "in use" lock (see [`lock_path`]) until the last clone is dropped.
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    _in_use: Option<Arc<File>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -193,9 +257,14 @@ impl std::fmt::Debug for Db {
 
 impl Db {
     /// Connects to `url` (SQLite file or `postgres://…`), creating a SQLite file if missing,
-    /// and applies the embedded migrations.
+    /// and applies the embedded migrations. On SQLite it first takes the shared "in use" lock
+    /// (see [`lock_path`]), waiting while a restore runs.
     pub fn open(url: &str) -> DbResult<Db> {
         let backend = Backend::of_url(url);
+        let in_use = match backend {
+            Backend::Sqlite => Some(Arc::new(lock_in_use(Path::new(sqlite_path(url)))?)),
+            Backend::Postgres => None,
+        };
         // Connect once directly, so a wrong path or an unreachable server fails at once with
         // its own message instead of after the pool's timeout.
         drop(establish(url)?);
@@ -208,7 +277,11 @@ impl Db {
             .max_size(size)
             .connection_timeout(Duration::from_secs(35))
             .build(Manager { url: url.to_string() })?;
-        let db = Db { pool, backend };
+        let db = Db {
+            pool,
+            backend,
+            _in_use: in_use,
+        };
         db.migrate()?;
         Ok(db)
     }

@@ -325,6 +325,15 @@ fn cell_too_long(row: u64, column: u64) -> String {
 /// Line numbers of byte offsets into a text, for offsets that mostly come in increasing order
 /// (as CSV records do): it counts the newlines between the previous offset and the next one,
 /// so memory does not grow with the number of lines.
+/// Line breaks in `s` as an editor counts them (and the CSV reader splits records): `\n`,
+/// `\r\n` and a lone `\r` (old Mac files) each end one line.
+fn line_breaks(s: &[u8]) -> usize {
+    s.iter()
+        .enumerate()
+        .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && s.get(i + 1) != Some(&b'\n')))
+        .count()
+}
+
 struct LineCounter<'a> {
     text: &'a [u8],
     /// The last offset asked for.
@@ -346,11 +355,11 @@ impl<'a> LineCounter<'a> {
         while b < text.len() && matches!(text[b], b'\n' | b'\r') {
             b += 1;
         }
-        let newlines = |s: &[u8]| s.iter().filter(|&&c| c == b'\n').count();
+        // Both ends sit past a run of line breaks, so no `\r\n` pair is cut in two.
         if b >= self.pos {
-            self.line += newlines(&text[self.pos..b]);
+            self.line += line_breaks(&text[self.pos..b]);
         } else {
-            self.line -= newlines(&text[b..self.pos]);
+            self.line -= line_breaks(&text[b..self.pos]);
         }
         self.pos = b;
         self.line
@@ -427,7 +436,8 @@ fn unclosed_quote_line(text: &str) -> Option<usize> {
     let mut line = 1;
     let mut opened = 0;
     // Quotes and newlines are ASCII, which never occurs inside a multi-byte UTF-8 character.
-    for b in text.bytes() {
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'"' => {
                 in_quote = !in_quote;
@@ -435,7 +445,9 @@ fn unclosed_quote_line(text: &str) -> Option<usize> {
                     opened = line;
                 }
             }
+            // A line ends at `\n`, `\r\n` or a lone `\r` (see [`line_breaks`]).
             b'\n' => line += 1,
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => line += 1,
             _ => {}
         }
     }
@@ -1037,8 +1049,8 @@ const CFB_DIFSECT: u32 = 0xFFFF_FFFC;
 const CFB_MAXREGSECT: u32 = 0xFFFF_FFFA;
 
 /// Most cell slots calamine may allocate for an XLS file, over all its sheets: the room its
-/// DIMENSIONS records reserve, the cells it stores, and the dense ranges it lays them out in
-/// (32 to 40 bytes a slot: 20 million is at most 800 MB). A BIFF8 sheet has at most
+/// DIMENSIONS records reserve, the cells it stores, the dense ranges it lays them out in, and
+/// the copy of the range read (32 to 40 bytes a slot: 20 million is at most 800 MB). A BIFF8 sheet has at most
 /// 65,536 rows; one of 65,536 rows × 50 columns takes 10 million.
 const MAX_XLS_CELLS: u64 = 4 * MAX_CELLS as u64;
 
@@ -1474,6 +1486,7 @@ fn xls_walk(stream: &[u8]) -> Result<(), BiffStop> {
         }
     }
     let token_text = longest_name + 128;
+    let mut largest = 0;
     for pos in sheets {
         let Some(mut rest) = stream.get(pos..) else {
             return Err(BiffStop::Calamine);
@@ -1592,7 +1605,10 @@ fn xls_walk(stream: &[u8]) -> Result<(), BiffStop> {
         }
         cost.cells(values.area())?;
         cost.cells(formulas.area())?;
+        largest = largest.max(values.area());
     }
+    // `worksheet_range` hands out a copy of the sheet's range: the one read is laid out twice.
+    cost.cells(largest)?;
     Ok(())
 }
 
@@ -1966,6 +1982,24 @@ mod tests {
         assert_eq!(t.rows[0].line, 3);
         assert_eq!(t.rows[0].get(1), "大通");
         assert_eq!(t.encoding, Some("UTF-8"));
+    }
+
+    /// Found by the `csv` fuzz target: a lone `\r` ends a record for the CSV reader (and a line
+    /// in an editor) but was not counted, so every row of an old Mac file was "line 1".
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        // Lines: 1 header, 2 "a", 3 blank, 4 "b" (CRLF), 5 "c" (LF).
+        let t = parse_csv_bytes(
+            b"code,name\r630121000000,a\r\r630121100000,b\r\n630121101000,c\n",
+            "t.csv".into(),
+        )
+        .expect("parses");
+        let lines: Vec<usize> = t.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![2, 4, 5]);
+        // An unclosed quote is reported on its line: 3 (after two lone CRs).
+        let e = parse_csv_bytes(b"code,name\r1,a\r2,\"b\r", "t.csv".into()).expect_err("unclosed");
+        assert!(matches!(e, ReadError::Csv { line: 3, .. }), "{e:?}");
+        assert_eq!(line_breaks(b"a\r\nb\rc\nd"), 3);
     }
 
     #[test]
@@ -2768,6 +2802,13 @@ mod tests {
         // Two cells far apart: a dense range of 65,536 × 1,001 cells.
         let stream = biff(None, &[number(0, 0, 1.0), number(65_535, 1_000, 2.0)], 1);
         let message = xls_refusal("scattered.xls", &cfb(&stream));
+        assert!(message.contains("lay out more than"), "{message}");
+        // Found by the `xls` fuzz target (a 5.6 KB file took 10 s and 1 GB): two cells at
+        // opposite corners of 65,536 rows × 231 columns lay out 15,138,816 slots, under the
+        // 20,000,000 limit, but calamine hands out a copy of the range it read, so it held
+        // 30,277,632; the copy now counts.
+        let stream = biff(None, &[number(0, 0, 1.0), number(65_535, 230, 2.0)], 1);
+        let message = xls_refusal("corners.xls", &cfb(&stream));
         assert!(message.contains("lay out more than"), "{message}");
         // One sheet listed many times is read as many times.
         let cells: Vec<Vec<u8>> = vec![number(0, 0, 1.0), number(4_000, 200, 2.0)];

@@ -724,9 +724,13 @@ impl Kind for Zones {
     }
 }
 
+/// A zone row as [`load_zone`] selects it: program, names, theme, area, goals, geometry JSON,
+/// overlap flag, sort order and the program's county code.
+type ZoneRow = (i64, String, String, String, String, String, String, bool, i32, String);
+
 /// A stored zone with its program's county.
 fn load_zone(conn: &mut DbConn, id: i64) -> DbResult<Option<ZoneNew>> {
-    let row: Option<(i64, String, String, String, String, String, String, bool, i32, String)> = zones::table
+    let row: Option<ZoneRow> = zones::table
         .inner_join(programs::table)
         .filter(zones::id.eq(id))
         .select((

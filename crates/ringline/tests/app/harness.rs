@@ -52,7 +52,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The application's database.
     pub db: Db,
-    /// Its URL (a SQLite file path or `postgres://…`), for another process to open.
+    /// Its URL (a SQLite file path, or a PostgreSQL URL with the admin URL's credentials).
     pub url: String,
     /// Which backend this is.
     pub backend: Backend,

@@ -35,6 +35,7 @@ mod access;
 mod api;
 mod audit;
 mod auth;
+mod backup;
 mod calls;
 mod concurrency;
 mod datong;
