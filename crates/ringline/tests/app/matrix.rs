@@ -1411,7 +1411,7 @@ async fn dongxia_town_admin_sees_only_its_villages_everywhere(app: TestApp) {
     let (_, none) = town.get_json(&format!("/api/v1/divisions?parent={CHENGGUAN}")).await;
     assert_eq!(none["total"], 0);
     let xlsx = xlsx_cells(&town.get("/divisions.xlsx").await.body);
-    let xlsx_codes: BTreeSet<String> = xlsx[1..].iter().map(|r| r[0].clone()).collect();
+    let xlsx_codes: BTreeSet<String> = xlsx[1..].iter().map(|r| r[1].clone()).collect();
     assert_eq!(xlsx_codes, dongxia, "the export holds the town and its villages");
     let mut per_zone = Vec::new();
     for z in &zones {
