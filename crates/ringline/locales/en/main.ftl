@@ -293,3 +293,4 @@ audit-field-role = role
 audit-field-scope = scope
 audit-field-disabled = disabled
 audit-field-phone = phone
+audit-change-sep = {": "}

@@ -284,3 +284,4 @@ audit-field-role = 角色
 audit-field-scope = 范围
 audit-field-disabled = 已停用
 audit-field-phone = 手机
+audit-change-sep = ：
