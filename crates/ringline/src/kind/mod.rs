@@ -301,11 +301,30 @@ pub enum KindId {
     Orgs,
     /// Party members (党员).
     Members,
+    /// Lead products (主导产品, 一村一品).
+    Products,
+    /// Development chains (发展链条: 党支部+协会+公司+市场).
+    Chains,
+    /// Party-building brands (党建品牌).
+    Brands,
+    /// Collective income by source (村集体经济收入).
+    Income,
+    /// Income targets (收入目标).
+    Targets,
 }
 
 impl KindId {
     /// Every kind, in import dependency order.
-    pub const ALL: &'static [KindId] = &[KindId::Units, KindId::Orgs, KindId::Members];
+    pub const ALL: &'static [KindId] = &[
+        KindId::Units,
+        KindId::Orgs,
+        KindId::Members,
+        KindId::Products,
+        KindId::Chains,
+        KindId::Brands,
+        KindId::Income,
+        KindId::Targets,
+    ];
 
     /// The kind's implementation, type-erased for the generic drivers.
     pub fn ops(self) -> &'static dyn Ops {
@@ -313,6 +332,11 @@ impl KindId {
             KindId::Units => &Driver::<crate::registry::unit::Units>::NEW,
             KindId::Orgs => &Driver::<crate::registry::org::Orgs>::NEW,
             KindId::Members => &Driver::<crate::registry::member::Members>::NEW,
+            KindId::Products => &Driver::<crate::economy::product::Products>::NEW,
+            KindId::Chains => &Driver::<crate::economy::chain::Chains>::NEW,
+            KindId::Brands => &Driver::<crate::economy::brand::Brands>::NEW,
+            KindId::Income => &Driver::<crate::economy::income::Income>::NEW,
+            KindId::Targets => &Driver::<crate::economy::income::Targets>::NEW,
         }
     }
 

@@ -2,7 +2,7 @@
 //! hand below, and the Datong demo's village profile.
 
 use ringline::access::Access;
-use ringline::economy::write::{self, NewBrand, NewChain, NewIncome, NewProduct};
+use ringline::economy::write::{self, NewBrand, NewChain, NewIncome, NewProduct, NewTarget};
 use ringline::economy::{Cny, IncomeSource};
 use ringline::generate;
 use serde_json::Value;
@@ -49,18 +49,28 @@ fn fixture(app: &TestApp) {
         (KEMAER, 2025, IncomeSource::ContractingLeasing, 120_000),
         (XIGUAN, 2025, IncomeSource::Operating, 20_000),
     ];
-    let income: Vec<NewIncome<'_>> = rows
+    let income: Vec<NewIncome> = rows
         .iter()
         .map(|(v, y, s, a)| NewIncome {
-            village_code: v,
+            village_code: v.to_string(),
             year: *y,
             source: *s,
             amount: yuan(*a),
+            illustrative: false,
         })
         .collect();
-    write::upsert_income(&mut conn, &income, false).expect("income");
-    write::upsert_targets(&mut conn, &[(NANTAN.to_string(), 2025, yuan(60_000))], false).expect("targets");
-    write::upsert_products(
+    write::insert_income(&mut conn, &income).expect("income");
+    write::insert_targets(
+        &mut conn,
+        &[NewTarget {
+            village_code: NANTAN.to_string(),
+            year: 2025,
+            target: yuan(60_000),
+            illustrative: false,
+        }],
+    )
+    .expect("targets");
+    write::insert_products(
         &mut conn,
         &[NewProduct {
             village_code: NANTAN.into(),
@@ -72,11 +82,11 @@ fn fixture(app: &TestApp) {
             output_value: Some(yuan(1_200_000)),
             households: Some(40),
             income_per_household: Some(yuan(8_000)),
+            illustrative: false,
         }],
-        false,
     )
     .expect("products");
-    write::upsert_chains(
+    write::insert_chains(
         &mut conn,
         &[NewChain {
             village_code: NANTAN.into(),
@@ -85,11 +95,11 @@ fn fixture(app: &TestApp) {
             association_unit_id: None,
             company_unit_id: None,
             market_unit_id: None,
+            illustrative: false,
         }],
-        false,
     )
     .expect("chains");
-    write::upsert_brands(
+    write::insert_brands(
         &mut conn,
         &[NewBrand {
             name: "南滩红色牧场".into(),
@@ -99,8 +109,8 @@ fn fixture(app: &TestApp) {
             zone_id: None,
             level: "province".into(),
             year: 2024,
+            illustrative: false,
         }],
-        false,
     )
     .expect("brands");
     add_user(&mut conn, "dongxia1", "dongxia-pass-123", "town-admin", DONGXIA, None);
