@@ -75,3 +75,7 @@ econ-org-members = { $count } members
 econ-none = None recorded.
 econ-zone-summary = { $zone }: { $year }
 econ-zone-villages = Villages of the zone in { $year }
+econ-records = Records one by one:
+econ-sheet-summary = Collective economy { $year } { $by }
+econ-sheet-villages = Village income
+econ-sheet-villages-year = Village income { $year }

@@ -75,3 +75,7 @@ econ-org-members = 党员 { $count } 名
 econ-none = 暂无记录。
 econ-zone-summary = { $zone }：{ $year } 年
 econ-zone-villages = { $year } 年示范带内各村
+econ-records = 逐条记录：
+econ-sheet-summary = { $year }年集体经济{ $by }
+econ-sheet-villages = 各村集体经济收入
+econ-sheet-villages-year = { $year }年各村集体经济收入

@@ -64,7 +64,7 @@ pub fn routes() -> Vec<Route> {
             M::GET,
             leak(format!("/{key}/new")),
             w,
-            get(move |s, u| new_form(k, s, u)),
+            get(move |s, u, q| new_form(k, s, u, q)),
         ));
         r.push(route(
             M::POST,
@@ -505,11 +505,21 @@ async fn list_page(
         Err(e) => return error_page(t, e),
     };
     let columns: Vec<_> = d.columns.iter().filter(|c| c.list).collect();
+    // A kind without a column linking to its own records (income rows, targets) links each
+    // row's first cell to the record's page.
+    let links_itself = columns
+        .iter()
+        .any(|c| matches!(c.show, Show::Link(kind, _) if kind == k));
     let rows: Vec<(Vec<CellView>, bool)> = page
         .items
         .iter()
         .map(|r| {
-            let cells = columns.iter().map(|c| cell_view(cell(t, c, r, &places))).collect();
+            let mut cells: Vec<CellView> = columns.iter().map(|c| cell_view(cell(t, c, r, &places))).collect();
+            if !links_itself && let (Some(first), Some(id)) = (cells.first_mut(), r.get("id").filter(|v| !v.is_null()))
+            {
+                let id = id.as_str().map_or_else(|| id.to_string(), str::to_string);
+                first.href = Some(format!("/{}/{id}", d.key));
+            }
             (cells, r.get("illustrative").and_then(|v| v.as_bool()).unwrap_or(false))
         })
         .collect();
@@ -1006,14 +1016,22 @@ fn form_page(
     })
 }
 
-async fn new_form(k: KindId, State(state): State<AppState>, u: PageUser) -> Response {
+/// The new-record form, its fields filled from the query's parameters that name fields
+/// (`/income/new?village=630121103201` from a village's page); other parameters are ignored.
+async fn new_form(
+    k: KindId,
+    State(state): State<AppState>,
+    u: PageUser,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     let t = u.t;
+    let d = k.desc();
+    let start = Raw(params
+        .into_iter()
+        .filter(|(key, _)| d.field(key).is_some_and(|f| !f.personal))
+        .collect());
     let u2 = u.clone();
-    match state
-        .db
-        .run(move |c| form_page(&u2, c, k, None, &Raw::default(), &[]))
-        .await
-    {
+    match state.db.run(move |c| form_page(&u2, c, k, None, &start, &[])).await {
         Ok(p) => html(&p),
         Err(e) => error_page(t, e),
     }

@@ -56,6 +56,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// Folder holding this test's files (the SQLite database, import fixtures written by the test).
     pub dir: tempfile::TempDir,
+    /// The database URL (a file path for SQLite), for running the command line on it.
+    pub database_url: String,
     server: tokio::task::JoinHandle<()>,
     pg: Option<PgDatabase>,
 }
@@ -131,7 +133,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
         ringline::auth::ensure_admin(&mut conn, "630121000000", Some(ADMIN_PASSWORD)).expect("admin account");
     }
     let config = Config {
-        database_url: url,
+        database_url: url.clone(),
         bind: "127.0.0.1:0".into(),
         ..Config::default()
     };
@@ -148,6 +150,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
         db,
         backend,
         dir,
+        database_url: url,
         server,
         pg,
     })
