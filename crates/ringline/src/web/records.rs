@@ -451,8 +451,8 @@ struct ListPage {
     masked: bool,
     /// The related record the list is narrowed to: (label, its name, its page).
     narrowed: Option<(String, String, String)>,
-    /// A record was just retired.
-    retired: bool,
+    /// What was just done to a record (retired, deleted), if anything.
+    done: Option<String>,
 }
 
 fn to_params(q: HashMap<String, String>) -> HashMap<String, String> {
@@ -551,7 +551,13 @@ async fn list_page(
         rows,
         masked: d.fields.iter().any(|f| f.personal),
         narrowed: narrowed.map(|(_, kind, id, name)| (kind.desc().one(t), name, format!("/{}/{id}", kind.key()))),
-        retired: params.contains_key("retired_id"),
+        done: params.contains_key("retired_id").then(|| {
+            t.get(if d.retire == Retire::Delete {
+                "record-deleted"
+            } else {
+                "record-retired"
+            })
+        }),
     })
 }
 
@@ -647,6 +653,8 @@ struct DetailPage {
     saved: Option<String>,
     can_edit: bool,
     can_retire: bool,
+    /// The kind is retired by deletion (the button says so).
+    delete: bool,
 }
 
 /// The success message and the Edit / Retire buttons of a record's page (kinds with a page of
@@ -662,6 +670,8 @@ pub struct Actions {
     pub can_edit: bool,
     /// The caller may retire.
     pub can_retire: bool,
+    /// The kind is retired by deletion (the button says so).
+    pub delete: bool,
 }
 
 impl Actions {
@@ -674,6 +684,7 @@ impl Actions {
             saved: saved_message(u.t, saved),
             can_edit: u.access.can(d.perms.write),
             can_retire: d.retire != Retire::Never && u.access.can(d.perms.retire),
+            delete: d.retire == Retire::Delete,
         }
     }
 }
@@ -738,6 +749,7 @@ async fn detail_page(
         saved: saved_message(t, sq.saved.as_deref()),
         can_edit: u.access.can(d.perms.write),
         can_retire: d.retire != Retire::Never && u.access.can(d.perms.retire),
+        delete: d.retire == Retire::Delete,
     })
 }
 
@@ -1174,7 +1186,14 @@ fn retire_page(
         key: d.key,
         id: id.to_string(),
         kind_name: d.name(t),
-        title: t.args("record-retire-title", &[("kind", d.one(t))]),
+        title: t.args(
+            if d.retire == Retire::Delete {
+                "record-delete-title"
+            } else {
+                "record-retire-title"
+            },
+            &[("kind", d.one(t))],
+        ),
         warning: t.args(
             if d.retire == Retire::Delete {
                 "record-delete-warning"

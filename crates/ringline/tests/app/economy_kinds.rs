@@ -289,6 +289,10 @@ async fn through_every_path(app: &TestApp, s: &Session, kind: &str, entity: &str
         page.text().contains("class=\"flash\""),
         "{kind}: the page says it was saved"
     );
+    assert!(
+        page.text().contains(&format!("href=\"/{kind}/{id}/retire\">删除…</a>")),
+        "{kind}: the record is deleted, not retired"
+    );
     let (_, record) = s.get_json(&format!("/api/v1/{kind}/{id}")).await;
     checks(kind, &record, &form.created);
     let edit_page = s.get(&format!("/{kind}/{id}/edit")).await;
@@ -304,6 +308,11 @@ async fn through_every_path(app: &TestApp, s: &Session, kind: &str, entity: &str
         .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{kind}: {}", a.text());
     assert_eq!(a.header("location"), format!("/{kind}?retired_id={id}"));
+    let list = s.get(&a.header("location")).await.text();
+    assert!(
+        list.contains("已完成：该记录已删除"),
+        "{kind}: the list says it was deleted"
+    );
     assert_eq!(
         s.get(&format!("/api/v1/{kind}/{id}")).await.status,
         StatusCode::NOT_FOUND,
