@@ -256,7 +256,12 @@ impl Kind for Brands {
             Column::new("year", Show::Int),
         ],
         natural_key: &["name", "year"],
-        filters: &[Filter::Under, Filter::Text, Filter::Choice("level", BRAND_LEVELS)],
+        filters: &[
+            Filter::Under,
+            Filter::Text,
+            Filter::Choice("level", BRAND_LEVELS),
+            Filter::Year("year"),
+        ],
         perms: Perms {
             write: Permission::Import,
             retire: Permission::Import,
@@ -400,6 +405,7 @@ impl Kind for Brands {
         let f = BrandFilter {
             under: q.under.clone(),
             level: q.value("level").map(str::to_string),
+            year: q.value("year").and_then(|y| y.parse().ok()),
             q: q.q.clone(),
             ..BrandFilter::default()
         };

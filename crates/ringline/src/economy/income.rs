@@ -91,6 +91,7 @@ impl Kind for Income {
         filters: &[
             Filter::Under,
             Filter::Choice("source", INCOME_SOURCES),
+            Filter::Year("year"),
             Filter::Division("village"),
         ],
         perms: Perms {
@@ -202,6 +203,7 @@ impl Kind for Income {
             under: q.under.clone(),
             village: q.value("village").map(str::to_string),
             source: q.value("source").map(str::to_string),
+            year: q.value("year").and_then(|y| y.parse().ok()),
             ..RowFilter::default()
         };
         let (items, total) = query::income_records(conn, access, &f, q.limit, q.offset)?;
@@ -274,7 +276,7 @@ impl Kind for Targets {
         ],
         // The year first: a repeated row is marked there.
         natural_key: &["year", "village"],
-        filters: &[Filter::Under, Filter::Division("village")],
+        filters: &[Filter::Under, Filter::Year("year"), Filter::Division("village")],
         perms: Perms {
             write: Permission::Import,
             retire: Permission::Import,
@@ -378,6 +380,7 @@ impl Kind for Targets {
         let f = RowFilter {
             under: q.under.clone(),
             village: q.value("village").map(str::to_string),
+            year: q.value("year").and_then(|y| y.parse().ok()),
             ..RowFilter::default()
         };
         let (items, total) = query::target_records(conn, access, &f, q.limit, q.offset)?;

@@ -80,6 +80,7 @@ impl Kind for Products {
             Filter::Under,
             Filter::Text,
             Filter::Choice("category", PRODUCT_CATEGORIES),
+            Filter::Year("year"),
             Filter::Division("village"),
         ],
         perms: Perms {
@@ -243,6 +244,7 @@ impl Kind for Products {
             under: q.under.clone(),
             village: q.value("village").map(str::to_string),
             category: q.value("category").map(str::to_string),
+            year: q.value("year").and_then(|y| y.parse().ok()),
             q: q.q.clone(),
             ..ProductFilter::default()
         };

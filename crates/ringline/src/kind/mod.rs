@@ -194,6 +194,8 @@ pub enum Filter {
     /// A division code field within a subtree (`home_community`: a village, or a town for all
     /// its villages).
     Division(&'static str),
+    /// A calendar year equal to this one (`year`: 1949–2200).
+    Year(&'static str),
 }
 
 impl Filter {
@@ -202,7 +204,7 @@ impl Filter {
         match self {
             Filter::Text => "q",
             Filter::Under => "under",
-            Filter::Choice(k, _) | Filter::Flag(k) | Filter::Id(k, _) | Filter::Division(k) => k,
+            Filter::Choice(k, _) | Filter::Flag(k) | Filter::Id(k, _) | Filter::Division(k) | Filter::Year(k) => k,
         }
     }
 }
@@ -372,7 +374,7 @@ pub struct ListQuery {
     pub q: Option<String>,
     /// Within this division subtree (a 12-digit code).
     pub under: Option<String>,
-    /// Choice, id and division filters: key → the checked value.
+    /// Choice, id, year and division filters: key → the checked value.
     pub values: HashMap<&'static str, String>,
     /// Flags set: their keys.
     pub flags: Vec<&'static str>,
@@ -393,7 +395,7 @@ impl ListQuery {
         }
     }
 
-    /// The value of a choice, id or division filter.
+    /// The value of a choice, id, year or division filter.
     pub fn value(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(String::as_str)
     }

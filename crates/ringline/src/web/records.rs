@@ -215,6 +215,17 @@ pub fn list_query(d: &Desc, params: &HashMap<String, String>, default_limit: i64
                     ));
                 }
             },
+            Filter::Year(k) => match v.trim_end_matches('年').parse::<i32>() {
+                Ok(y) if (1949..=2200).contains(&y) => {
+                    q.values.insert(k, y.to_string());
+                }
+                _ => {
+                    return Err(bad(
+                        format!("invalid-{}", k.replace('_', "-")),
+                        format!("{k} must be a year from 1949 to 2200, such as 2025"),
+                    ));
+                }
+            },
             Filter::Division(k) => match DivisionCode::parse(v) {
                 Ok(c) => {
                     q.values.insert(k, c.as_str().to_string());
@@ -393,6 +404,13 @@ fn filter_views(t: Tr, d: &Desc, params: &HashMap<String, String>, towns: &[(Str
                         .map(|c| (c.0.to_string(), choice_label(t, choices, c.0), c.0 == v))
                         .collect(),
                     widget: "select",
+                    value: v,
+                },
+                Filter::Year(k) => FilterView {
+                    key,
+                    label: d.label(t, k),
+                    options: vec![],
+                    widget: "text",
                     value: v,
                 },
                 Filter::Flag(k) => FilterView {
@@ -1617,6 +1635,7 @@ pub fn add_openapi(doc: &mut utoipa::openapi::OpenApi) {
                 ),
                 Filter::Flag(key) => (Type::Boolean, format!("{key}: true narrows the list")),
                 Filter::Id(key, kind) => (Type::Integer, format!("{key}: the id of a record of {}", kind.key())),
+                Filter::Year(key) => (Type::Integer, format!("{key}: a calendar year (1949–2200)")),
                 Filter::Division(key) => (
                     Type::String,
                     format!("{key}: a division code (a town takes its villages)"),
@@ -1812,6 +1831,13 @@ mod tests {
             (q.value("kind"), q.under.as_deref(), q.q.as_deref(), q.limit),
             (None, Some("630121103000"), None, 1000)
         );
+        let income = KindId::Income.desc();
+        let q = list_query(income, &params(&[("year", "2025年")]), 100).expect("year");
+        assert_eq!(q.value("year"), Some("2025"));
+        for bad in ["1948", "2201", "二〇二五", "2025.5"] {
+            let e = list_query(income, &params(&[("year", bad)]), 100).expect_err("year");
+            assert_eq!(e.code(), "invalid-year", "{bad}");
+        }
         let q = list_query(KindId::Members.desc(), &params(&[("org_id", "12")]), 100).expect("id");
         assert_eq!(q.value("org_id"), Some("12"));
         assert_eq!(

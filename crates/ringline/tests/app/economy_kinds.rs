@@ -825,6 +825,7 @@ async fn the_village_profile_links_the_forms(app: TestApp) {
         format!("/chains/new?village={NANTAN}"),
         format!("/brands/new?owner={NANTAN}"),
         format!("/income?village={NANTAN}"),
+        format!("/income?village={NANTAN}&amp;year=2025"),
         format!("/targets?village={NANTAN}"),
         format!("/products/{}/edit", p["id"]),
         format!("/products/{}\"", p["id"]),
@@ -838,6 +839,15 @@ async fn the_village_profile_links_the_forms(app: TestApp) {
     let list = s.get(&format!("/income?village={NANTAN}")).await.text();
     assert!(list.contains(&format!("href=\"/income/{}\"", i["id"])), "{list}");
     assert!(list.contains("¥30,000.00"), "{list}");
+    // Lists narrow to a year; a year that is none is refused by name.
+    let (_, y) = s.get_json("/api/v1/income?year=2025").await;
+    let (_, none) = s.get_json("/api/v1/income?year=2024").await;
+    assert_eq!((y["total"].as_i64(), none["total"].as_i64()), (Some(1), Some(0)));
+    let a = s.get("/api/v1/income?year=abc").await;
+    assert_eq!(
+        (a.status, a.error_code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid-year".to_string())
+    );
     // The county page lists the five kinds.
     let county = s.get("/economy").await.text();
     for k in ["/income\"", "/targets\"", "/products\"", "/chains\"", "/brands\""] {
