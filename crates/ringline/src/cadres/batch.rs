@@ -464,7 +464,7 @@ pub(crate) fn create_batch_as(
     illustrative: bool,
 ) -> Result<i64, DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let (name, county) = input.validate(conn, access)?;
         name_free(conn, &name, None)?;
         let id: i64 = diesel::insert_into(dispatch_batches::table)
@@ -553,7 +553,7 @@ fn clear_plan(conn: &mut DbConn, id: i64) -> DbResult<()> {
 /// As [`create_batch`]; [`DispatchError::Confirmed`] for a confirmed batch.
 pub fn update_batch(conn: &mut DbConn, access: &Access, id: i64, input: &BatchInput) -> Result<(), DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let before = draft_row(conn, access, id)?;
         let (name, county) = input.validate(conn, access)?;
         name_free(conn, &name, Some(id))?;
@@ -602,7 +602,7 @@ pub fn update_batch(conn: &mut DbConn, access: &Access, id: i64, input: &BatchIn
 /// Deletes a draft batch with its rules and plan. Needs [`Permission::Dispatch`]; audited.
 pub fn delete_batch(conn: &mut DbConn, access: &Access, id: i64) -> Result<(), DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let row = draft_row(conn, access, id)?;
         diesel::delete(batch_rules::table.filter(batch_rules::batch_id.eq(id))).execute(conn)?;
         diesel::delete(batch_pairs::table.filter(batch_pairs::batch_id.eq(id))).execute(conn)?;
@@ -747,7 +747,7 @@ pub fn set_rule(
     kind: RuleKind,
 ) -> Result<(), DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let b = draft_row(conn, access, batch_id)?;
         county_cadre(conn, access, &b.county_code, cadre_id)?;
         let village = visible_village(conn, access, village)?;
@@ -800,7 +800,7 @@ pub fn remove_rule(
     village: &str,
 ) -> Result<bool, DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let b = draft_row(conn, access, batch_id)?;
         let village = ringline_core::division::DivisionCode::parse(village)
             .map(|c| c.as_str().to_string())
@@ -1187,7 +1187,7 @@ pub fn stored_plan(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResul
 /// [`DispatchError::code`]); [`DispatchError::NotFound`]; [`DispatchError::Confirmed`].
 pub fn run(conn: &mut DbConn, access: &Access, batch_id: i64) -> Result<Plan, DispatchError> {
     require(access, Permission::Dispatch)?;
-    let outcome = conn.transaction(|conn| -> Result<Result<(), opt::Infeasible>, DispatchError> {
+    let outcome = crate::db::write_transaction(conn, |conn| -> Result<Result<(), opt::Infeasible>, DispatchError> {
         let b = draft_row(conn, access, batch_id)?;
         let i = build_inputs(conn, &b)?;
         let result = opt::plan(&i.cadres, &i.villages, &i.twinning, &i.rules, &i.weights);
@@ -1268,7 +1268,7 @@ pub fn run(conn: &mut DbConn, access: &Access, batch_id: i64) -> Result<Plan, Di
 /// [`DispatchError::Confirmed`]; [`DispatchError::NotFound`].
 pub fn confirm(conn: &mut DbConn, access: &Access, batch_id: i64) -> Result<Vec<i64>, DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let b = draft_row(conn, access, batch_id)?;
         let mut stored: Vec<(i64, String, i64)> = batch_pairs::table
             .filter(batch_pairs::batch_id.eq(batch_id))

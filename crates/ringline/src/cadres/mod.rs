@@ -230,7 +230,7 @@ pub fn set_skill(conn: &mut DbConn, access: &Access, skill: &Skill) -> Result<()
         .map_err(|e| DispatchError::invalid("dispatch-skill-label", format!("Chinese label: {e}")))?;
     let en = ringline_core::text::check_name(&skill.en, 60)
         .map_err(|e| DispatchError::invalid("dispatch-skill-label", format!("English label: {e}")))?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let before: Option<Skill> = skills::table
             .find(key)
             .select(Skill::as_select())
@@ -560,7 +560,7 @@ pub fn cadre_unmasked(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<O
     if !access.can(Permission::Unmask) {
         return Ok(None);
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let row: Option<(String, Option<String>, String)> = cadres::table
             .filter(cadres::id.eq(id))
             .filter(cadre_pred(access, &CadreFilter::default(), AgeRule::today()))
@@ -795,7 +795,7 @@ pub(crate) fn visible_village(conn: &mut DbConn, access: &Access, code: &str) ->
 /// audited. Returns false when the pair was already stored.
 pub fn set_twinning(conn: &mut DbConn, access: &Access, unit_id: i64, village: &str) -> Result<bool, DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let village = visible_village(conn, access, village)?;
         let unit: Option<String> = units::table.find(unit_id).select(units::name).first(conn).optional()?;
         let Some(unit) = unit else {
@@ -825,7 +825,7 @@ pub fn set_twinning(conn: &mut DbConn, access: &Access, unit_id: i64, village: &
 /// Returns false when there was no such pair.
 pub fn remove_twinning(conn: &mut DbConn, access: &Access, unit_id: i64, village: &str) -> Result<bool, DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let village = visible_village(conn, access, village)?;
         let n = diesel::delete(
             twinning::table
@@ -934,7 +934,11 @@ pub fn upsert_needs(conn: &mut DbConn, rows: &[(String, String, i32)], illustrat
                 .filter(village_needs::village_code.eq(village))
                 .filter(village_needs::skill.eq(skill)),
         )
-        .set((village_needs::priority.eq(priority), village_needs::updated_at.eq(at)))
+        .set((
+            village_needs::priority.eq(priority),
+            village_needs::illustrative.eq(illustrative),
+            village_needs::updated_at.eq(at),
+        ))
         .execute(conn)?;
         if n == 0 {
             diesel::insert_into(village_needs::table)
@@ -970,7 +974,7 @@ pub fn set_need(
             "a need's priority is 1, 2 or 3 (most urgent)",
         ));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let village = visible_village(conn, access, village)?;
         let known: i64 = skills::table.filter(skills::key.eq(skill)).count().get_result(conn)?;
         if known == 0 {
@@ -1008,7 +1012,7 @@ pub fn set_need(
 /// false when there was none.
 pub fn remove_need(conn: &mut DbConn, access: &Access, village: &str, skill: &str) -> Result<bool, DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let village = visible_village(conn, access, village)?;
         let n = diesel::delete(
             village_needs::table

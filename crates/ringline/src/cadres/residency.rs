@@ -500,7 +500,7 @@ pub fn add_work_log(
 ) -> Result<i64, DispatchError> {
     require(access, Permission::RecordResidency)?;
     let content = clean_log(content)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let r = visible_or_404(conn, access, residency_id)?;
         within_term(&r, date, "day")?;
         let id: i64 = diesel::insert_into(work_logs::table)
@@ -627,7 +627,7 @@ pub fn set_attendance(
             format!("{month} has {length} days; give 0 to {length}"),
         ));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let r = visible_or_404(conn, access, residency_id)?;
         if last < r.start_date || first > r.end_date {
             return Err(DispatchError::invalid(
@@ -1047,7 +1047,7 @@ pub fn request_leave(
         ));
     }
     let reason = note(reason, "reason")?;
-    let id = conn.transaction(|conn| {
+    let id = crate::db::write_transaction(conn, |conn| {
         let r = visible_or_404(conn, access, residency_id)?;
         within_term(&r, start, "first day of leave")?;
         within_term(&r, end, "last day of leave")?;
@@ -1104,7 +1104,7 @@ pub fn request_leave(
 /// `dispatch-leave-decided` for a request already decided; [`DispatchError::NotFound`].
 pub fn decide_leave(conn: &mut DbConn, access: &Access, id: i64, approve: bool) -> Result<LeaveRequest, DispatchError> {
     require(access, Permission::DecideLeave)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let (row, r) = leave_of(conn, access, id)?;
         if !may_decide(access, &row.approver_level) {
             return Err(DispatchError::Forbidden);
@@ -1173,7 +1173,7 @@ pub fn evaluate(
         .map(|c| note(c, "comment"))
         .transpose()?
         .filter(|c| !c.is_empty());
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let r = visible_or_404(conn, access, residency_id)?;
         diesel::update(residencies::table.find(residency_id))
             .set((

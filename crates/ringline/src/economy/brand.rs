@@ -338,6 +338,10 @@ impl Kind for Brands {
             .find(|b| cx.access.sees_code(&b.division_code)))
     }
 
+    fn illustrative(n: &NewBrand) -> bool {
+        n.illustrative
+    }
+
     fn same(a: &NewBrand, b: &NewBrand) -> bool {
         a.name == b.name
             && a.owner_unit_id == b.owner_unit_id

@@ -271,6 +271,10 @@ impl Kind for Chains {
             .find(|c| cx.access.sees_code(&c.village_code)))
     }
 
+    fn illustrative(n: &NewChain) -> bool {
+        n.illustrative
+    }
+
     fn same(a: &NewChain, b: &NewChain) -> bool {
         a.village_code == b.village_code
             && a.product == b.product

@@ -161,6 +161,10 @@ impl Kind for Income {
             .find(|r| cx.access.sees_code(&r.village_code)))
     }
 
+    fn illustrative(n: &NewIncome) -> bool {
+        n.illustrative
+    }
+
     fn same(a: &NewIncome, b: &NewIncome) -> bool {
         a.village_code == b.village_code && a.year == b.year && a.source == b.source && a.amount == b.amount
     }
@@ -338,6 +342,10 @@ impl Kind for Targets {
             .into_iter()
             .map(|(_, t)| t)
             .find(|t| cx.access.sees_code(&t.village_code)))
+    }
+
+    fn illustrative(n: &NewTarget) -> bool {
+        n.illustrative
     }
 
     fn same(a: &NewTarget, b: &NewTarget) -> bool {

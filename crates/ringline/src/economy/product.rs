@@ -186,6 +186,10 @@ impl Kind for Products {
             .find(|p| cx.access.sees_code(&p.village_code)))
     }
 
+    fn illustrative(n: &NewProduct) -> bool {
+        n.illustrative
+    }
+
     fn same(a: &NewProduct, b: &NewProduct) -> bool {
         a.village_code == b.village_code
             && a.year == b.year

@@ -106,6 +106,18 @@ impl DispatchPlan {
                     })
                     .collect();
                 cadres::insert_twinning(conn, &pairs, opts.illustrative)?;
+                // A demo pair listed by a real import: the pair is the same, the mark goes.
+                for op in ops {
+                    if let Op::Update(_, (unit, village)) = op {
+                        diesel::update(
+                            twinning::table
+                                .filter(twinning::unit_id.eq(*unit))
+                                .filter(twinning::village_code.eq(village)),
+                        )
+                        .set(twinning::illustrative.eq(opts.illustrative))
+                        .execute(conn)?;
+                    }
+                }
             }
             DispatchPlan::Needs(ops) => {
                 let rows: Vec<(String, String, i32)> = ops
@@ -154,7 +166,7 @@ pub(super) fn check(
 ) -> Result<DispatchPlan, ImportError> {
     Ok(match ch.kind.key {
         "cadres" => DispatchPlan::Cadres(check_cadres(conn, access, ch, ctx, opts, progress)?),
-        "twinning" => DispatchPlan::Twinning(check_twinning(conn, access, ch, ctx, progress)?),
+        "twinning" => DispatchPlan::Twinning(check_twinning(conn, access, ch, ctx, opts, progress)?),
         "needs" => DispatchPlan::Needs(check_needs(conn, access, ch, ctx, opts, progress)?),
         _ => DispatchPlan::WorkLogs(check_work_logs(conn, access, ch, opts, progress)?),
     })
@@ -438,6 +450,7 @@ fn same_cadre(a: &CadreIn, b: &CadreIn) -> bool {
         && x.source_town == y.source_town
         && x.home_village == y.home_village
         && x.division_code == y.division_code
+        && x.illustrative == y.illustrative
         && a.skills == b.skills
 }
 
@@ -521,6 +534,7 @@ fn check_twinning(
     access: &Access,
     ch: &mut Checker,
     ctx: &Context,
+    opts: Options,
     progress: Progress,
 ) -> Result<Vec<Op<(i64, String)>>, ImportError> {
     let total = ch.sheet.rows.len();
@@ -551,17 +565,21 @@ fn check_twinning(
         checked.push(unit.zip(village));
     }
     let dups = duplicates(ch, &keys, "village", "twinning pair (unit and village)", false);
-    let stored: HashSet<(i64, String)> = twinning::table
-        .select((twinning::unit_id, twinning::village_code))
-        .load::<(i64, String)>(conn)?
+    let stored: HashMap<(i64, String), bool> = twinning::table
+        .select((twinning::unit_id, twinning::village_code, twinning::illustrative))
+        .load::<(i64, String, bool)>(conn)?
         .into_iter()
+        .map(|(u, v, d)| ((u, v), d))
         .collect();
     Ok(checked
         .into_iter()
         .enumerate()
         .filter(|(i, _)| !dups.contains(i))
         .filter_map(|(_, p)| p)
-        .map(|p| if stored.contains(&p) { Op::Unchanged } else { Op::New(p) })
+        .map(|p| match stored.get(&p) {
+            None => Op::New(p),
+            Some(&demo) => Op::existing(0, demo == opts.illustrative, p, opts.on_existing),
+        })
         .collect())
 }
 
@@ -632,15 +650,16 @@ fn check_needs(
         });
     }
     let dups = duplicates(ch, &keys, "skill", "village and skill", false);
-    let stored: HashMap<(String, String), i32> = village_needs::table
+    let stored: HashMap<(String, String), (i32, bool)> = village_needs::table
         .select((
             village_needs::village_code,
             village_needs::skill,
             village_needs::priority,
+            village_needs::illustrative,
         ))
-        .load::<(String, String, i32)>(conn)?
+        .load::<(String, String, i32, bool)>(conn)?
         .into_iter()
-        .map(|(v, s, p)| ((v, s), p))
+        .map(|(v, s, p, d)| ((v, s), (p, d)))
         .collect();
     Ok(checked
         .into_iter()
@@ -649,7 +668,7 @@ fn check_needs(
         .filter_map(|(_, n)| n)
         .map(|n| match stored.get(&(n.0.clone(), n.1.clone())) {
             None => Op::New(n),
-            Some(&p) => Op::existing(0, p == n.2, n, opts.on_existing),
+            Some(&(p, demo)) => Op::existing(0, p == n.2 && demo == opts.illustrative, n, opts.on_existing),
         })
         .collect())
 }

@@ -303,6 +303,10 @@ pub enum KindId {
     Orgs,
     /// Party members (党员).
     Members,
+    /// Programs (示范创建方案).
+    Programs,
+    /// Zones (示范区 / 示范带).
+    Zones,
     /// Lead products (主导产品, 一村一品).
     Products,
     /// Development chains (发展链条: 党支部+协会+公司+市场).
@@ -318,6 +322,8 @@ pub enum KindId {
 impl KindId {
     /// Every kind, in import dependency order.
     pub const ALL: &'static [KindId] = &[
+        KindId::Programs,
+        KindId::Zones,
         KindId::Units,
         KindId::Orgs,
         KindId::Members,
@@ -334,6 +340,8 @@ impl KindId {
             KindId::Units => &Driver::<crate::registry::unit::Units>::NEW,
             KindId::Orgs => &Driver::<crate::registry::org::Orgs>::NEW,
             KindId::Members => &Driver::<crate::registry::member::Members>::NEW,
+            KindId::Programs => &Driver::<crate::zones::kinds::Programs>::NEW,
+            KindId::Zones => &Driver::<crate::zones::kinds::Zones>::NEW,
             KindId::Products => &Driver::<crate::economy::product::Products>::NEW,
             KindId::Chains => &Driver::<crate::economy::chain::Chains>::NEW,
             KindId::Brands => &Driver::<crate::economy::brand::Brands>::NEW,
@@ -489,6 +497,13 @@ pub trait Kind: 'static + Send + Sync {
     fn held_json(n: &Self::New) -> Option<String> {
         let _ = n;
         None
+    }
+
+    /// Whether the record was generated for the demo (illustrative); a real import or form
+    /// that matches it makes it real. Default: no such mark.
+    fn illustrative(n: &Self::New) -> bool {
+        let _ = n;
+        false
     }
 
     /// The natural key of a checked record (duplicates inside one file are refused by it).

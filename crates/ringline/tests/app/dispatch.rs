@@ -709,6 +709,7 @@ fn import(conn: &mut DbConn, kind: &str, file: &str, apply: bool, on_existing: O
             apply,
             illustrative: false,
             confirm: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )
@@ -836,6 +837,7 @@ async fn imports_of_the_dispatch_kinds(app: TestApp) {
                 apply: true,
                 illustrative: false,
                 confirm: false,
+                expected: None,
             },
             &mut |_, _, _| {},
         )

@@ -45,7 +45,7 @@ const SHANGMAO: &str = "630121101201";
 fn cli(app: &TestApp, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_ringline"))
         .arg("--database-url")
-        .arg(&app.database_url)
+        .arg(&app.url)
         .args(args)
         .current_dir(app.dir.path())
         .env_remove("DATABASE_URL")
@@ -92,6 +92,7 @@ fn import_errors(app: &TestApp, kind: &str, csv: &str) -> Vec<Issue> {
             apply: false,
             illustrative: false,
             confirm: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )
@@ -900,6 +901,7 @@ async fn an_applied_import_is_undone(app: TestApp) {
             apply: true,
             illustrative: false,
             confirm: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )
