@@ -2,7 +2,8 @@
 //! forms, the JSON API and the command line create, change and delete lead products,
 //! development chains, brands, income rows and targets, each with the one check the import uses —
 //! a value the import refuses is refused on every other path with the same rule and text —,
-//! within the caller's scope, audited, on both backends. The village profile links the forms.
+//! within the caller's scope, audited, on both backends. The village profile links the forms;
+//! a person's edit makes a demo record real.
 //!
 //! Amounts by hand: 1 yuan = 100 fen; 万 = 10,000 yuan.
 
@@ -11,7 +12,8 @@ use std::process::Output;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use ringline::access::Access;
-use ringline::db::schema::{audit_log, collective_income};
+use ringline::db::schema::{audit_log, brands, collective_income, development_chains, income_targets, lead_products};
+use ringline::generate;
 use ringline::i18n::{Lang, Tr};
 use ringline::import::Issue;
 use ringline::import::framework::{self, OnExisting, Options};
@@ -19,6 +21,7 @@ use ringline::import::spec;
 use serde_json::{Value, json};
 
 use crate::calls::add_user;
+use crate::datong;
 use crate::harness::{Session, TestApp};
 use crate::registry_import::load_units_and_orgs;
 
@@ -32,6 +35,7 @@ on_both_backends!(
     a_town_administrator_writes_within_its_town,
     the_village_profile_links_the_forms,
     an_applied_import_is_undone,
+    an_edit_makes_a_demo_record_real,
 );
 
 /// 南滩村, 麻其村, 克麻尔村, 杏花庄村 (东峡镇); 上毛佰胜村 (城关镇).
@@ -925,4 +929,63 @@ async fn an_applied_import_is_undone(app: TestApp) {
         [(NANTAN.to_string(), 10_000)],
         "as before the import"
     );
+}
+
+/// The first demo record of a table and a reader of its mark.
+macro_rules! demo_record {
+    ($app:expr, $t:ident) => {{
+        let id: i64 = $t::table
+            .filter($t::illustrative.eq(true))
+            .order($t::id)
+            .select($t::id)
+            .first(&mut $app.conn())
+            .expect(concat!("a demo record in ", stringify!($t)));
+        let marked = move |app: &TestApp| -> bool {
+            $t::table
+                .find(id)
+                .select($t::illustrative)
+                .first(&mut app.conn())
+                .expect("the record")
+        };
+        (id, Box::new(marked) as Box<dyn Fn(&TestApp) -> bool>)
+    }};
+}
+
+/// A demo record (generated, marked illustrative) that a person edits becomes real: an API
+/// edit that changes no value clears the mark of a record of each kind, audited once; the same
+/// edit again changes nothing and is not audited.
+async fn an_edit_makes_a_demo_record_real(app: TestApp) {
+    generate::demo(&mut app.conn(), datong::COUNTY).expect("demo");
+    let s = app.admin().await;
+    let records = [
+        ("income", "collective_income", demo_record!(app, collective_income)),
+        ("targets", "income_target", demo_record!(app, income_targets)),
+        ("products", "lead_product", demo_record!(app, lead_products)),
+        ("chains", "development_chain", demo_record!(app, development_chains)),
+        ("brands", "brand", demo_record!(app, brands)),
+    ];
+    for (kind, entity, (id, marked)) in records {
+        assert!(marked(&app), "{kind} {id} is a demo record");
+        let path = format!("/api/v1/{kind}/{id}");
+        let (_, before) = s.get_json(&path).await;
+        let audits = audit_of(&app, entity, &id.to_string()).len();
+        let (status, mut after) = s.patch_json(&path, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {after}");
+        assert!(!marked(&app), "{kind} {id}: a real edit clears the mark");
+        // The API says so; every other value stays.
+        assert_eq!(
+            (&before["illustrative"], &after["illustrative"]),
+            (&json!(true), &json!(false))
+        );
+        after["illustrative"] = json!(true);
+        assert_eq!(before, after, "{kind}: the values stay");
+        assert_eq!(audit_of(&app, entity, &id.to_string()).len(), audits + 1, "{kind}");
+        let (status, _) = s.patch_json(&path, json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            audit_of(&app, entity, &id.to_string()).len(),
+            audits + 1,
+            "{kind}: unchanged"
+        );
+    }
 }
