@@ -46,6 +46,11 @@ impl Clock {
     }
 }
 
+/// A stored UTC timestamp as the time of day in China Standard Time, for display.
+pub fn in_china(utc: NaiveDateTime) -> NaiveDateTime {
+    utc + Duration::hours(CHINA_UTC_OFFSET_HOURS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

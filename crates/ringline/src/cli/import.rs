@@ -1,7 +1,8 @@
-//! `ringline import KIND FILE [--apply]` and `ringline import template KIND --out FILE`: the
-//! registry import framework ([`crate::import::framework`]) on the command line, acting as the
-//! system (full scope). A progress bar is drawn on a terminal; the exit code is 2 when anything
-//! in the file is rejected (nothing is then written).
+//! `ringline import KIND FILE [--apply]`, `ringline import template KIND --out FILE`,
+//! `ringline import runs` and `ringline import undo RUN`: the registry import framework
+//! ([`crate::import::framework`]) on the command line, acting as the system (full scope). A
+//! progress bar is drawn on a terminal; the exit code is 2 when anything in the file is rejected
+//! (nothing is then written) and 3 when updates await `--confirm-updates`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -37,6 +38,13 @@ pub struct ImportArgs {
     /// What to do with a row whose key matches a stored record that differs.
     #[arg(long, value_enum, default_value = "skip")]
     pub on_existing: OnExisting,
+    /// Apply updates that rename a record (another person under the same ID number) or empty a
+    /// stored value; without it they are listed and nothing is written.
+    #[arg(long)]
+    pub confirm_updates: bool,
+    /// The sheet to read from a workbook (default: the first visible sheet).
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Also write the rows with errors, bad cells marked, to this XLSX file.
     #[arg(long)]
     pub errors: Option<PathBuf>,
@@ -61,6 +69,18 @@ pub enum ImportSub {
         /// Language of headers and notes.
         #[arg(long, value_enum, default_value = "zh")]
         lang: LangArg,
+    },
+    /// List the applied imports, newest first, with their numbers for `undo`.
+    Runs {
+        /// How many to list.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Undo an applied import: remove the records it created and put back the values it
+    /// replaced — refused when a record changed since.
+    Undo {
+        /// The import's number (from the report or `ringline import runs`).
+        run: i64,
     },
 }
 
@@ -100,6 +120,38 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
         let bytes = workbook::template(kind, lang).context("writing the template")?;
         std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
         eprintln!("Wrote the {} template to {}.", kind.en, out.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(ImportSub::Runs { limit }) = args.sub {
+        let db = super::open(config)?;
+        let mut conn = db.conn()?;
+        let runs = crate::kind::import::runs(&mut conn, &Access::system(), limit.clamp(1, 1000))?;
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+        table.set_header(["number", "kind", "file", "by", "applied (UTC)", "undone (UTC)"]);
+        for r in &runs {
+            table.add_row(vec![
+                r.id.to_string(),
+                r.kind.clone(),
+                r.file.clone(),
+                r.username.clone(),
+                r.applied_at.format("%Y-%m-%d %H:%M").to_string(),
+                r.undone_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+            ]);
+        }
+        println!("{table}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(ImportSub::Undo { run }) = args.sub {
+        let db = super::open(config)?;
+        let mut conn = db.conn()?;
+        let done = crate::kind::import::undo(&mut conn, &Access::system(), run).map_err(|e| match e {
+            crate::kind::WriteError::NotFound => anyhow::anyhow!("there is no applied import number {run}"),
+            other => anyhow::anyhow!("import {run} was not undone: {other}"),
+        })?;
+        eprintln!("Undone: import {} of {} ({}).", done.id, done.file, done.kind);
         return Ok(ExitCode::SUCCESS);
     }
     let (Some(kind), Some(file)) = (args.kind, args.file) else {
@@ -143,11 +195,19 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
         on_existing: args.on_existing,
         apply: args.apply,
         illustrative: false,
-        confirm: false,
+        confirm: args.confirm_updates,
         expected: None,
     };
-    let (report, sheet) =
-        framework::import_file(&mut conn, &Access::system(), kind, &file, &name, opts, &mut progress)?;
+    let (report, sheet) = framework::import_file_sheet(
+        &mut conn,
+        &Access::system(),
+        kind,
+        &file,
+        &name,
+        args.sheet.as_deref(),
+        opts,
+        &mut progress,
+    )?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -165,11 +225,13 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
         std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
         eprintln!("Wrote the rows with errors to {}.", out.display());
     }
-    print_report(&report, args.format, tr, args.errors.is_some())?;
-    Ok(if report.ok() {
-        ExitCode::SUCCESS
-    } else {
+    print_report(&report, args.format, tr, args.errors.is_some(), args.apply)?;
+    Ok(if !report.ok() {
         ExitCode::from(2)
+    } else if args.apply && !report.applied && !report.confirm.is_empty() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
@@ -209,7 +271,7 @@ fn line(i: &Issue, tr: Tr) -> String {
     out
 }
 
-fn print_report(r: &Report, format: ReportFormat, tr: Tr, wrote_errors: bool) -> Result<()> {
+fn print_report(r: &Report, format: ReportFormat, tr: Tr, wrote_errors: bool, apply: bool) -> Result<()> {
     if let ReportFormat::Json = format {
         println!("{}", serde_json::to_string_pretty(r)?);
         return Ok(());
@@ -219,6 +281,29 @@ fn print_report(r: &Report, format: ReportFormat, tr: Tr, wrote_errors: bool) ->
     }
     for w in &r.warnings {
         println!("warning: {}", line(w, tr));
+    }
+    for c in &r.confirm {
+        println!("to confirm: {}", line(c, tr));
+    }
+    for c in &r.changes {
+        let fields: Vec<String> = c
+            .fields
+            .iter()
+            .map(|f| format!("{}: {:?} → {:?}", f.column, f.before, f.after))
+            .collect();
+        println!("row {} ({}), {}: {}", c.line, c.key, c.action, fields.join("; "));
+    }
+    if r.sheets.len() > 1 {
+        println!(
+            "read the sheet {:?}; the workbook's other sheets ({}) can be read with --sheet NAME",
+            r.sheet.as_deref().unwrap_or(""),
+            r.sheets
+                .iter()
+                .filter(|s| Some(s.as_str()) != r.sheet.as_deref())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let place = match &r.sheet {
         Some(s) => format!("{} [{s}]", r.file),
@@ -247,10 +332,21 @@ fn print_report(r: &Report, format: ReportFormat, tr: Tr, wrote_errors: bool) ->
                 "Nothing was written. Fix the rows above and run again (--errors FILE.xlsx marks the bad cells)."
             );
         }
+    } else if apply && !r.applied && !r.confirm.is_empty() {
+        eprintln!(
+            "Nothing was written: {} update(s) above rename a record or empty a stored value; check them and run again with --confirm-updates.",
+            r.confirm.len()
+        );
     } else if r.applied && r.new + r.updated > 0 {
         eprintln!(
-            "Applied: {} new and {} updated record(s) were written.",
-            r.new, r.updated
+            "Applied: {} new and {} updated record(s) were written{}.",
+            r.new,
+            r.updated,
+            r.run_id
+                .map(|id| format!(
+                    " as import {id}; `ringline import undo {id}` undoes it while no later change touched its records"
+                ))
+                .unwrap_or_default()
         );
     } else if r.skipped > 0 && r.new + r.updated == 0 {
         eprintln!(

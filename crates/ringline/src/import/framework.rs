@@ -43,7 +43,7 @@ use serde::Serialize;
 
 use super::Issue;
 use super::spec::{ColumnSpec, KindSpec};
-use super::table::{RawSheet, Row, read_raw};
+use super::table::{RawSheet, Row, read_raw_sheet};
 use crate::access::{Access, Permission};
 use crate::db::schema::{divisions, members, party_org_units, party_orgs, units};
 use crate::db::{DbConn, DbError, now};
@@ -102,6 +102,12 @@ pub struct Sheet {
     pub rows: Vec<Row>,
     /// Column key → index into the row cells.
     pub columns: HashMap<&'static str, usize>,
+    /// The workbook's visible sheets (empty for text files).
+    pub sheets: Vec<String>,
+    /// What the reader noticed about the file as a whole: columns whose header is not
+    /// recognised but hold values (with the nearest known header), an error workbook uploaded
+    /// again. Reported as warnings.
+    pub notes: Vec<Issue>,
 }
 
 /// The outcome of a dry run or an import.
@@ -113,6 +119,8 @@ pub struct Report {
     pub file: String,
     /// Sheet read (spreadsheets).
     pub sheet: Option<String>,
+    /// The workbook's visible sheets, so another can be chosen (empty for text files).
+    pub sheets: Vec<String>,
     /// Row of the header in the file (0 when not found).
     pub header_line: usize,
     /// Data rows read.
@@ -229,11 +237,29 @@ pub fn import_file(
     opts: Options,
     progress: Progress,
 ) -> Result<(Report, Option<Sheet>), ImportError> {
+    import_file_sheet(conn, access, kind, path, name, None, opts, progress)
+}
+
+/// [`import_file`] reading the workbook's sheet named `sheet` (`None`: the first visible one).
+///
+/// # Errors
+/// As [`import_file`]; a sheet that is not in the workbook is an error of the report.
+#[allow(clippy::too_many_arguments)]
+pub fn import_file_sheet(
+    conn: &mut DbConn,
+    access: &Access,
+    kind: &'static KindSpec,
+    path: &Path,
+    name: &str,
+    sheet: Option<&str>,
+    opts: Options,
+    progress: Progress,
+) -> Result<(Report, Option<Sheet>), ImportError> {
     if !may_import(access) {
         return Err(ImportError::Forbidden);
     }
     progress(Stage::Reading, 0, 0);
-    let raw = match read_raw(path, MAX_ROWS + HEADER_SEARCH_ROWS) {
+    let raw = match read_raw_sheet(path, MAX_ROWS + HEADER_SEARCH_ROWS, sheet) {
         Ok(mut raw) => {
             raw.file = name.to_string();
             raw
@@ -259,6 +285,7 @@ pub fn import_file(
             ));
         }
     };
+    let (read, sheets) = (raw.sheet.clone(), raw.sheets.clone());
     let sheet = match locate_header(raw, kind) {
         Ok(s) => s,
         Err(errors) => {
@@ -266,6 +293,8 @@ pub fn import_file(
                 Report {
                     kind: kind.key.into(),
                     file: name.into(),
+                    sheet: read,
+                    sheets,
                     errors,
                     ..Report::default()
                 },
@@ -296,6 +325,7 @@ fn read_error_key(e: &super::table::ReadError) -> &'static str {
         E::Csv { .. } => "file-malformed-csv",
         E::Spreadsheet { .. } => "file-not-spreadsheet",
         E::UnknownType { .. } => "file-unknown-type",
+        E::NoSuchSheet { .. } => "file-no-such-sheet",
     }
 }
 
@@ -450,6 +480,44 @@ pub fn locate_header(raw: RawSheet, kind: &'static KindSpec) -> Result<Sheet, Ve
         }
     }
     let rows: Vec<Row> = raw.rows.into_iter().skip(h + 1).collect();
+    let mut notes = Vec::new();
+    if raw.error_workbook {
+        notes.push(issue(
+            &file,
+            sheet.as_deref(),
+            0,
+            "",
+            "",
+            "error-workbook",
+            "this is an error workbook: it holds only the rows that had errors; fix them in the original file, or import these rows and then the others".into(),
+        ));
+    }
+    let mapped: HashSet<usize> = columns.values().copied().collect();
+    for (i, text) in headers.iter().enumerate() {
+        if mapped.contains(&i) || text.trim().is_empty() || !rows.iter().any(|r| !r.get(i).is_empty()) {
+            continue;
+        }
+        // The row number and error columns an error workbook adds.
+        if raw.error_workbook && ["原行号", "row", "错误说明", "errors"].contains(&text.trim()) {
+            continue;
+        }
+        let (nearest, nearest_key) = nearest_header(kind, text);
+        let mut n = issue(
+            &file,
+            sheet.as_deref(),
+            header_line,
+            text,
+            text,
+            "header-unknown-column",
+            format!(
+                "the column {text:?} is not one of this kind's columns and is not imported; the nearest known header is {nearest} — rename the header if that is what it holds"
+            ),
+        );
+        n.cell = crate::kind::import::column_letter(i);
+        n.field = nearest_key.to_string();
+        n.args = vec![("nearest", nearest.to_string())];
+        notes.push(n);
+    }
     if rows.is_empty() {
         errors.push(issue(
             &file,
@@ -482,7 +550,29 @@ pub fn locate_header(raw: RawSheet, kind: &'static KindSpec) -> Result<Sheet, Ve
         headers,
         rows,
         columns,
+        sheets: raw.sheets,
+        notes,
     })
+}
+
+/// The known header nearest to an unrecognised one, by edit distance over characters
+/// (Levenshtein, `strsim`), between the normalised texts of every name a column answers to;
+/// the column's Chinese header for a header written with Chinese characters, else its English
+/// one. Returns that header and the column's key.
+fn nearest_header(kind: &'static KindSpec, header: &str) -> (&'static str, &'static str) {
+    let h = header_norm(header);
+    let chinese = !header.is_ascii();
+    kind.columns
+        .iter()
+        .flat_map(|c| c.names().map(move |n| (c, n)))
+        .map(|(c, n)| {
+            let n = header_norm(n);
+            // Ties go to the shorter name: "手机" before "手机号码".
+            (strsim::levenshtein(&h, &n), n.chars().count(), c)
+        })
+        .min_by_key(|(d, len, _)| (*d, *len))
+        .map(|(_, _, c)| (if chinese { c.zh } else { c.en }, c.key))
+        .unwrap_or(("", ""))
 }
 
 /// Collects issues while rows are checked.
@@ -931,7 +1021,27 @@ pub fn import_sheet(
     } else {
         run(conn, &mut report, progress)?;
     }
+    report.sheet.clone_from(&sheet.sheet);
+    report.sheets.clone_from(&sheet.sheets);
+    report.header_line = sheet.header_line;
+    let mut warnings = sheet.notes.clone();
+    warnings.append(&mut report.warnings);
+    report.warnings = warnings;
+    in_file_order(&mut report.errors);
+    in_file_order(&mut report.warnings);
+    in_file_order(&mut report.confirm);
     Ok(report)
+}
+
+/// Sorts issues as a person reads the file: the whole file's first, then by row, and within a
+/// row by column (A, B, … AA); the order of issues at one place is kept.
+pub fn in_file_order(issues: &mut [Issue]) {
+    let column = |cell: &str| {
+        cell.chars()
+            .filter(char::is_ascii_uppercase)
+            .fold(0usize, |n, c| n * 26 + (c as usize - 'A' as usize + 1))
+    };
+    issues.sort_by_key(|i| (i.line, if i.cell.is_empty() { 0 } else { column(&i.cell) }));
 }
 
 /// Where an import by `access` writes, for [`crate::db::lock_writers`]: the county of a scope

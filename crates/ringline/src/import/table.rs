@@ -40,9 +40,19 @@ pub struct RawSheet {
     pub sheet: Option<String>,
     /// The declared character encoding, for text files.
     pub encoding: Option<&'static str>,
+    /// Every visible sheet of a spreadsheet, in workbook order (empty for text files), so a
+    /// person can pick another one.
+    pub sheets: Vec<String>,
+    /// Whether the workbook carries the mark of an error workbook written by
+    /// [`crate::import::workbook::error_workbook`] (a hidden sheet named [`ERROR_MARK`]): it
+    /// holds only the rows that had errors.
+    pub error_workbook: bool,
     /// Non-empty rows in file order, with the line numbers a person sees.
     pub rows: Vec<Row>,
 }
+
+/// Name of the hidden sheet that marks an error workbook (see [`RawSheet::error_workbook`]).
+pub const ERROR_MARK: &str = "ringline-error-rows";
 
 impl RawSheet {
     /// The first row as the header, the rest as data.
@@ -197,6 +207,16 @@ pub enum ReadError {
         /// Reason.
         message: String,
     },
+    /// The sheet asked for is not in the workbook.
+    #[error("{file}: there is no sheet named {sheet:?}; its sheets are: {sheets}")]
+    NoSuchSheet {
+        /// File name.
+        file: String,
+        /// The name asked for.
+        sheet: String,
+        /// The visible sheets, comma-separated.
+        sheets: String,
+    },
     /// An extension we do not read.
     #[error("{file}: unknown file type; use .csv, .csv.gz, .xlsx, .xls or .ods")]
     UnknownType {
@@ -218,10 +238,20 @@ pub fn read_table(path: &Path) -> Result<Table, ReadError> {
 /// # Errors
 /// Every [`ReadError`]; [`ReadError::TooManyRows`] past `max_rows`.
 pub fn read_raw(path: &Path, max_rows: usize) -> Result<RawSheet, ReadError> {
+    read_raw_sheet(path, max_rows, None)
+}
+
+/// [`read_raw`] of the sheet named `sheet` of a spreadsheet (ignored for text files); without a
+/// name, the first visible sheet — hidden sheets (lookup lists, old data) are never read unless
+/// named.
+///
+/// # Errors
+/// Every [`ReadError`]; [`ReadError::NoSuchSheet`] when the workbook has no sheet of that name.
+pub fn read_raw_sheet(path: &Path, max_rows: usize, sheet: Option<&str>) -> Result<RawSheet, ReadError> {
     let file = path.display().to_string();
     let lower = file.to_lowercase();
     if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") || lower.ends_with(".xls") || lower.ends_with(".ods") {
-        return read_spreadsheet(path, file, max_rows);
+        return read_spreadsheet(path, file, max_rows, sheet);
     }
     let raw = if lower.ends_with(".gz") {
         inflate_gz(path, &file, MAX_INPUT_BYTES)?
@@ -425,6 +455,8 @@ fn csv_rows_from(raw: Cow<'_, [u8]>, file: String, max_rows: usize) -> Result<Ra
         file,
         sheet: None,
         encoding: Some(encoding),
+        sheets: Vec::new(),
+        error_workbook: false,
         rows,
     })
 }
@@ -1686,6 +1718,8 @@ fn rows_from_cells(
         file,
         sheet: Some(sheet),
         encoding: None,
+        sheets: Vec::new(),
+        error_workbook: false,
         rows,
     })
 }
@@ -1713,7 +1747,7 @@ fn sniff(path: &Path, file: &str) -> Result<Format, ReadError> {
     })
 }
 
-fn read_spreadsheet(path: &Path, file: String, max_rows: usize) -> Result<RawSheet, ReadError> {
+fn read_spreadsheet(path: &Path, file: String, max_rows: usize, want: Option<&str>) -> Result<RawSheet, ReadError> {
     let mut format = sniff(path, &file)?;
     if format != Format::Xls && check_archive(path, &file, MAX_INPUT_BYTES)? {
         format = Format::Ods;
@@ -1727,7 +1761,7 @@ fn read_spreadsheet(path: &Path, file: String, max_rows: usize) -> Result<RawShe
     // here, not a crash of the import.
     let label = file.clone();
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_sheet(path, file, format, max_rows)
+        read_sheet(path, file, format, max_rows, want)
     }))
     .unwrap_or_else(|_| {
         Err(spreadsheet_error(
@@ -1756,7 +1790,13 @@ fn data_ref_str<'a>(d: &'a DataRef<'_>) -> Option<&'a str> {
     }
 }
 
-fn read_sheet(path: &Path, file: String, format: Format, max_rows: usize) -> Result<RawSheet, ReadError> {
+fn read_sheet(
+    path: &Path,
+    file: String,
+    format: Format,
+    max_rows: usize,
+    want: Option<&str>,
+) -> Result<RawSheet, ReadError> {
     // Opened as what the contents are: calamine's own guess from the extension would read an
     // ODS named `.XLSX` without the ODS checks.
     let opened: Result<Sheets<std::io::BufReader<std::fs::File>>, calamine::Error> = match format {
@@ -1778,11 +1818,33 @@ fn read_sheet(path: &Path, file: String, format: Format, max_rows: usize) -> Res
             format!("{e} — is it really a spreadsheet? Save it again from Excel or WPS"),
         )
     })?;
-    let sheet = wb
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| spreadsheet_error(&file, "it has no sheets"))?;
+    let meta = wb.sheets_metadata().to_vec();
+    if meta.is_empty() {
+        return Err(spreadsheet_error(&file, "it has no sheets"));
+    }
+    let error_workbook = meta.iter().any(|m| m.name == ERROR_MARK);
+    let visible: Vec<String> = meta
+        .iter()
+        .filter(|m| m.visible == calamine::SheetVisible::Visible && m.typ == calamine::SheetType::WorkSheet)
+        .map(|m| m.name.clone())
+        .collect();
+    let sheet = match want {
+        Some(w) => meta
+            .iter()
+            .find(|m| m.name == w || m.name.trim() == w.trim())
+            .map(|m| m.name.clone())
+            .ok_or_else(|| ReadError::NoSuchSheet {
+                file: file.clone(),
+                sheet: w.to_string(),
+                sheets: visible.join(", "),
+            })?,
+        None => visible.first().cloned().ok_or_else(|| {
+            spreadsheet_error(
+                &file,
+                "every sheet is hidden or a chart; show the sheet to import in Excel or WPS",
+            )
+        })?,
+    };
     // Keeps a non-empty cell, within the row, column, cell and text limits.
     let mut rows_seen: usize = 0;
     let mut last_row: Option<u32> = None;
@@ -1869,7 +1931,10 @@ fn read_sheet(path: &Path, file: String, format: Format, max_rows: usize) -> Res
         }
     }
     drop(wb);
-    rows_from_cells(file, sheet, cells)
+    let mut raw = rows_from_cells(file, sheet, cells)?;
+    raw.sheets = visible;
+    raw.error_workbook = error_workbook;
+    Ok(raw)
 }
 
 /// Excel's texts for error values, as a cell shows them: the classic ones, which calamine

@@ -559,6 +559,21 @@ fn write_errors(
     }
     ws.set_freeze_panes(1, 0)?;
     wb.push_worksheet(ws);
+    // The mark that tells the import this file is an error workbook (see
+    // `RawSheet::error_workbook`): a hidden sheet, so a re-upload is warned about.
+    let mut mark = Worksheet::new();
+    mark.set_name(super::table::ERROR_MARK)?;
+    mark.write_string(
+        0,
+        0,
+        t(
+            lang,
+            "本工作簿由 ringline 写出，只包含有错误的行。",
+            "Written by ringline: this workbook holds only the rows that had errors.",
+        ),
+    )?;
+    mark.set_hidden(true);
+    wb.push_worksheet(mark);
     wb.save_to_buffer()
 }
 

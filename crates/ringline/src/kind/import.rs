@@ -621,6 +621,18 @@ pub fn run_record(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<Optio
     Ok(r.filter(|r| may_touch(access, r)))
 }
 
+/// How many records the import `id` wrote, and how many of them it created.
+///
+/// # Errors
+/// Database failures.
+pub fn run_size(conn: &mut DbConn, id: i64) -> DbResult<(usize, usize)> {
+    let befores: Vec<Option<String>> = import_changes::table
+        .filter(import_changes::run_id.eq(id))
+        .select(import_changes::before_json)
+        .load(conn)?;
+    Ok((befores.len(), befores.iter().filter(|b| b.is_none()).count()))
+}
+
 /// Undoes the applied import `id`: deletes the records it created and puts back the values it
 /// replaced, in one transaction, provided no later change touched any of them (each record's
 /// current values are still those the import wrote) and the caller's scope holds them all.

@@ -344,11 +344,123 @@ pub async fn password_change(
     }
 }
 
+/// An audit entry as a person reads it: China time, translated action and record kind, the
+/// record's name with a link to its page when it is a record kind the reader may open, and
+/// each changed field's label with its value before and after.
+struct ShownEntry {
+    at: String,
+    username: String,
+    action: String,
+    entity: String,
+    record: String,
+    link: Option<String>,
+    changes: Vec<(String, String, String)>,
+    detail: String,
+}
+
+/// The text of a JSON value in a change list (strings without quotes; nothing for null).
+fn value_text(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Builds [`ShownEntry`]s, looking up the names of the records (within the reader's scope).
+fn shown_entries(
+    conn: &mut crate::db::DbConn,
+    access: &crate::access::Access,
+    t: crate::i18n::Tr,
+    entries: Vec<audit::Entry>,
+) -> crate::db::DbResult<Vec<ShownEntry>> {
+    let mut names: std::collections::HashMap<(String, String), Option<String>> = Default::default();
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let kind = crate::kind::KindId::ALL
+            .iter()
+            .copied()
+            .find(|k| k.desc().entity == e.entity);
+        let label = |key: &str| match kind {
+            Some(k) => {
+                let l = k.desc().label(t, key);
+                if l == k.desc().label_key(key) {
+                    key.to_string()
+                } else {
+                    l
+                }
+            }
+            None => {
+                let k = format!("audit-field-{key}");
+                let l = t.get(&k);
+                if l == k { key.to_string() } else { l }
+            }
+        };
+        let parse = |j: &Option<String>| -> serde_json::Map<String, serde_json::Value> {
+            j.as_deref()
+                .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+                .and_then(|v| v.as_object().cloned())
+                .unwrap_or_default()
+        };
+        let (before, after) = (parse(&e.before_json), parse(&e.after_json));
+        let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+        keys.dedup();
+        let mut seen = std::collections::HashSet::new();
+        let changes = keys
+            .into_iter()
+            .filter(|k| seen.insert(k.as_str()))
+            .filter(|k| before.get(*k) != after.get(*k))
+            .map(|k| (label(k), value_text(before.get(k)), value_text(after.get(k))))
+            .collect();
+        let (record, link) = match kind {
+            Some(k) if !e.entity_id.is_empty() => {
+                let key = (e.entity.clone(), e.entity_id.clone());
+                if !names.contains_key(&key) {
+                    let name = k
+                        .ops()
+                        .get_json(conn, access, &e.entity_id)?
+                        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
+                    names.insert(key.clone(), name);
+                }
+                match names.get(&key).cloned().flatten() {
+                    Some(name) => (name, Some(format!("/{}/{}", k.key(), e.entity_id))),
+                    None => (e.entity_id.clone(), None),
+                }
+            }
+            _ => (e.entity_id.clone(), None),
+        };
+        let entity = match kind {
+            Some(k) => k.desc().one(t),
+            None => {
+                let key = format!("audit-entity-{}", e.entity);
+                let l = t.get(&key);
+                if l == key { e.entity.clone() } else { l }
+            }
+        };
+        let action = {
+            let key = format!("audit-action-{}", e.action);
+            let l = t.get(&key);
+            if l == key { e.action.clone() } else { l }
+        };
+        out.push(ShownEntry {
+            at: crate::clock::in_china(e.at).format("%Y-%m-%d %H:%M:%S").to_string(),
+            username: e.username,
+            action,
+            entity,
+            record,
+            link,
+            changes,
+            detail: e.detail,
+        });
+    }
+    Ok(out)
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPageView {
     c: Chrome,
-    entries: Vec<audit::Entry>,
+    entries: Vec<ShownEntry>,
     count_label: String,
     q: AuditForm,
     next: Option<String>,
@@ -407,9 +519,13 @@ pub async fn audit_page(
     };
     let search = q.search();
     let access = u.access.clone();
+    let t = u.t;
     let (entries, total) = match state
         .db
-        .run(move |c| audit::search(c, &access, &search, AUDIT_PAGE, offset))
+        .run(move |c| {
+            let (entries, total) = audit::search(c, &access, &search, AUDIT_PAGE, offset)?;
+            Ok::<_, crate::db::DbError>((shown_entries(c, &access, t, entries)?, total))
+        })
         .await
     {
         Ok(r) => r,
@@ -500,4 +616,54 @@ pub fn audit_workbook(t: Tr, entries: &[audit::Entry]) -> Result<Vec<u8>, rust_x
         })
         .collect();
     super::export::workbook(&t.get("audit-sheet"), &headers, &rows)
+}
+
+#[cfg(test)]
+mod label_tests {
+    use crate::i18n::{Lang, Tr};
+
+    /// Every `action: "…"` and `entity: "…"` written to the audit log in the sources has a
+    /// label in both languages (record kinds use their own names), so the audit page never
+    /// shows an English code on a Chinese page.
+    #[test]
+    fn every_audited_action_and_entity_has_a_label() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).expect("src").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(&p).expect("read"));
+                }
+            }
+        }
+        let mut texts = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut texts,
+        );
+        let kinds: Vec<&str> = crate::kind::KindId::ALL.iter().map(|k| k.desc().entity).collect();
+        let mut missing = Vec::new();
+        for text in &texts {
+            for (prefix, pattern) in [("audit-action", "action: \""), ("audit-entity", "entity: \"")] {
+                for part in text.split(pattern).skip(1) {
+                    let Some(value) = part.split('"').next() else { continue };
+                    let plausible =
+                        !value.is_empty() && value.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-');
+                    if !plausible || (prefix == "audit-entity" && kinds.contains(&value)) {
+                        continue;
+                    }
+                    for lang in [Lang::Zh, Lang::En] {
+                        let key = format!("{prefix}-{value}");
+                        if Tr(lang).get(&key) == key {
+                            missing.push(format!("{key} ({lang:?})"));
+                        }
+                    }
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "audit labels missing: {missing:?}");
+    }
 }

@@ -102,6 +102,8 @@ pub fn routes() -> Vec<Route> {
         super::registry_api::get_coverage,
         super::registry_api::list_uncovered,
         super::imports::api_import,
+        super::imports::api_runs,
+        super::imports::api_undo,
         super::imports::template,
         super::held::api_held,
         super::held::api_decide,

@@ -48,6 +48,12 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, "/import/jobs/{id}", imp, get(job_page)),
         route(M::GET, "/import/jobs/{id}/errors.xlsx", imp, get(job_errors_xlsx)),
         route(M::POST, "/import/jobs/{id}/apply", imp, post(job_apply)),
+        route(M::POST, "/import/jobs/{id}/sheet", imp, post(job_sheet)),
+        route(M::GET, "/import/runs", imp, get(runs_page)),
+        route(M::GET, "/import/runs/{id}", imp, get(run_page)),
+        route(M::POST, "/import/runs/{id}/undo", imp, post(run_undo)),
+        route(M::GET, "/api/v1/import/runs", imp, get(api_runs)),
+        route(M::POST, "/api/v1/import/runs/{id}/undo", imp, post(api_undo)),
         route(
             M::POST,
             "/api/v1/import/{kind}",
@@ -84,6 +90,8 @@ struct Job {
     file: PathBuf,
     name: String,
     on_existing: OnExisting,
+    /// The sheet to read (`None`: the first visible one).
+    sheet_name: Arc<Mutex<Option<String>>>,
     state: Arc<Mutex<JobState>>,
     sheet: Arc<Mutex<Option<Sheet>>>,
     created: Instant,
@@ -358,6 +366,7 @@ async fn upload_inner(State(state): State<AppState>, u: PageUser, req: Request) 
         Some("update") => OnExisting::Update,
         _ => OnExisting::Skip,
     };
+    let sheet_name = field("sheet").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let Some((_, Some(fname), data)) = fields
         .iter()
         .find(|(k, f, d)| k == "file" && f.is_some() && !d.is_empty())
@@ -393,22 +402,25 @@ async fn upload_inner(State(state): State<AppState>, u: PageUser, req: Request) 
         file: path,
         name,
         on_existing,
+        sheet_name: Arc::new(Mutex::new(sheet_name)),
         state: Arc::new(Mutex::new(JobState::Queued)),
         sheet: Arc::new(Mutex::new(None)),
         created: Instant::now(),
     };
-    start(&state, &u.access, &job, false);
+    start(&state, &u.access, &job, false, false);
     if let Ok(mut j) = jobs.jobs.lock() {
         j.insert(id.clone(), job);
     }
     Ok(Redirect::to(&format!("/import/jobs/{id}")).into_response())
 }
 
-/// Runs a dry run or an apply of `job` in the background.
-fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
+/// Runs a dry run or an apply of `job` in the background; `confirm` applies the updates that
+/// need the user's confirmation too.
+fn start(state: &AppState, access: &Access, job: &Job, apply: bool, confirm: bool) {
     let db = state.db.clone();
     let access = access.clone();
     let (kind, file, name, on_existing) = (job.kind, job.file.clone(), job.name.clone(), job.on_existing);
+    let chosen = job.sheet_name.lock().map(|s| s.clone()).unwrap_or(None);
     let st = job.state.clone();
     let sheet_slot = job.sheet.clone();
     let running = state.jobs.running.clone();
@@ -438,18 +450,19 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
         let mut rechecked = false;
         let result = db.conn().map_err(|e| e.to_string()).and_then(|mut conn| {
             let mut run = |apply: bool| {
-                framework::import_file(
+                framework::import_file_sheet(
                     &mut conn,
                     &access,
                     kind,
                     &file,
                     &name,
+                    chosen.as_deref(),
                     Options {
                         on_existing,
                         apply,
                         illustrative: false,
                         expected: if apply { expected } else { None },
-                        confirm: false,
+                        confirm: apply && confirm,
                     },
                     &mut progress,
                 )
@@ -479,8 +492,9 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
                 if let Ok(mut s) = sheet_slot.lock() {
                     *s = sheet;
                 }
-                // The file is needed again only to apply a valid dry run.
-                if report.applied || !report.errors.is_empty() {
+                // The file is needed again to apply a dry run or to read another of its sheets;
+                // after an apply (or when the job expires) it goes.
+                if report.applied || (!report.errors.is_empty() && report.sheets.len() < 2) {
                     let _ = std::fs::remove_file(&file);
                 }
                 set(if rechecked {
@@ -500,6 +514,7 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
 /// One problem as shown on the page.
 struct ShownIssue {
     line: usize,
+    /// The header as written, with the sheet column's letter: `手机号 (E)`.
     column: String,
     value: String,
     message: String,
@@ -525,6 +540,12 @@ struct JobPage {
     more_text: String,
     can_apply: bool,
     on_existing: String,
+    /// Updates to confirm, as shown.
+    confirm: Vec<ShownIssue>,
+    /// Other sheets of the workbook that can be read instead.
+    other_sheets: Vec<String>,
+    /// The rows matching stored records that differ, with their fields' stored → new values.
+    changes: Vec<crate::kind::import::RowChange>,
 }
 
 /// An issue's message in the page language (see [`Issue::text`]).
@@ -534,7 +555,11 @@ fn shown(t: Tr, issues: &[Issue]) -> Vec<ShownIssue> {
         .take(SHOWN_ISSUES)
         .map(|i| ShownIssue {
             line: i.line,
-            column: i.column.clone(),
+            column: if i.cell.is_empty() {
+                i.column.clone()
+            } else {
+                format!("{} ({})", i.column, i.cell)
+            },
             value: crate::import::shorten(&i.value, 60),
             message: i.text(t),
         })
@@ -598,10 +623,23 @@ async fn job_page_inner(
             OnExisting::Update => "import-on-existing-update",
             OnExisting::Skip => "import-on-existing-skip",
         }),
+        confirm: Vec::new(),
+        other_sheets: Vec::new(),
+        changes: Vec::new(),
     };
     let show_report = |p: &mut JobPage, r: Report| {
         p.errors = shown(t, &r.errors);
         p.warnings = shown(t, &r.warnings);
+        p.confirm = shown(t, &r.confirm);
+        p.changes = r.changes.clone();
+        if !r.applied {
+            p.other_sheets = r
+                .sheets
+                .iter()
+                .filter(|s| Some(s.as_str()) != r.sheet.as_deref())
+                .cloned()
+                .collect();
+        }
         p.more_errors = r.errors.len().saturating_sub(SHOWN_ISSUES);
         p.headline = t.args("import-has-errors", &[("count", r.errors.len().to_string())]);
         p.more_text = t.args("import-more-errors", &[("count", p.more_errors.to_string())]);
@@ -679,9 +717,22 @@ async fn job_errors_xlsx_inner(
     Ok(xlsx_response(bytes, "errors.xlsx"))
 }
 
-async fn job_apply(State(state): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
+/// The apply form: `confirm_updates=on` when the person ticked the box confirming the updates
+/// listed for confirmation.
+#[derive(Debug, Deserialize)]
+struct ApplyForm {
+    #[serde(default)]
+    confirm_updates: Option<String>,
+}
+
+async fn job_apply(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ApplyForm>,
+) -> Response {
     let t = u.t;
-    job_apply_inner(State(state), u, Path(id))
+    job_apply_inner(State(state), u, Path(id), form.confirm_updates.is_some())
         .await
         .unwrap_or_else(|e| error_page(t, e))
 }
@@ -690,6 +741,7 @@ async fn job_apply_inner(
     State(state): State<AppState>,
     u: PageUser,
     Path(id): Path<String>,
+    confirm: bool,
 ) -> Result<Response, AppError> {
     let ready = {
         let jobs = state
@@ -699,14 +751,20 @@ async fn job_apply_inner(
             .map_err(|_| AppError::Internal("job table poisoned".into()))?;
         match jobs.get(&id) {
             Some(j) if j.user_id == u.user.user_id => {
-                let ok = match j.state.lock().map(|s| s.clone()) {
+                let (ok, unconfirmed) = match j.state.lock().map(|s| s.clone()) {
                     Ok(JobState::Done(r) | JobState::Rechecked(r) | JobState::Failed(_, Some(r))) => {
-                        r.ok() && !r.applied
+                        (r.ok() && !r.applied, !confirm && !r.confirm.is_empty())
                     }
-                    _ => false,
+                    _ => (false, false),
                 };
+                if unconfirmed {
+                    return Err(AppError::BadRequest {
+                        code: "import-confirm-needed",
+                        message: u.t.get("import-confirm-needed"),
+                    });
+                }
                 if ok {
-                    start(&state, &u.access, j, true);
+                    start(&state, &u.access, j, true, confirm);
                 }
                 ok
             }
@@ -720,6 +778,196 @@ async fn job_apply_inner(
         });
     }
     Ok(Redirect::to(&format!("/import/jobs/{id}")).into_response())
+}
+
+/// The sheet form of a job page: which sheet of the workbook to read instead.
+#[derive(Debug, Deserialize)]
+struct SheetForm {
+    sheet: String,
+}
+
+/// Checks the job's file again, reading the sheet chosen on the job page.
+async fn job_sheet(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<SheetForm>,
+) -> Response {
+    let t = u.t;
+    let result = (|| {
+        let jobs = state
+            .jobs
+            .jobs
+            .lock()
+            .map_err(|_| AppError::Internal("job table poisoned".into()))?;
+        let j = match jobs.get(&id) {
+            Some(j) if j.user_id == u.user.user_id => j,
+            _ => return Err(AppError::NotFound),
+        };
+        let report = match j.state.lock().map(|s| s.clone()) {
+            Ok(JobState::Done(r) | JobState::Rechecked(r) | JobState::Failed(_, Some(r))) => r,
+            _ => return Err(not_ready(t)),
+        };
+        if report.applied || !report.sheets.contains(&form.sheet) || !j.file.exists() {
+            return Err(not_ready(t));
+        }
+        if let Ok(mut s) = j.sheet_name.lock() {
+            *s = Some(form.sheet.clone());
+        }
+        start(&state, &u.access, j, false, false);
+        Ok(Redirect::to(&format!("/import/jobs/{id}")).into_response())
+    })();
+    result.unwrap_or_else(|e| error_page(t, e))
+}
+
+fn not_ready(t: Tr) -> AppError {
+    AppError::BadRequest {
+        code: "import-not-ready",
+        message: t.get("import-not-ready"),
+    }
+}
+
+/// An applied import as listed.
+struct ShownRun {
+    run: crate::kind::import::Run,
+    kind: String,
+    applied: String,
+    undone: String,
+}
+
+fn shown_run(t: Tr, run: crate::kind::import::Run) -> ShownRun {
+    let at = |d: chrono::NaiveDateTime| crate::clock::in_china(d).format("%Y-%m-%d %H:%M").to_string();
+    ShownRun {
+        kind: spec::kind(&run.kind).map_or_else(|| run.kind.clone(), |k| k.name(t.lang().code()).to_string()),
+        applied: at(run.applied_at),
+        undone: run.undone_at.map(at).unwrap_or_default(),
+        run,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import_runs.html")]
+struct RunsPage {
+    c: Chrome,
+    runs: Vec<ShownRun>,
+}
+
+/// The applied imports the user may undo, newest first.
+async fn runs_page(State(state): State<AppState>, u: PageUser) -> Response {
+    let t = u.t;
+    let access = u.access.clone();
+    let runs = state
+        .db
+        .run(move |conn| crate::kind::import::runs(conn, &access, 200))
+        .await;
+    match runs {
+        Ok(runs) => html(&RunsPage {
+            c: Chrome::of(&u),
+            runs: runs.into_iter().map(|r| shown_run(t, r)).collect(),
+        }),
+        Err(e) => error_page(t, e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import_run.html")]
+struct RunPage {
+    c: Chrome,
+    r: ShownRun,
+    records: usize,
+    created: usize,
+    done: Option<String>,
+    refused: Option<String>,
+}
+
+/// One applied import and the form that undoes it (the confirmation step).
+async fn run_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+    run_page_with(&state, &u, id, None, None).await
+}
+
+async fn run_page_with(
+    state: &AppState,
+    u: &PageUser,
+    id: i64,
+    done: Option<String>,
+    refused: Option<String>,
+) -> Response {
+    let t = u.t;
+    let access = u.access.clone();
+    let found = state
+        .db
+        .run(move |conn| -> crate::db::DbResult<_> {
+            let Some(run) = crate::kind::import::run_record(conn, &access, id)? else {
+                return Ok(None);
+            };
+            let (records, created) = crate::kind::import::run_size(conn, id)?;
+            Ok(Some((run, records, created)))
+        })
+        .await;
+    match found {
+        Ok(Some((run, records, created))) => html(&RunPage {
+            c: Chrome::of(u),
+            r: shown_run(t, run),
+            records,
+            created,
+            done,
+            refused,
+        }),
+        Ok(None) => error_page(t, AppError::NotFound),
+        Err(e) => error_page(t, e.into()),
+    }
+}
+
+/// Undoes an applied import (the form on its page).
+async fn run_undo(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+    let t = u.t;
+    let access = u.access.clone();
+    let result = state
+        .db
+        .run(move |conn| Ok::<_, crate::db::DbError>(crate::kind::import::undo(conn, &access, id)))
+        .await;
+    match result {
+        Ok(Ok(_)) => run_page_with(&state, &u, id, Some(t.get("import-undone")), None).await,
+        Ok(Err(crate::kind::WriteError::Conflict(key, message))) => {
+            let text = t.try_args(&format!("error-{key}"), &[]).unwrap_or(message);
+            run_page_with(&state, &u, id, None, Some(text)).await
+        }
+        Ok(Err(e)) => error_page(t, AppError::from(e)),
+        Err(e) => error_page(t, e.into()),
+    }
+}
+
+/// The applied imports the caller may see and undo, newest first (at most 200).
+#[utoipa::path(
+    get,
+    path = "/api/v1/import/runs",
+    responses((status = 200, description = "Applied imports", body = Vec<crate::kind::import::Run>), (status = 403))
+)]
+pub async fn api_runs(State(state): State<AppState>, u: PageUser) -> Result<Response, AppError> {
+    let access = u.access.clone();
+    let runs = state
+        .db
+        .run(move |conn| crate::kind::import::runs(conn, &access, 200))
+        .await?;
+    Ok(Json(runs).into_response())
+}
+
+/// Undoes an applied import: removes the records it created and puts back the values it
+/// replaced, in one transaction — refused (409) when any of its records changed since.
+#[utoipa::path(
+    post,
+    path = "/api/v1/import/runs/{id}/undo",
+    params(("id" = i64, Path, description = "The import's number (`run_id` of the report)")),
+    responses((status = 200, description = "Undone", body = crate::kind::import::Run), (status = 403), (status = 404),
+        (status = 409, description = "`import-undone-already`, `import-undo-changed` or `import-undo-referenced`", body = super::ErrorBody))
+)]
+pub async fn api_undo(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let access = u.access.clone();
+    let run = state
+        .db
+        .run(move |conn| Ok::<_, crate::db::DbError>(crate::kind::import::undo(conn, &access, id)))
+        .await??;
+    Ok(Json(run).into_response())
 }
 
 /// Path of the API import.
@@ -748,11 +996,18 @@ pub struct ApiImportQuery {
     /// `update` or `skip` (default) rows matching a stored record that differs.
     #[serde(default)]
     pub on_existing: OnExisting,
+    /// Apply the updates listed in `confirm` too (a record renamed, a stored value emptied);
+    /// without it an apply with such updates writes nothing.
+    #[serde(default)]
+    pub confirm: bool,
+    /// The sheet to read from a workbook (default: the first visible sheet).
+    #[serde(default)]
+    pub sheet: Option<String>,
 }
 
 /// Imports a file sent as the request body (dry run unless `apply=true`). The answer is the
-/// report: `ok` false with every error (sheet, row, column, value, reason) when anything is
-/// rejected, in which case nothing was written.
+/// report; when anything is rejected it comes with status 422 and `ok` false, with every error
+/// (sheet, row, column, value, reason), and nothing was written.
 #[utoipa::path(
     post,
     path = "/api/v1/import/{kind}",
@@ -760,8 +1015,9 @@ pub struct ApiImportQuery {
     request_body(content = inline(super::openapi::FileBytes), content_type = "application/octet-stream",
         description = "The file's bytes"),
     responses((status = 200, description = "The report", body = ApiReport), (status = 403), (status = 404),
+        (status = 422, description = "The file was rejected: the report with its errors (`ok` false); or `unknown-file-type`, `empty-body`", body = ApiReport),
         (status = 409, description = "Another import wrote the same records at the same moment; nothing was written", body = super::ErrorBody),
-        (status = 422, description = "`unknown-file-type`: the file name has no extension the readers know; `empty-body`: no file was sent", body = super::ErrorBody))
+)
 )]
 pub async fn api_import(
     State(state): State<AppState>,
@@ -798,17 +1054,18 @@ pub async fn api_import(
         let r = {
             let _turn = jobs.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             db.conn().map_err(AppError::from).and_then(|mut conn| {
-                framework::import_file(
+                framework::import_file_sheet(
                     &mut conn,
                     &access,
                     kind,
                     &path,
                     &name,
+                    q.sheet.as_deref(),
                     Options {
                         on_existing: q.on_existing,
                         apply: q.apply,
                         illustrative: false,
-                        confirm: false,
+                        confirm: q.confirm,
                         expected: None,
                     },
                     &mut |_, _, _| {},
@@ -826,7 +1083,12 @@ pub async fn api_import(
     .await
     .map_err(|e| AppError::Internal(e.to_string()))??;
     let report = report.map_err(|_| AppError::Forbidden)?;
-    Ok(Json(ApiReport::of(report, t)).into_response())
+    let status = if report.ok() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(ApiReport::of(report, t))).into_response())
 }
 
 /// The import report as the API answers it.
@@ -842,7 +1104,12 @@ pub struct ApiReport {
 
 impl ApiReport {
     fn of(mut report: Report, t: Tr) -> ApiReport {
-        for i in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
+        for i in report
+            .errors
+            .iter_mut()
+            .chain(report.warnings.iter_mut())
+            .chain(report.confirm.iter_mut())
+        {
             i.localized = Some(i.text(t));
         }
         ApiReport {

@@ -1294,6 +1294,12 @@ async fn retire_post(
     }
 }
 
+impl From<WriteError> for AppError {
+    fn from(e: WriteError) -> AppError {
+        write_error(e)
+    }
+}
+
 /// The application error of a refused write (invalid input is answered by the caller).
 fn write_error(e: WriteError) -> AppError {
     match e {

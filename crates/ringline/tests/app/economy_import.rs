@@ -922,7 +922,7 @@ async fn templates_page_api_and_command_line(app: TestApp) {
         .send()
         .await
         .expect("api");
-    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY, "a rejected file");
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["ok"], false);
     assert_eq!(v["errors"].as_array().map(Vec::len), Some(9));

@@ -48,6 +48,7 @@ mod economy_web;
 mod generate;
 mod harness;
 mod import;
+mod import_ux;
 mod limits;
 mod matrix;
 mod pages;

@@ -131,7 +131,13 @@ GET      /import/templates/{file}           200      200      200      200      
 GET      /import/jobs/{id}                  404      404      403      403      403      403      403      404
 GET      /import/jobs/{id}/errors.xlsx      404      404      403      403      403      403      403      404
 POST     /import/jobs/{id}/apply            404      404      403      403      403      403      403      404
-POST     /api/v1/import/{kind}              200      200      403      403      403      403      403      200
+POST     /import/jobs/{id}/sheet            404      404      403      403      403      403      403      404
+GET      /import/runs                       200      200      403      403      403      403      403      200
+GET      /import/runs/{id}                  404      404      403      403      403      403      403      404
+POST     /import/runs/{id}/undo             404      404      403      403      403      403      403      404
+GET      /api/v1/import/runs                200      200      403      403      403      403      403      200
+POST     /api/v1/import/runs/{id}/undo      404      404      403      403      403      403      403      404
+POST     /api/v1/import/{kind}              200      422      403      403      403      403      403      422
 GET      /api/v1/import/templates/{file}    200      200      200      200      200      200      200      200
 GET      /dispatch                          200      200      200      200      200      200      200      200
 GET      /cadres                            200      200      200      200      200      200      200      200
@@ -732,6 +738,9 @@ async fn request(app: &TestApp, c: &mut Caller, w: &World, method: &str, route: 
                     .await
                 }
                 ("POST", "/import/jobs/{id}/apply") => s.post_form(&path, &[]).await,
+                ("POST", "/import/jobs/{id}/sheet") => s.post_form(&path, &[("sheet", "党员")]).await,
+                ("POST", "/import/runs/{id}/undo") => s.post_form(&path, &[("sure", "on")]).await,
+                ("POST", "/api/v1/import/runs/{id}/undo") => s.send(Method::POST, &path, None).await,
                 ("POST", "/dispatch/{id}/run") | ("POST", "/dispatch/{id}/confirm") => s.post_form(&path, &[]).await,
                 ("POST", "/dispatch/{id}/rules") => {
                     s.post_form(&path, &[("cadre_id", "1"), ("village", &c.v.codes.0), ("kind", "pin")])
@@ -782,6 +791,8 @@ fn api_error_code(status: u16, route: &str) -> Option<&'static str> {
         403 => Some("forbidden"),
         404 => Some("not-found"),
         422 if route.starts_with("/api/v1/users") => Some("scope-not-grantable"),
+        // A rejected import answers its report (`ok` false with the errors), not an error body.
+        422 if route == "/api/v1/import/{kind}" => None,
         422 => Some("invalid-input"),
         _ => None,
     }

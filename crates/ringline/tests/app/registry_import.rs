@@ -509,7 +509,7 @@ async fn web_upload_dry_run_and_apply(app: TestApp) {
         .send()
         .await
         .expect("api");
-    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY, "a rejected file");
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["ok"], false);
     assert_eq!(v["errors"].as_array().map(Vec::len), Some(10));

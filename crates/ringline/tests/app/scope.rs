@@ -206,7 +206,7 @@ async fn a_zone_reaches_its_villages_not_their_towns(app: TestApp) {
     );
     for apply in [false, true] {
         let a = import_api(&s, "units", "units.csv", &csv, apply, true).await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
         let r = a.json();
         assert_eq!(r["ok"], false, "{r}");
         assert_eq!(r["applied"], false);
