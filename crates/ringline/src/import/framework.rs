@@ -1,8 +1,8 @@
-//! The import framework (SPEC C8, import part) for the kinds of [`super::spec`]: units, party
-//! organizations and party members here; dispatched cadres, twinning, village needs and work
-//! logs in [`super::dispatch_kinds`]; lead products, development chains, brands, collective
-//! income and income targets in [`super::economy_kinds`]; all with the same checker, plan and
-//! apply.
+//! The import framework (SPEC C8, import part) for the kinds of [`super::spec`]: the kinds
+//! described by [`crate::kind`] (units, party organizations, members, dispatched cadres,
+//! twinning, village needs, work logs) go to its generic import; lead products, development
+//! chains, brands, collective income and income targets are checked in
+//! [`super::economy_kinds`]; all with the same reading, header finding and apply.
 //!
 //! 1. **Read** a file ([`super::table::read_raw`]: XLSX/XLS/ODS, CSV in UTF-8 or GBK/GB18030,
 //!    `.gz`) into rows, at most [`MAX_ROWS`], and **find the header** ([`locate_header`]): the row
@@ -43,7 +43,9 @@ use super::Issue;
 use super::spec::{ColumnSpec, KindSpec};
 use super::table::{RawSheet, Row, read_raw};
 use crate::access::{Access, Permission};
-use crate::db::schema::{divisions, members, party_org_units, party_orgs, units};
+use crate::db::schema::{
+    cadres, divisions, members, party_org_units, party_orgs, twinning, units, village_needs, work_logs,
+};
 use crate::db::{DbConn, DbError, now};
 use crate::registry::{self, NewMember, NewOrg, NewUnit};
 pub(super) use crate::registry::{resolve_org, resolve_unit};
@@ -807,10 +809,7 @@ pub fn import_sheet(
             "units" => Plan::Units(check_units(conn, access, &mut ch, &ctx, opts, progress)?),
             "orgs" => Plan::Orgs(check_orgs(conn, access, &mut ch, &ctx, opts, progress)?),
             "members" => Plan::Members(check_members(conn, access, &mut ch, &ctx, opts, progress)?),
-            "products" | "chains" | "brands" | "income" | "targets" => Plan::Economy(super::economy_kinds::check(
-                conn, access, &mut ch, &ctx, opts, progress,
-            )?),
-            _ => Plan::Dispatch(super::dispatch_kinds::check(
+            _ => Plan::Economy(super::economy_kinds::check(
                 conn, access, &mut ch, &ctx, opts, progress,
             )?),
         };
@@ -877,10 +876,6 @@ fn kind_entity(kind: &KindSpec) -> &'static str {
     match kind.key {
         "units" => "unit",
         "orgs" => "party_org",
-        "cadres" => "cadre",
-        "twinning" => "twinning",
-        "needs" => "village_need",
-        "work_logs" => "work_log",
         "products" => "lead_product",
         "chains" => "development_chain",
         "brands" => "brand",
@@ -905,7 +900,6 @@ enum Plan {
     Units(Vec<Op<NewUnit>>),
     Orgs(OrgPlan),
     Members(Vec<Op<NewMember>>),
-    Dispatch(super::dispatch_kinds::DispatchPlan),
     Economy(super::economy_kinds::EconomyPlan),
 }
 
@@ -971,7 +965,6 @@ impl Plan {
             Plan::Units(ops) => op_counts(ops),
             Plan::Orgs(p) => op_counts(&p.ops),
             Plan::Members(ops) => op_counts(ops),
-            Plan::Dispatch(p) => p.counts(),
             Plan::Economy(p) => p.counts(),
         }
     }
@@ -1048,7 +1041,6 @@ impl Plan {
                 }
             }
             Plan::Orgs(p) => p.write(conn, progress)?,
-            Plan::Dispatch(p) => p.write(conn, access, file, opts, progress)?,
             Plan::Economy(p) => p.write(conn, access, opts, progress)?,
             Plan::Members(ops) => {
                 let new: Vec<NewMember> = ops
@@ -2358,9 +2350,10 @@ pub fn counts(conn: &mut DbConn) -> Result<BTreeMap<&'static str, i64>, ImportEr
     m.insert("units", units::table.count().get_result(conn)?);
     m.insert("orgs", party_orgs::table.count().get_result(conn)?);
     m.insert("members", members::table.count().get_result(conn)?);
-    for (k, n) in super::dispatch_kinds::counts(conn)? {
-        m.insert(k, n);
-    }
+    m.insert("cadres", cadres::table.count().get_result(conn)?);
+    m.insert("twinning", twinning::table.count().get_result(conn)?);
+    m.insert("needs", village_needs::table.count().get_result(conn)?);
+    m.insert("work_logs", work_logs::table.count().get_result(conn)?);
     for (k, n) in super::economy_kinds::counts(conn)? {
         m.insert(k, n);
     }

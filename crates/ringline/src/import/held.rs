@@ -19,12 +19,13 @@ use ringline_core::division::DivisionCode;
 use ringline_core::mask::{mask_id_number, mask_phone};
 use serde::{Deserialize, Serialize};
 
-use super::dispatch_kinds::{CadreIn, update_cadre};
 use super::framework::{Held, ImportError, member_json, update_member};
 use crate::access::{Access, Permission};
 use crate::audit::{self, Change};
+use crate::cadres::kinds::{Cadres, CheckedCadre};
 use crate::db::schema::{cadres, held_rows, members, party_orgs, units};
 use crate::db::{DbConn, DbError, DbResult, now};
+use crate::kind::Kind;
 use crate::registry::NewMember;
 use crate::registry::query::{Pred, all, division_names, restrict_codes};
 
@@ -222,7 +223,7 @@ pub fn list(conn: &mut DbConn, access: &Access) -> DbResult<Vec<HeldRow>> {
     for r in rows {
         let (name, id_number, phone, row_place, record) = match r.kind.as_str() {
             "cadres" => {
-                let c: CadreIn = parse(&r.row_json)?;
+                let c: CheckedCadre = parse(&r.row_json)?;
                 let place = cadre_source(conn, c.cadre.source_unit_id, c.cadre.source_town.as_deref())?;
                 let stored: Option<(String, Option<i64>, Option<String>)> = cadres::table
                     .find(r.record_id)
@@ -425,7 +426,7 @@ fn unit_exists(conn: &mut DbConn, id: i64) -> DbResult<bool> {
 }
 
 /// A cadre as the audit log keeps it: ID number and phone masked.
-fn cadre_json(c: &CadreIn) -> serde_json::Value {
+fn cadre_json(c: &CheckedCadre) -> serde_json::Value {
     let n = &c.cadre;
     serde_json::json!({
         "name": n.name, "id_number": mask_id_number(&n.id_number),
@@ -436,9 +437,9 @@ fn cadre_json(c: &CadreIn) -> serde_json::Value {
 }
 
 fn transfer_cadre(conn: &mut DbConn, access: &Access, r: &Row) -> Result<Transferred, HeldError> {
-    let mut c: CadreIn = parse(&r.row_json)?;
-    let stored =
-        super::dispatch_kinds::load_cadres(conn, std::slice::from_ref(&c.cadre.id_number))?.remove(&c.cadre.id_number);
+    let mut c: CheckedCadre = parse(&r.row_json)?;
+    let stored = crate::cadres::kinds::load_by_numbers(conn, std::slice::from_ref(&c.cadre.id_number))?
+        .remove(&c.cadre.id_number);
     let before = match stored {
         Some((id, s)) if id == r.record_id && access.sees_code(&s.cadre.division_code) => s,
         _ => return Err(stale("the cadre is no longer on the roster where the row was held")),
@@ -458,7 +459,7 @@ fn transfer_cadre(conn: &mut DbConn, access: &Access, r: &Row) -> Result<Transfe
         _ => return Err(stale("the row's source unit or town is no longer in your area")),
     }
     c.cadre.updated_at = now();
-    update_cadre(conn, r.record_id, &c)?;
+    Cadres::update(conn, &r.record_id.to_string(), &c)?;
     Ok(("cadre", cadre_json(&before), cadre_json(&c), c.cadre.division_code))
 }
 

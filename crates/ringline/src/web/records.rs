@@ -151,7 +151,27 @@ pub fn routes() -> Vec<Route> {
 /// Kinds whose detail page is their own (with sections only they have); the rest use
 /// [`detail_page`].
 pub fn has_own_page(k: KindId) -> bool {
-    matches!(k, KindId::Units | KindId::Orgs | KindId::Members)
+    matches!(
+        k,
+        KindId::Units | KindId::Orgs | KindId::Members | KindId::Cadres | KindId::Batches
+    )
+}
+
+/// Pages beside a kind's list, linked from it: `(label key, path)`. The dispatch kinds link to
+/// each other, the residencies and the batches.
+pub fn related(k: KindId) -> &'static [(&'static str, &'static str)] {
+    const DISPATCH: &[(&str, &str)] = &[
+        ("nav-dispatch", "/dispatch"),
+        ("nav-cadres", "/cadres"),
+        ("twinning", "/twinning"),
+        ("needs", "/needs"),
+        ("nav-residencies", "/residencies"),
+        ("work_logs", "/work_logs"),
+    ];
+    match k {
+        KindId::Cadres | KindId::Twinning | KindId::Needs | KindId::WorkLogs | KindId::Batches => DISPATCH,
+        _ => &[],
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,6 +473,8 @@ struct ListPage {
     narrowed: Option<(String, String, String)>,
     /// A record was just retired.
     retired: bool,
+    /// Pages beside the list: (label, path).
+    related: Vec<(String, &'static str)>,
 }
 
 fn to_params(q: HashMap<String, String>) -> HashMap<String, String> {
@@ -542,6 +564,11 @@ async fn list_page(
         masked: d.fields.iter().any(|f| f.personal),
         narrowed: narrowed.map(|(_, kind, id, name)| (kind.desc().one(t), name, format!("/{}/{id}", kind.key()))),
         retired: params.contains_key("retired_id"),
+        related: related(k)
+            .iter()
+            .filter(|(_, p)| *p != format!("/{}", d.key))
+            .map(|(label, p)| (t.get(label), *p))
+            .collect(),
     })
 }
 
@@ -789,7 +816,21 @@ fn division_options(
     use crate::divisions::{self, ListFilter};
     let mut out = Vec::new();
     let mut towns: HashMap<String, String> = HashMap::new();
-    for level in [Level::Town, Level::Village] {
+    let wanted: &[Level] = if levels.contains(&Level::County) {
+        &[Level::County, Level::Town, Level::Village]
+    } else {
+        &[Level::Town, Level::Village]
+    };
+    for &level in wanted {
+        let needed = match level {
+            Level::Village => levels.contains(&Level::Village),
+            // Towns also label villages.
+            Level::Town => levels.contains(&Level::Town) || levels.contains(&Level::Village),
+            _ => true,
+        };
+        if !needed {
+            continue;
+        }
         let list = divisions::list(
             conn,
             access,
@@ -1009,9 +1050,13 @@ fn form_page(
 async fn new_form(k: KindId, State(state): State<AppState>, u: PageUser) -> Response {
     let t = u.t;
     let u2 = u.clone();
+    let st = state.clone();
     match state
         .db
-        .run(move |c| form_page(&u2, c, k, None, &Raw::default(), &[]))
+        .run(move |c| {
+            let defaults = with_cx(&st, c, &u2.access, |cx| k.ops().form_defaults(cx))?;
+            form_page(&u2, c, k, None, &defaults, &[])
+        })
         .await
     {
         Ok(p) => html(&p),
