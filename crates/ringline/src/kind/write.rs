@@ -40,7 +40,11 @@ fn taken<K: Kind>(cx: &mut Cx, n: &K::New, except: Option<&str>) -> Result<Optio
                 message: "another record already has this value; open that record instead".into(),
                 ..Issue::default()
             };
-            if en.try_args(&format!("issue-{own}"), &[]).is_some() {
+            // The text's `value` must be given: a missing argument counts as a missing text.
+            if en
+                .try_args(&format!("issue-{own}"), &[("value", issue.value.clone())])
+                .is_some()
+            {
                 issue.key = own;
                 issue.message = issue.text(en);
             }

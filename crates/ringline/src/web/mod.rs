@@ -698,6 +698,7 @@ impl Server {
     /// Binds `config.bind` with a router over `db`.
     pub async fn bind(config: Config, db: Db) -> std::io::Result<Server> {
         let listener = tokio::net::TcpListener::bind(&config.bind).await?;
+        crate::cadres::set_young_max_age(config.young_max_age);
         let state = AppState {
             db,
             config: Arc::new(config),

@@ -35,20 +35,20 @@ on_both_backends!(
 );
 
 /// The four villages of the fixture, in 东峡镇.
-const V1: &str = "630121103204"; // 杏花庄村委会
-const V2: &str = "630121103205"; // 仙米村委会
-const V3: &str = "630121103206"; // 田家沟村委会
-const V4: &str = "630121103207"; // 尔麻村委会
-const DONGXIA: &str = "630121103000";
-const CHENGGUAN: &str = "630121101000";
+pub(crate) const V1: &str = "630121103204"; // 杏花庄村委会
+pub(crate) const V2: &str = "630121103205"; // 仙米村委会
+pub(crate) const V3: &str = "630121103206"; // 田家沟村委会
+pub(crate) const V4: &str = "630121103207"; // 尔麻村委会
+pub(crate) const DONGXIA: &str = "630121103000";
+pub(crate) const CHENGGUAN: &str = "630121101000";
 
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(crate) fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("date")
 }
 
 /// Ids of the fixture's cadres C1–C4.
-struct Fixture {
-    c: [i64; 4],
+pub(crate) struct Fixture {
+    pub(crate) c: [i64; 4],
 }
 
 /// The fixture, on the reference date 2026-11-01 (10 points per priority point, 5 for twinning):
@@ -71,7 +71,7 @@ struct Fixture {
 /// | C2 | 30 (agri 3) | 0 | × home village (would be 20 + 10) | 0 |
 /// | C3 | × age 45 > 40 | × age | × age | × age |
 /// | C4 | 15 (tourism 1 + twin 5) | 0 | 0 | 20 (tourism 2) |
-fn fixture_data(conn: &mut DbConn) -> Fixture {
+pub(crate) fn fixture_data(conn: &mut DbConn) -> Fixture {
     let at = ringline::db::now();
     let unit = |name: &str, division: &str| NewUnit {
         name: name.into(),
@@ -188,7 +188,7 @@ fn fixture_data(conn: &mut DbConn) -> Fixture {
     }
 }
 
-fn batch_input(name: &str, min: u32, max: u32) -> BatchInput {
+pub(crate) fn batch_input(name: &str, min: u32, max: u32) -> BatchInput {
     BatchInput {
         min_size: min,
         max_size: max,
@@ -361,7 +361,7 @@ async fn plan_is_the_hand_computed_optimum(app: TestApp) {
 
 /// Runs the `ringline` binary on the test app's database (SQLite only: the PostgreSQL URL is
 /// not kept by the harness); `None` on PostgreSQL.
-fn cli(app: &TestApp, args: &[&str]) -> Option<std::process::Output> {
+pub(crate) fn cli(app: &TestApp, args: &[&str]) -> Option<std::process::Output> {
     if app.backend != crate::harness::Backend::Sqlite {
         return None;
     }
@@ -380,7 +380,7 @@ fn cli(app: &TestApp, args: &[&str]) -> Option<std::process::Output> {
     )
 }
 
-fn access(conn: &mut DbConn, role: Role, scope: &str) -> Access {
+pub(crate) fn access(conn: &mut DbConn, role: Role, scope: &str) -> Access {
     Access::resolve(conn, 4242, "tester", role, Scope::parse(scope).expect("scope")).expect("access")
 }
 

@@ -38,6 +38,7 @@ mod auth;
 mod calls;
 mod datong;
 mod dispatch;
+mod dispatch_kinds;
 mod dispatch_web;
 mod economy;
 mod economy_import;
