@@ -175,11 +175,12 @@ pub fn name(s: &str) -> String {
     out
 }
 
-/// Drops a leading apostrophe, Excel's marker for "this cell is text" when it is typed into a
+/// Drops leading apostrophes, Excel's marker for "this cell is text" when it is typed into a
 /// CSV file or copied out of a cell; the typographic quotes U+2018 `‘` and U+2019 `’`, which a
 /// Chinese input method types for `'`, are dropped as well.
 fn strip_text_marker(s: &str) -> &str {
-    s.strip_prefix(['\'', '\u{2018}', '\u{2019}']).unwrap_or(s)
+    // Every leading one, so that normalising twice gives what normalising once does.
+    s.trim_start_matches(['\'', '\u{2018}', '\u{2019}'])
 }
 
 /// Turns a whole number printed as a float (`630121103201.0`, `630121103201.00`) back into its
@@ -206,8 +207,8 @@ fn is_scientific(s: &str) -> bool {
 }
 
 /// Normalises a code cell (identity numbers, unified social credit codes, organisation and
-/// division codes): [`fold_width`], removes all whitespace, drops a leading apostrophe (Excel's
-/// text marker, also `‘` or `’`), turns a whole number printed as a float
+/// division codes): [`fold_width`], removes all whitespace, drops leading apostrophes (Excel's
+/// text marker, also `‘` or `’`; `''123` becomes `123`, so the result is a fixed point), turns a whole number printed as a float
 /// (`630121103201.0`, `630121103201.00`) into its digits, and upper-cases ASCII letters
 /// (identity numbers end in an upper-case `X`, GB 11643-1999; credit codes use upper-case
 /// letters, GB 32100-2015). Hyphens and other characters are kept, for the caller to judge.
@@ -535,6 +536,22 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
+    }
+
+    /// Found by the `cell` fuzz target: only one leading apostrophe was dropped, so `''` gave
+    /// `'` and normalising again gave `` — the result was not a fixed point.
+    #[test]
+    fn every_leading_text_marker_is_dropped() {
+        assert_eq!(code("''630121103201").as_deref(), Ok("630121103201"));
+        assert_eq!(code("’'630121103201").as_deref(), Ok("630121103201"));
+        assert_eq!(code("''").as_deref(), Ok(""));
+        assert_eq!(phone("''13812345678").as_deref(), Ok("13812345678"));
+        for s in ["''", "'‘x", "'6301'21"] {
+            let once = code(s).expect("no scientific notation");
+            assert_eq!(code(&once).as_deref(), Ok(once.as_str()), "{s}");
+        }
+        // An apostrophe inside a code is kept, for the caller to refuse.
+        assert_eq!(code("'6301'21").as_deref(), Ok("6301'21"));
     }
 
     const MEMBER: &[(&str, &str, &str)] = &[

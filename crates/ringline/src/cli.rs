@@ -1,6 +1,6 @@
 //! Command line: `serve`, `divisions list|import|history`, `zones list|members`, `units list`,
 //! `orgs list`, `members list`, `coverage`, `dispatch plan|batches|confirm`, `cadres list|skills`,
-//! `economy summary|villages`.
+//! `economy summary|villages`, `backup`, `restore`.
 //! Every list command takes `--format table|json|csv` (json: an array of objects).
 
 use std::io::{IsTerminal, Write};
@@ -89,6 +89,20 @@ pub enum Command {
     /// each village's income by source.
     #[command(subcommand)]
     Economy(economy_cmd::EconomyCmd),
+    /// Write a consistent copy of the SQLite database to FILE, also while a server writes to it.
+    /// For PostgreSQL: prints the pg_dump command to run (exit status 2).
+    Backup {
+        /// The backup file to create (never overwritten).
+        file: PathBuf,
+    },
+    /// Put a backup FILE back in place of the SQLite database. Refused while a server or
+    /// another command uses the database; the replaced database is kept beside it as
+    /// `<database>.before-restore-<time>`. For PostgreSQL: prints the pg_restore command to run
+    /// (exit status 2).
+    Restore {
+        /// The backup file (made by `ringline backup`).
+        file: PathBuf,
+    },
 }
 
 /// User commands.
@@ -319,15 +333,34 @@ pub enum ZonesCmd {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
-    // The record kinds' commands (`ringline units list`, …) come from their descriptions.
+    // The record kinds' commands (`ringline units list`, …) come from their descriptions; a kind
+    // that also has commands of its own (`zones members`, `zones set-geometry`) keeps them, and
+    // gains the generic ones it lacks.
     let mut command = Cli::command();
+    let mut own: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
     for &k in crate::kind::KindId::ALL {
-        command = command.subcommand(records::command(k));
+        let generic = records::command(k);
+        if let Some(existing) = command.find_subcommand(k.key()) {
+            let names: Vec<String> = existing.get_subcommands().map(|s| s.get_name().to_string()).collect();
+            let extra: Vec<clap::Command> = generic
+                .get_subcommands()
+                .filter(|s| !names.iter().any(|n| n == s.get_name()))
+                .cloned()
+                .collect();
+            own.insert(k.key(), names);
+            command = command.mut_subcommand(k.key(), |c| c.subcommands(extra));
+        } else {
+            command = command.subcommand(generic);
+        }
     }
     let matches = command.get_matches();
-    let kind = matches
-        .subcommand()
-        .and_then(|(name, m)| crate::kind::KindId::parse(name).map(|k| (k, m.clone())));
+    let kind = matches.subcommand().and_then(|(name, m)| {
+        let k = crate::kind::KindId::parse(name)?;
+        let bespoke = own
+            .get(name)
+            .is_some_and(|names| m.subcommand_name().is_some_and(|s| names.iter().any(|n| n == s)));
+        (!bespoke).then(|| (k, m.clone()))
+    });
     let cli = match kind {
         Some(_) => None,
         None => match Cli::from_arg_matches(&matches) {
@@ -412,7 +445,86 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Coverage { by, program, format } => coverage_cmd(&config, by, program, format),
         Command::Generate(args) => generate_cmd::run(&config, args),
         Command::Economy(cmd) => economy_cmd::economy(&config, cmd),
+        Command::Backup { file } => backup_cmd(&config, &file),
+        Command::Restore { file } => restore_cmd(&config, &file),
     }
+}
+
+/// Exit status of `backup`/`restore` on PostgreSQL: nothing was done, the commands to run were
+/// printed.
+const NOT_DONE: u8 = 2;
+
+fn pg_tools_intro() -> &'static str {
+    "ringline does not copy a PostgreSQL database itself: PostgreSQL's pg_dump takes a consistent \
+     snapshot while servers run, and pg_restore loads it back in one transaction. Use their \
+     versions of the server's major version or newer; they ask for the password, or read it \
+     from PGPASSWORD or ~/.pgpass."
+}
+
+fn backup_cmd(config: &Config, file: &std::path::Path) -> Result<ExitCode> {
+    use crate::backup;
+    let url = &config.database_url;
+    if crate::db::Backend::of_url(url) == crate::db::Backend::Postgres {
+        let shown = backup::without_password(url);
+        let name = file.display().to_string();
+        println!("{}", pg_tools_intro());
+        println!();
+        println!("Back up (while servers run):");
+        println!("  {}", backup::shell_line(&backup::pg_dump_args(&shown, &name)));
+        println!();
+        println!("Restore (with every ringline server of the database stopped):");
+        println!("  {}", backup::shell_line(&backup::pg_restore_args(&shown, &name)));
+        return Ok(ExitCode::from(NOT_DONE));
+    }
+    let path = std::path::Path::new(crate::db::sqlite_path(url));
+    if !path.is_file() {
+        bail!(backup::BackupError::Missing(path.display().to_string()));
+    }
+    let db = Db::open(url).with_context(|| format!("opening the database {}", config.database_display()))?;
+    let written = backup::backup_sqlite(&db, file)?;
+    println!(
+        "Backed up {} to {} in {:.2} s: {:.1} MiB, integrity and foreign keys checked, {} audit entries.",
+        config.database_display(),
+        written.path.display(),
+        written.seconds,
+        written.checked.bytes as f64 / (1024.0 * 1024.0),
+        written.checked.audit_entries
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore_cmd(config: &Config, file: &std::path::Path) -> Result<ExitCode> {
+    use crate::backup;
+    let url = &config.database_url;
+    if crate::db::Backend::of_url(url) == crate::db::Backend::Postgres {
+        let shown = backup::without_password(url);
+        println!("{}", pg_tools_intro());
+        println!();
+        println!("Stop every ringline server of the database, then restore with:");
+        println!(
+            "  {}",
+            backup::shell_line(&backup::pg_restore_args(&shown, &file.display().to_string()))
+        );
+        println!(
+            "(The file is one written by: {})",
+            backup::shell_line(&backup::pg_dump_args(&shown, "FILE"))
+        );
+        return Ok(ExitCode::from(NOT_DONE));
+    }
+    let target = std::path::Path::new(crate::db::sqlite_path(url));
+    let restored = backup::restore_sqlite(target, file)?;
+    // Brings a backup from an older version up to date, as any start does.
+    drop(Db::open(url).with_context(|| format!("opening the restored database {}", config.database_display()))?);
+    println!(
+        "Restored {} from {}: integrity and foreign keys checked, {} audit entries.",
+        config.database_display(),
+        file.display(),
+        restored.checked.audit_entries
+    );
+    if let Some(kept) = restored.kept {
+        println!("The database it replaced is kept as {}.", kept.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn serve(config: Config, no_demo: bool) -> Result<ExitCode> {
@@ -728,8 +840,14 @@ fn report(plan: &imp::Plan, only: Option<&str>, format: Format) -> Result<()> {
     for r in &plan.renamed {
         println!("  renamed  {} {} → {}", r.code, r.old_name, r.new_name);
     }
+    let holds = |code: &str| {
+        plan.holdings
+            .get(code)
+            .map(|h| format!(" — holds {}", h.describe()))
+            .unwrap_or_default()
+    };
     for r in plan.retired.iter().take(50) {
-        println!("  retired  {} {}", r.code, r.old_name);
+        println!("  retired  {} {}{}", r.code, r.old_name, holds(&r.code));
     }
     if plan.retired.len() > 50 {
         println!("  … and {} more retired", plan.retired.len() - 50);
@@ -745,7 +863,19 @@ fn report(plan: &imp::Plan, only: Option<&str>, format: Format) -> Result<()> {
             }
         );
         for r in plan.missing.iter().take(20) {
-            println!("    {} {}", r.code, r.old_name);
+            println!("    {} {}{}", r.code, r.old_name, holds(&r.code));
+        }
+        let in_use = plan
+            .missing
+            .iter()
+            .filter(|r| plan.holdings.contains_key(&r.code))
+            .count();
+        if in_use > 0 {
+            println!(
+                "  {in_use} of them hold records: retiring keeps the records, readable, but nothing new can be recorded \
+                 for a retired code and it leaves every summary; move the records to the codes that replace them, or \
+                 retire knowingly with --retire-missing"
+            );
         }
         if plan.missing.len() > 20 {
             println!("    … and {} more", plan.missing.len() - 20);

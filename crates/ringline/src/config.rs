@@ -3,7 +3,7 @@
 //! `DATABASE_URL`) < command-line flags. There is no global config: the value is built once in
 //! `main` and passed down. Secrets are never printed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ringline_core::economy::{Cny, ThresholdError, Thresholds};
 use serde::Deserialize;
@@ -12,6 +12,15 @@ use serde::Deserialize;
 pub const DEFAULT_DATABASE: &str = "ringline.db";
 /// Default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Default data folder with PostgreSQL, in the working folder (with SQLite it is the database
+/// file's folder).
+pub const DEFAULT_DATA_DIR: &str = "ringline-data";
+/// Default time a client has to send a request's whole header, in seconds (and the longest a
+/// kept-alive connection waits for its next request).
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 30;
+/// Default longest pause while a client sends a request body, in seconds: a slow but steady
+/// upload goes on, a stalled one is cut.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 60;
 
 /// The effective configuration.
 #[derive(Debug, Clone)]
@@ -34,6 +43,16 @@ pub struct Config {
     /// `income_weak_below` and `income_ordinary_below`, environment `RINGLINE_INCOME_WEAK_BELOW`
     /// and `RINGLINE_INCOME_ORDINARY_BELOW`, all in yuan (`50000`, `5万`).
     pub income_thresholds: Thresholds,
+    /// The folder for this installation's files (uploads waiting to be imported), created 0700
+    /// when missing. `None`: the SQLite database file's folder, or [`DEFAULT_DATA_DIR`] in the
+    /// working folder with PostgreSQL; see [`Config::data_dir`].
+    pub data_dir: Option<PathBuf>,
+    /// Seconds a client has to send a request's header (file key `header_timeout_secs`,
+    /// environment `RINGLINE_HEADER_TIMEOUT_SECS`; default [`DEFAULT_HEADER_TIMEOUT_SECS`]).
+    pub header_timeout_secs: u64,
+    /// Longest pause in seconds while a request body arrives (file key `body_timeout_secs`,
+    /// environment `RINGLINE_BODY_TIMEOUT_SECS`; default [`DEFAULT_BODY_TIMEOUT_SECS`]).
+    pub body_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -46,6 +65,9 @@ impl Default for Config {
             trust_proxy: false,
             young_max_age: ringline_core::dispatch::DEFAULT_YOUNG_MAX_AGE,
             income_thresholds: Thresholds::default(),
+            data_dir: None,
+            header_timeout_secs: DEFAULT_HEADER_TIMEOUT_SECS,
+            body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
         }
     }
 }
@@ -70,6 +92,12 @@ pub struct FileConfig {
     /// Collective income below which a village is ordinary (一般村) rather than strong (强村), in
     /// yuan; see [`Config::income_thresholds`].
     pub income_ordinary_below: Option<Yuan>,
+    /// See [`Config::data_dir`].
+    pub data_dir: Option<PathBuf>,
+    /// See [`Config::header_timeout_secs`].
+    pub header_timeout_secs: Option<u64>,
+    /// See [`Config::body_timeout_secs`].
+    pub body_timeout_secs: Option<u64>,
 }
 
 /// An amount of yuan in the configuration file: a number (`50000`, `50000.5`) or text as people
@@ -185,6 +213,15 @@ impl Config {
                 ordinary_set = Some("income_ordinary_below");
                 set_yuan(&mut c.income_thresholds.ordinary_below, "income_ordinary_below", v)?;
             }
+            if let Some(v) = f.data_dir {
+                c.data_dir = Some(v);
+            }
+            if let Some(v) = f.header_timeout_secs {
+                c.header_timeout_secs = seconds("header_timeout_secs", &v.to_string())?;
+            }
+            if let Some(v) = f.body_timeout_secs {
+                c.body_timeout_secs = seconds("body_timeout_secs", &v.to_string())?;
+            }
         }
         if let Some(v) = env("DATABASE_URL").or_else(|| env("RINGLINE_DATABASE_URL")) {
             c.database_url = v;
@@ -217,6 +254,15 @@ impl Config {
                 &Yuan::Text(v),
             )?;
         }
+        if let Some(v) = env("RINGLINE_DATA_DIR").filter(|v| !v.is_empty()) {
+            c.data_dir = Some(v.into());
+        }
+        if let Some(v) = env("RINGLINE_HEADER_TIMEOUT_SECS") {
+            c.header_timeout_secs = seconds("RINGLINE_HEADER_TIMEOUT_SECS", &v)?;
+        }
+        if let Some(v) = env("RINGLINE_BODY_TIMEOUT_SECS") {
+            c.body_timeout_secs = seconds("RINGLINE_BODY_TIMEOUT_SECS", &v)?;
+        }
         if let Err(e) = c.income_thresholds.validate() {
             // Name the key the user set (the ordinary one when both were).
             let key = match e {
@@ -238,9 +284,41 @@ impl Config {
         Ok(c)
     }
 
+    /// The data folder in effect: [`Config::data_dir`] when set, else the folder of the SQLite
+    /// database file (`.` for `ringline.db`), else [`DEFAULT_DATA_DIR`] (PostgreSQL).
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(d) = &self.data_dir {
+            return d.clone();
+        }
+        match crate::db::Backend::of_url(&self.database_url) {
+            crate::db::Backend::Postgres => PathBuf::from(DEFAULT_DATA_DIR),
+            crate::db::Backend::Sqlite => {
+                let path = self
+                    .database_url
+                    .strip_prefix("sqlite://")
+                    .unwrap_or(&self.database_url);
+                match Path::new(path).parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                    _ => PathBuf::from("."),
+                }
+            }
+        }
+    }
+
     /// The database URL with any password replaced by `***`, for messages.
     pub fn database_display(&self) -> String {
         redact_url(&self.database_url)
+    }
+}
+
+/// A timeout of 1 to 3,600 seconds from the configuration key `key`.
+fn seconds(key: &str, value: &str) -> Result<u64, ConfigError> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if (1..=3600).contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            key: key.to_string(),
+            message: format!("{value:?} is not a number of seconds from 1 to 3600"),
+        }),
     }
 }
 
@@ -274,6 +352,59 @@ mod tests {
         let c = Config::load(Some(&file), env, Some("flag.db".into()), Some("127.0.0.1:3".into())).expect("loads");
         assert_eq!(c.database_url, "flag.db");
         assert_eq!(c.bind, "127.0.0.1:3");
+    }
+
+    #[test]
+    fn data_folder_and_timeouts() {
+        let none = |_: &str| None;
+        let c = Config::default();
+        assert_eq!((c.header_timeout_secs, c.body_timeout_secs), (30, 60));
+        // The data folder: beside the SQLite file, ./ringline-data with PostgreSQL, or as set.
+        let mut c = Config::default();
+        assert_eq!(c.data_dir(), PathBuf::from("."));
+        c.database_url = "/srv/ringline/ringline.db".into();
+        assert_eq!(c.data_dir(), PathBuf::from("/srv/ringline"));
+        c.database_url = "sqlite://data/r.db".into();
+        assert_eq!(c.data_dir(), PathBuf::from("data"));
+        c.database_url = "postgres://u@h/ringline".into();
+        assert_eq!(c.data_dir(), PathBuf::from("ringline-data"));
+        c.data_dir = Some("/var/lib/ringline".into());
+        assert_eq!(c.data_dir(), PathBuf::from("/var/lib/ringline"));
+        // File and environment; the environment wins; bad values name their key.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("r.toml");
+        std::fs::write(
+            &file,
+            "data_dir = \"/d\"\nheader_timeout_secs = 10\nbody_timeout_secs = 20\n",
+        )
+        .expect("write");
+        let c = Config::load(Some(&file), none, None, None).expect("loads");
+        assert_eq!(
+            (c.data_dir, c.header_timeout_secs, c.body_timeout_secs),
+            (Some("/d".into()), 10, 20)
+        );
+        let env = |k: &str| match k {
+            "RINGLINE_DATA_DIR" => Some("/e".to_string()),
+            "RINGLINE_HEADER_TIMEOUT_SECS" => Some("5".to_string()),
+            _ => None,
+        };
+        let c = Config::load(Some(&file), env, None, None).expect("loads");
+        assert_eq!(
+            (c.data_dir, c.header_timeout_secs, c.body_timeout_secs),
+            (Some("/e".into()), 5, 20)
+        );
+        for (text, key) in [
+            ("header_timeout_secs = 0\n", "header_timeout_secs"),
+            ("body_timeout_secs = 7200\n", "body_timeout_secs"),
+        ] {
+            std::fs::write(&file, text).expect("write");
+            let err = Config::load(Some(&file), none, None, None).expect_err(text);
+            assert!(matches!(&err, ConfigError::Invalid { key: k, .. } if k == key), "{err}");
+        }
+        std::fs::write(&file, "").expect("write");
+        let env = |k: &str| (k == "RINGLINE_BODY_TIMEOUT_SECS").then(|| "soon".to_string());
+        let err = Config::load(Some(&file), env, None, None).expect_err("not a number");
+        assert!(err.to_string().contains("RINGLINE_BODY_TIMEOUT_SECS"), "{err}");
     }
 
     #[test]

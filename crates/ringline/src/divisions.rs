@@ -84,6 +84,26 @@ pub struct Division {
     pub approximate: bool,
     /// `active` or `retired`.
     pub status: String,
+    /// The day (China time) a retired division was retired; its records stay readable, but
+    /// nothing new is attached to it.
+    pub retired_on: Option<chrono::NaiveDate>,
+}
+
+/// The date in China (UTC+8, no daylight saving) of a stored UTC timestamp.
+pub fn china_date(at: chrono::NaiveDateTime) -> chrono::NaiveDate {
+    (at + chrono::Duration::hours(8)).date()
+}
+
+/// Every retired division: code → the day (China time) it was retired.
+pub fn retired(conn: &mut DbConn) -> DbResult<std::collections::HashMap<String, chrono::NaiveDate>> {
+    let rows: Vec<(String, Option<chrono::NaiveDateTime>, chrono::NaiveDateTime)> = divisions::table
+        .filter(divisions::status.eq(RETIRED))
+        .select((divisions::code, divisions::retired_at, divisions::updated_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, at, updated)| (code, china_date(at.unwrap_or(updated))))
+        .collect())
 }
 
 /// Filters for listing divisions.
@@ -210,6 +230,7 @@ fn with_parents(conn: &mut DbConn, rows: Vec<DivisionRow>) -> DbResult<Vec<Divis
                 level: r.level,
                 parent_code: r.parent_code,
                 urban_rural_code: r.urban_rural_code,
+                retired_on: (r.status == RETIRED).then(|| china_date(r.retired_at.unwrap_or(r.updated_at))),
                 status: r.status,
             }
         })
@@ -283,5 +304,126 @@ pub fn get_many(conn: &mut DbConn, access: &Access, codes: &[String]) -> DbResul
             .load(conn)?;
         out.extend(with_parents(conn, rows)?);
     }
+    Ok(out)
+}
+
+/// What the records hold on one division code: how many records of each kind name it. A
+/// retirement lists these, so an import retires a code knowingly; the records stay, readable,
+/// but nothing new is attached to a retired code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Holdings {
+    /// Party members registered with an organization of the division.
+    pub members: i64,
+    /// Party members whose home community it is.
+    pub residents: i64,
+    /// Party organizations of the division (its village branch, the organizations of units there).
+    pub orgs: i64,
+    /// Units registered there.
+    pub units: i64,
+    /// Collective income records (one per year and source).
+    pub income: i64,
+    /// Income targets.
+    pub targets: i64,
+    /// Lead products.
+    pub products: i64,
+    /// Development chains.
+    pub chains: i64,
+    /// Party-building brands it owns or lies in.
+    pub brands: i64,
+    /// Dispatched cadres from there (home village, source town) or registered there.
+    pub cadres: i64,
+    /// Residencies of dispatched cadres there.
+    pub residencies: i64,
+    /// Village needs.
+    pub needs: i64,
+    /// Twinning pairs.
+    pub twinning: i64,
+    /// Zones' include or exclude entries.
+    pub zone_overrides: i64,
+    /// User accounts scoped to it.
+    pub users: i64,
+}
+
+impl Holdings {
+    /// Whether nothing names the code.
+    pub fn is_empty(&self) -> bool {
+        *self == Holdings::default()
+    }
+
+    /// The non-zero counts in words: "61 party members, 5 party organizations, …".
+    pub fn describe(&self) -> String {
+        [
+            (self.members, "party members"),
+            (self.residents, "party members living there"),
+            (self.orgs, "party organizations"),
+            (self.units, "units"),
+            (self.income, "income records"),
+            (self.targets, "income targets"),
+            (self.products, "lead products"),
+            (self.chains, "development chains"),
+            (self.brands, "brands"),
+            (self.cadres, "dispatched cadres"),
+            (self.residencies, "residencies"),
+            (self.needs, "village needs"),
+            (self.twinning, "twinning pairs"),
+            (self.zone_overrides, "zone include/exclude entries"),
+            (self.users, "user accounts"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
+/// Counts, for each of `codes`, the records that name it exactly ([`Holdings`]); codes that
+/// nothing names are left out.
+pub fn holdings(conn: &mut DbConn, codes: &[String]) -> DbResult<std::collections::BTreeMap<String, Holdings>> {
+    use crate::db::schema::{
+        brands, cadres, collective_income, development_chains, income_targets, lead_products, members, party_orgs,
+        residencies, twinning, units, users, village_needs, zone_overrides,
+    };
+    let mut out: std::collections::BTreeMap<String, Holdings> = std::collections::BTreeMap::new();
+    // Adds 1 to `field` of the code in `column` for every row of `table` naming one of the codes.
+    macro_rules! tally {
+        ($table:ident, $column:expr, $field:ident) => {
+            for chunk in codes.chunks(500) {
+                let found: Vec<String> = $table::table
+                    .filter($column.eq_any(chunk))
+                    .select($column)
+                    .load(conn)?;
+                for code in found {
+                    out.entry(code).or_default().$field += 1;
+                }
+            }
+        };
+        ($table:ident, $column:expr, $field:ident, nullable) => {
+            for chunk in codes.chunks(500) {
+                let found: Vec<Option<String>> = $table::table
+                    .filter($column.eq_any(chunk))
+                    .select($column)
+                    .load(conn)?;
+                for code in found.into_iter().flatten() {
+                    out.entry(code).or_default().$field += 1;
+                }
+            }
+        };
+    }
+    tally!(members, members::division_code, members);
+    tally!(members, members::home_community, residents, nullable);
+    tally!(party_orgs, party_orgs::division_code, orgs);
+    tally!(units, units::division_code, units);
+    tally!(collective_income, collective_income::village_code, income);
+    tally!(income_targets, income_targets::village_code, targets);
+    tally!(lead_products, lead_products::village_code, products);
+    tally!(development_chains, development_chains::village_code, chains);
+    tally!(brands, brands::division_code, brands);
+    tally!(cadres, cadres::division_code, cadres);
+    tally!(residencies, residencies::village_code, residencies);
+    tally!(village_needs, village_needs::village_code, needs);
+    tally!(twinning, twinning::village_code, twinning);
+    tally!(zone_overrides, zone_overrides::division_code, zone_overrides);
+    tally!(users, users::scope, users);
     Ok(out)
 }

@@ -247,10 +247,22 @@ pub fn counties(places: &[Place]) -> Vec<County> {
     out.into_values().filter(|c| c.villages() > 0).collect()
 }
 
+/// Members of every generated village branch at least (a party branch has three members or
+/// more: 中国共产党支部工作条例（试行） art. 5).
+pub const MIN_BRANCH_MEMBERS: usize = 3;
+
+/// The smallest member total a county (or set of counties) of `villages` villages can be
+/// generated with exactly: [`MIN_BRANCH_MEMBERS`] per village branch.
+pub fn min_members(villages: usize) -> usize {
+    MIN_BRANCH_MEMBERS * villages
+}
+
 /// How much to generate for one county.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Targets {
-    /// Members in all (village branches get at least 3 each, so a very small target is exceeded).
+    /// Members in all, exactly, when at least [`min_members`] of the county's villages (the
+    /// units' organizations get fewer members when needed); below that every village branch
+    /// still gets [`MIN_BRANCH_MEMBERS`].
     pub members: usize,
     /// Units other than village committees, agencies and SOEs.
     pub other_units: usize,
@@ -844,7 +856,7 @@ impl Gen<'_> {
             };
             let kind = if head >= 100 { "general_branch" } else { "branch" };
             let suffix = if kind == "branch" { "党支部" } else { "党总支" };
-            let size = self.size(10, 40);
+            let size = self.draw(10, 40);
             let o = self.unit_org(t, u, format!("{name}{suffix}"), kind, "own", vec![u], Some(0));
             unit_members.push((o, vec![(u, size)]));
         }
@@ -885,13 +897,13 @@ impl Gen<'_> {
                 }
                 Made::Cooperative if self.rng.random_bool(0.3) => {
                     let name = format!("{}党支部", self.out.units[u].name);
-                    let size = self.size(3, 10);
+                    let size = self.draw(3, 10);
                     let o = self.unit_org(t, u, name, "branch", "own", vec![u], Some(self.towns[t].committee));
                     unit_members.push((o, vec![(u, size)]));
                 }
                 Made::Market if self.rng.random_bool(0.5) => {
                     let name = format!("{}党支部", self.out.units[u].name);
-                    let size = self.size(3, 8);
+                    let size = self.draw(3, 8);
                     let o = self.unit_org(t, u, name, "branch", "own", vec![u], Some(self.towns[t].committee));
                     unit_members.push((o, vec![(u, size)]));
                 }
@@ -910,7 +922,7 @@ impl Gen<'_> {
                 if r < rate {
                     if self.out.units[u].headcount >= 30 {
                         let name = format!("{}党支部", self.out.units[u].name);
-                        let size = self.size(3, 12);
+                        let size = self.draw(3, 12);
                         let o = self.unit_org(t, u, name, "branch", "own", vec![u], Some(committee));
                         unit_members.push((o, vec![(u, size)]));
                     } else {
@@ -930,14 +942,14 @@ impl Gen<'_> {
                 let first = &self.out.units[group[0]].name;
                 if group.len() == 1 {
                     let name = format!("{first}党支部");
-                    let size = self.size(3, 6);
+                    let size = self.draw(3, 6);
                     let o = self.unit_org(t, group[0], name, "branch", "own", vec![group[0]], Some(committee));
                     unit_members.push((o, vec![(group[0], size)]));
                     continue;
                 }
                 let name = format!("{first}等{}家单位联合党支部", group.len());
                 let o = self.unit_org(t, group[0], name, "branch", "joint", group.to_vec(), Some(committee));
-                let counts: Vec<(usize, usize)> = group.iter().map(|&u| (u, self.size(1, 3).clamp(1, 3))).collect();
+                let counts: Vec<(usize, usize)> = group.iter().map(|&u| (u, self.draw(1, 3).clamp(1, 3))).collect();
                 unit_members.push((o, counts));
             }
             let mut rest = &instructed[..];
@@ -970,6 +982,24 @@ impl Gen<'_> {
                 }
             }
         }
+        // Members of village branches need at least 3 each (a party branch has three members or
+        // more); when the units' organizations would leave less than that of the target, their
+        // members are cut in proportion, so the total is exactly the target.
+        let villages: usize = c.towns.iter().map(|t| t.villages.len()).sum();
+        let unit_budget = self.targets.members.saturating_sub(MIN_BRANCH_MEMBERS * villages);
+        let planned: usize = unit_members.iter().flat_map(|(_, v)| v.iter().map(|(_, n)| n)).sum();
+        if planned > unit_budget {
+            let weights: Vec<f64> = unit_members
+                .iter()
+                .flat_map(|(_, v)| v.iter().map(|(_, n)| *n as f64))
+                .collect();
+            let mut cut = apportion(unit_budget, &weights).into_iter();
+            for (_, counts) in &mut unit_members {
+                for (_, n) in counts.iter_mut() {
+                    *n = cut.next().unwrap_or(0);
+                }
+            }
+        }
         // Members of unit organizations.
         let mut unit_total = 0;
         for (o, counts) in &unit_members {
@@ -990,11 +1020,11 @@ impl Gen<'_> {
                 places.push((t, v));
             }
         }
-        let minimum = 3 * places.len();
+        let minimum = MIN_BRANCH_MEMBERS * places.len();
         let rest = self.targets.members.saturating_sub(unit_total);
         let extra = apportion(rest.saturating_sub(minimum), &weights);
         for (i, &(t, v)) in places.iter().enumerate() {
-            let n = 3 + extra[i];
+            let n = MIN_BRANCH_MEMBERS + extra[i];
             self.village_members(t, v, n, village_committee.get(&(t, v)).copied());
         }
         // Party member counts and headcounts as the units report them.
@@ -1013,9 +1043,20 @@ impl Gen<'_> {
     }
 
     /// A size of a unit organization, `lo..=hi` scaled by the target's size factor, at least 3.
+    /// Members of an organization of which each county has a fixed number (town organs,
+    /// schools, health centres): `lo..=hi` scaled by the county's size factor, so their share of
+    /// the members stays the same at any scale.
     fn size(&mut self, lo: usize, hi: usize) -> usize {
         let n = self.rng.random_range(lo..=hi) as f64 * self.targets.size;
         (n.round() as usize).max(lo.min(3))
+    }
+
+    /// Members of an organization of a unit whose number already grows with the county's size
+    /// (SOEs, enterprises, cooperatives …): `lo..=hi`, not scaled again (scaling both the number
+    /// of units and their members would grow the unit members with the square of the size).
+    /// Draws from the generator exactly as [`Gen::size`] does, so at size 1 both agree.
+    fn draw(&mut self, lo: usize, hi: usize) -> usize {
+        self.rng.random_range(lo..=hi)
     }
 
     /// Marks an unorganized unit: 40 % have 1–2 party members, who belong to the village branch.
@@ -1671,7 +1712,7 @@ pub fn demo(conn: &mut DbConn, county_code: &str) -> DbResult<DemoSummary> {
 
 /// [`demo`] with another member total and options.
 pub fn demo_with(conn: &mut DbConn, county_code: &str, members: usize, opts: &Options) -> DbResult<DemoSummary> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut summary = DemoSummary {
             skipped: true,
             ..Default::default()
@@ -1751,7 +1792,7 @@ pub fn generate_into_db(
     };
     for (c, t) in counties.iter().zip(targets) {
         let prefix = c.prefix();
-        let written = conn.transaction(|conn| {
+        let written = crate::db::write_transaction(conn, |conn| {
             if holds_records(conn, &prefix)? {
                 return Ok::<_, DbError>(None);
             }
@@ -2255,6 +2296,27 @@ mod tests {
             a.members.iter().map(|m| &m.id_number).collect::<Vec<_>>(),
             other.members.iter().map(|m| &m.id_number).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn member_totals_are_exact() {
+        // Datong has 313 villages, so 3 × 313 = 939 members is the least that can be exact.
+        let c = datong();
+        assert_eq!(min_members(c.villages()), 939);
+        for members in [939, 1_000, 5_000, DEMO_MEMBERS, 100_000] {
+            let g = generate_county(&c, Targets::for_county(c.villages(), members), &Options::default());
+            assert_eq!(g.members.len(), members, "asked for {members}");
+            // Every village branch keeps its 3 members or more.
+            let mut per_org: HashMap<usize, usize> = HashMap::new();
+            for m in &g.members {
+                *per_org.entry(m.org).or_default() += 1;
+            }
+            for (i, o) in g.orgs.iter().enumerate() {
+                if o.village_code.is_some() {
+                    assert!(per_org.get(&i).copied().unwrap_or(0) >= 3, "{} at {members}", o.code);
+                }
+            }
+        }
     }
 
     #[test]

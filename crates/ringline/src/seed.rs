@@ -41,14 +41,18 @@ pub fn first_start(conn: &mut DbConn) -> Result<Seeded, ImportError> {
         let mut issues = Vec::new();
         let file = imp::read_rows(&table, &opts, &mut incoming, &mut issues);
         let plan = imp::plan(conn, incoming, vec![file], issues, &opts)?;
-        seeded.divisions = plan.new.len();
-        imp::apply(
+        seeded.divisions = match imp::apply(
             conn,
             &crate::access::Access::system(),
             &plan,
             "data/datong/divisions.csv",
             &mut |_, _| {},
-        )?;
+        ) {
+            Ok(()) => plan.new.len(),
+            // Another instance starting on the same database loaded them first.
+            Err(ImportError::Changed) => 0,
+            Err(e) => return Err(e),
+        };
     }
     let b: i64 = boundaries::table.count().get_result(conn)?;
     if b == 0 {

@@ -319,7 +319,7 @@ pub fn create(conn: &mut DbConn, by: &Access, u: &NewUser) -> Result<i64, UserEr
         None => None,
     };
     let hash = hash_password(&u.password);
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if !scope_exists(conn, &scope)? {
             return Err(UserError::UnknownScope(u.scope.clone()));
         }
@@ -406,7 +406,7 @@ pub fn id_of(conn: &mut DbConn, username: &str) -> Result<i64, UserError> {
 /// Disables or enables a user; disabling ends all their sessions.
 pub fn set_disabled(conn: &mut DbConn, by: &Access, id: i64, disabled: bool) -> Result<(), UserError> {
     require(by)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let before = managed(conn, by, id)?;
         if by.user_id == Some(id) && disabled {
             return Err(UserError::Forbidden);
@@ -483,7 +483,7 @@ pub fn update(conn: &mut DbConn, by: &Access, id: i64, ch: &UserChanges) -> Resu
         Some(p) => Some(Some(validate_phone(p)?)),
         None => None,
     };
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let before = managed(conn, by, id)?;
         if by.user_id == Some(id) && (role.is_some() || scope.is_some() || ch.disabled == Some(true)) {
             return Err(UserError::Forbidden);
@@ -550,7 +550,7 @@ pub fn update(conn: &mut DbConn, by: &Access, id: i64, ch: &UserChanges) -> Resu
 pub fn reset_password(conn: &mut DbConn, by: &Access, id: i64, password: &str) -> Result<(), UserError> {
     require(by)?;
     validate_password(password)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         managed(conn, by, id)?;
         set_password(conn, id, password)?;
         audit_user(
@@ -571,7 +571,7 @@ pub fn reset_password(conn: &mut DbConn, by: &Access, id: i64, password: &str) -
 pub fn change_own_password(conn: &mut DbConn, by: &Access, current: &str, new: &str) -> Result<(), UserError> {
     let id = by.user_id.ok_or(UserError::NotFound)?;
     validate_password(new)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let hash: String = users::table.find(id).select(users::password_hash).first(conn)?;
         if !verify_password(&hash, current) {
             return Err(UserError::WrongPassword);
@@ -596,7 +596,7 @@ pub fn unmask_phone(conn: &mut DbConn, by: &Access, id: i64) -> Result<Option<St
     if !by.can(Permission::Unmask) {
         return Err(UserError::Forbidden);
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let row = load(conn, id)?.ok_or(UserError::NotFound)?;
         let scope = Scope::parse(&row.scope).map_err(|_| UserError::NotFound)?;
         if !by.may_grant(&scope, &zone_counties(conn)?) {

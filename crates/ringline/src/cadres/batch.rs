@@ -611,7 +611,7 @@ pub fn set_rule(
     kind: RuleKind,
 ) -> Result<(), DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let b = draft_row(conn, access, batch_id)?;
         county_cadre(conn, access, &b.county_code, cadre_id)?;
         let village = visible_village(conn, access, village)?;
@@ -664,7 +664,7 @@ pub fn remove_rule(
     village: &str,
 ) -> Result<bool, DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let b = draft_row(conn, access, batch_id)?;
         let village = ringline_core::division::DivisionCode::parse(village)
             .map(|c| c.as_str().to_string())
@@ -1056,7 +1056,7 @@ pub fn stored_plan(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResul
 /// [`DispatchError::code`]); [`DispatchError::NotFound`]; [`DispatchError::Confirmed`].
 pub fn run(conn: &mut DbConn, access: &Access, batch_id: i64) -> Result<Plan, DispatchError> {
     require(access, Permission::Dispatch)?;
-    let outcome = conn.transaction(|conn| -> Result<Result<(), opt::Infeasible>, DispatchError> {
+    let outcome = crate::db::write_transaction(conn, |conn| -> Result<Result<(), opt::Infeasible>, DispatchError> {
         let b = draft_row(conn, access, batch_id)?;
         let i = build_inputs(conn, &b)?;
         let result = opt::plan(&i.cadres, &i.villages, &i.twinning, &i.rules, &i.weights);
@@ -1137,7 +1137,7 @@ pub fn run(conn: &mut DbConn, access: &Access, batch_id: i64) -> Result<Plan, Di
 /// [`DispatchError::Confirmed`]; [`DispatchError::NotFound`].
 pub fn confirm(conn: &mut DbConn, access: &Access, batch_id: i64) -> Result<Vec<i64>, DispatchError> {
     require(access, Permission::Dispatch)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let b = draft_row(conn, access, batch_id)?;
         let mut stored: Vec<(i64, String, i64)> = batch_pairs::table
             .filter(batch_pairs::batch_id.eq(batch_id))

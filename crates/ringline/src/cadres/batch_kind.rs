@@ -413,6 +413,10 @@ impl Kind for Batches {
             .filter(|b| cx.access.covers_county(&b.county_code)))
     }
 
+    fn illustrative(n: &BatchNew) -> bool {
+        n.illustrative
+    }
+
     fn same(a: &BatchNew, b: &BatchNew) -> bool {
         a.name == b.name
             && a.county_code == b.county_code
@@ -471,17 +475,16 @@ impl Kind for Batches {
 
     /// Writes the settings; the last plan is kept, marked out of date (run it again), except
     /// when the county changed: then the rules and plan, which name the old county's cadres
-    /// and villages, are removed.
+    /// and villages, are removed. A demo batch made real with the same settings keeps its plan
+    /// as it is.
     fn update(conn: &mut DbConn, id: &str, b: &BatchNew) -> DbResult<()> {
         let Ok(id) = id.parse::<i64>() else {
             return Ok(());
         };
-        let before: Option<String> = dispatch_batches::table
-            .find(id)
-            .select(dispatch_batches::county_code)
-            .first(conn)
-            .optional()?;
-        if before.is_some_and(|c| c != b.county_code) {
+        let Some((_, before)) = select_batches(conn, Some(&[id]), None)?.into_iter().next() else {
+            return Ok(());
+        };
+        if before.county_code != b.county_code {
             diesel::delete(batch_rules::table.filter(batch_rules::batch_id.eq(id))).execute(conn)?;
             diesel::delete(batch_pairs::table.filter(batch_pairs::batch_id.eq(id))).execute(conn)?;
         }
@@ -497,9 +500,12 @@ impl Kind for Batches {
                 dispatch_batches::term_months.eq(b.term_months),
                 dispatch_batches::per_priority_point.eq(b.per_priority_point),
                 dispatch_batches::twinning_bonus.eq(b.twinning_bonus),
+                dispatch_batches::illustrative.eq(b.illustrative),
             ))
             .execute(conn)?;
-        batch::mark_outdated(conn, id)?;
+        if !Batches::same(&before, b) {
+            batch::mark_outdated(conn, id)?;
+        }
         Ok(())
     }
 

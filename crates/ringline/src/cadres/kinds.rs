@@ -335,6 +335,10 @@ impl Kind for Cadres {
             .filter(|c| cx.access.sees_code(&c.cadre.division_code)))
     }
 
+    fn illustrative(n: &CheckedCadre) -> bool {
+        n.cadre.illustrative
+    }
+
     fn same(a: &CheckedCadre, b: &CheckedCadre) -> bool {
         let (x, y) = (&a.cadre, &b.cadre);
         x.name == y.name
@@ -691,6 +695,10 @@ impl Kind for Twinning {
             }))
     }
 
+    fn illustrative(n: &TwinNew) -> bool {
+        n.illustrative
+    }
+
     fn same(a: &TwinNew, b: &TwinNew) -> bool {
         a.unit_id == b.unit_id && a.village_code == b.village_code
     }
@@ -1041,6 +1049,10 @@ impl Kind for Needs {
             priority,
             illustrative,
         }))
+    }
+
+    fn illustrative(n: &NeedNew) -> bool {
+        n.illustrative
     }
 
     fn same(a: &NeedNew, b: &NeedNew) -> bool {

@@ -741,7 +741,7 @@ pub fn cadre_unmasked(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<O
     if !access.can(Permission::Unmask) {
         return Ok(None);
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let all = CadreFilter {
             retired: true,
             ..CadreFilter::default()
@@ -1152,7 +1152,11 @@ pub fn upsert_needs(conn: &mut DbConn, rows: &[(String, String, i32)], illustrat
                 .filter(village_needs::village_code.eq(village))
                 .filter(village_needs::skill.eq(skill)),
         )
-        .set((village_needs::priority.eq(priority), village_needs::updated_at.eq(at)))
+        .set((
+            village_needs::priority.eq(priority),
+            village_needs::illustrative.eq(illustrative),
+            village_needs::updated_at.eq(at),
+        ))
         .execute(conn)?;
         if n == 0 {
             diesel::insert_into(village_needs::table)

@@ -569,7 +569,7 @@ pub fn set_attendance(
             format!("{month} has {length} days; give 0 to {length}"),
         ));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let r = visible_or_404(conn, access, residency_id)?;
         if last < r.start_date || first > r.end_date {
             return Err(DispatchError::invalid(
@@ -1171,7 +1171,7 @@ pub fn request_leave(
 /// `dispatch-leave-decided` for a request already decided; [`DispatchError::NotFound`].
 pub fn decide_leave(conn: &mut DbConn, access: &Access, id: i64, approve: bool) -> Result<LeaveRequest, DispatchError> {
     require(access, Permission::DecideLeave)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let (row, r) = leave_of(conn, access, id)?;
         if !may_decide(access, &row.approver_level) {
             return Err(DispatchError::Forbidden);
@@ -1240,7 +1240,7 @@ pub fn evaluate(
         .map(|c| note(c, "comment"))
         .transpose()?
         .filter(|c| !c.is_empty());
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let r = visible_or_404(conn, access, residency_id)?;
         diesel::update(residencies::table.find(residency_id))
             .set((

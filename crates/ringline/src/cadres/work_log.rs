@@ -404,6 +404,10 @@ impl Kind for WorkLogs {
         ))
     }
 
+    fn illustrative(n: &LogNew) -> bool {
+        n.illustrative
+    }
+
     fn same(a: &LogNew, b: &LogNew) -> bool {
         a.residency_id == b.residency_id && a.date == b.date && a.content == b.content
     }
@@ -442,6 +446,7 @@ impl Kind for WorkLogs {
                 work_logs::residency_id.eq(n.residency_id),
                 work_logs::date.eq(n.date),
                 work_logs::content.eq(&n.content),
+                work_logs::illustrative.eq(n.illustrative),
             ))
             .execute(conn)?;
         Ok(())

@@ -48,7 +48,8 @@ pub struct GenerateArgs {
     /// File format of --out.
     #[arg(long, value_enum, default_value_t)]
     format: OutFormat,
-    /// Members in all (default: county 20,000, province 1,000,000, nation 10,000,000).
+    /// Members in all, written exactly (default: county 20,000, province 1,000,000, nation
+    /// 10,000,000); at least 3 per village, as every village branch has three members or more.
     #[arg(long)]
     members: Option<usize>,
     /// Folder of the national division table (villages.csv.gz, streets.csv.gz, areas.csv.gz).
@@ -126,6 +127,7 @@ pub fn run(config: &Config, args: GenerateArgs) -> Result<ExitCode> {
             generate::counties(&generate::file_places(&villages_file, only)?)
         };
         let villages: usize = counties.iter().map(generate::County::villages).sum();
+        check_members(members, villages)?;
         eprintln!(
             "Generating {members} members over {} counties, {villages} villages …",
             counties.len()
@@ -161,6 +163,11 @@ pub fn run(config: &Config, args: GenerateArgs) -> Result<ExitCode> {
     let db = super::open(config)?;
     let mut conn = db.conn()?;
     if args.scale == Scale::County {
+        let villages: usize = generate::counties(&generate::datong_places()?)
+            .iter()
+            .map(generate::County::villages)
+            .sum();
+        check_members(members, villages)?;
         let s = generate::demo_with(&mut conn, seed::DATONG_COUNTY, members, &opts)?;
         if s.skipped {
             eprintln!(
@@ -188,6 +195,11 @@ pub fn run(config: &Config, args: GenerateArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     import_divisions(&mut conn, &villages_file, &prefix)?;
+    let villages: usize = generate::counties(&generate::stored_places(&mut conn, &prefix)?)
+        .iter()
+        .map(generate::County::villages)
+        .sum();
+    check_members(members, villages)?;
     eprintln!(
         "Generating {members} members for the counties under {} (one transaction per county) …",
         if prefix.is_empty() { "the whole table" } else { &prefix }
@@ -228,6 +240,19 @@ pub fn run(config: &Config, args: GenerateArgs) -> Result<ExitCode> {
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a member total that cannot be written exactly over `villages` villages.
+fn check_members(members: usize, villages: usize) -> Result<()> {
+    let least = generate::min_members(villages);
+    if members < least {
+        bail!(
+            "--members {members} is too few for {villages} villages: every village branch has at least {} members, \
+             so give --members {least} or more",
+            generate::MIN_BRANCH_MEMBERS
+        );
+    }
+    Ok(())
 }
 
 /// Imports the divisions under `prefix` from the national table (a no-op when they are stored).

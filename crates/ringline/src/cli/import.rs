@@ -144,6 +144,7 @@ pub fn run(config: &Config, args: ImportArgs) -> Result<ExitCode> {
         apply: args.apply,
         illustrative: false,
         confirm: false,
+        expected: None,
     };
     let (report, sheet) =
         framework::import_file(&mut conn, &Access::system(), kind, &file, &name, opts, &mut progress)?;

@@ -597,10 +597,9 @@ pub struct VillageYear {
     pub town_name: Option<String>,
     /// Calendar year.
     pub year: i32,
-    /// The reported sources with their amounts (fen), in [`IncomeSource::ALL`] order; sources
-    /// not reported are absent.
-    #[schema(value_type = Vec<Object>)]
-    pub by_source: Vec<(IncomeSource, Cny)>,
+    /// The reported sources with their amounts, in [`IncomeSource::ALL`] order; sources not
+    /// reported are absent.
+    pub by_source: Vec<SourceAmount>,
     /// Total over all sources, in fen.
     #[schema(value_type = i64)]
     pub total: Cny,
@@ -620,10 +619,22 @@ pub struct VillageYear {
     pub illustrative: bool,
 }
 
+/// The amount a village reported for one income source in a year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SourceAmount {
+    /// `operating`, `contracting_leasing`, `investment_returns`, `services`, `subsidies` or
+    /// `other`.
+    #[schema(value_type = String, example = "operating")]
+    pub source: IncomeSource,
+    /// Amount in fen.
+    #[schema(value_type = i64)]
+    pub amount: Cny,
+}
+
 impl VillageYear {
     /// The amount reported for `source`, if any.
     pub fn amount(&self, source: IncomeSource) -> Option<Cny> {
-        self.by_source.iter().find(|(s, _)| *s == source).map(|(_, a)| *a)
+        self.by_source.iter().find(|a| a.source == source).map(|a| a.amount)
     }
 }
 
@@ -735,7 +746,7 @@ pub fn incomes(
         .collect();
     let years: BTreeSet<i32> = rows.iter().map(|r| r.year).collect();
     let before: BTreeSet<i32> = years.iter().map(|y| y - 1).collect();
-    let mut sources: HashMap<(String, i32), Vec<(IncomeSource, Cny)>> = HashMap::new();
+    let mut sources: HashMap<(String, i32), Vec<SourceAmount>> = HashMap::new();
     let mut targets: HashMap<(String, i32), Cny> = HashMap::new();
     let mut previous: HashMap<(String, i32), Cny> = HashMap::new();
     for chunk in villages.chunks(IN_CHUNK) {
@@ -751,7 +762,10 @@ pub fn incomes(
             .load(conn)?;
         for (v, y, s, fen) in source_rows {
             if let Ok(source) = s.parse::<IncomeSource>() {
-                sources.entry((v, y)).or_default().push((source, cny(fen)));
+                sources.entry((v, y)).or_default().push(SourceAmount {
+                    source,
+                    amount: cny(fen),
+                });
             }
         }
         let target_rows: Vec<(String, i32, i64)> = income_targets::table
@@ -782,7 +796,7 @@ pub fn incomes(
         .map(|r| {
             let code = codes[r.village].clone();
             let mut by_source = sources.remove(&(code.clone(), r.year)).unwrap_or_default();
-            by_source.sort_by_key(|(s, _)| *s);
+            by_source.sort_by_key(|a| a.source);
             let previous_total = previous.get(&(code.clone(), r.year - 1)).copied();
             let town_code = town_code_of(&code);
             VillageYear {

@@ -8,8 +8,10 @@
 //! - Figures ([`Summary`]: class counts, share ≥ ¥50,000, total, mean, median) are computed by
 //!   [`summarise`] over the totals of the group's villages that reported, classes under the
 //!   configured [`Thresholds`].
-//! - `villages` counts the group's active villages (and communities) within the caller's scope,
-//!   plus any retired one that reported that year, so `reported ≤ villages` always.
+//! - Summaries describe the divisions in use: `villages` counts the group's active villages (and
+//!   communities) within the caller's scope, and only their income, targets and growth count. A
+//!   retired village leaves the summaries of every year (so `reported ≤ villages` always); its
+//!   own records stay readable on its profile and in the village income list.
 //! - Growth is *like-for-like*: over the villages that reported both in the year before and in
 //!   the year, `(Σ this year − Σ year before) / Σ year before`; `None` when no village reported
 //!   in both years or their sum the year before was 0. Villages reporting for the first time do
@@ -51,8 +53,8 @@ pub struct SummaryRow {
     pub name_en: Option<String>,
     /// The year.
     pub year: i32,
-    /// Villages of the group within the caller's scope (active ones, and retired ones that
-    /// reported this year).
+    /// Active villages of the group within the caller's scope (retired ones count in no
+    /// summary).
     pub villages: usize,
     /// Of those, villages with income reported this year.
     pub reported: usize,
@@ -101,7 +103,7 @@ fn ancestor_at(code: &str, level: Level) -> Option<String> {
 
 /// What the summary knows about each village in scope for the year.
 struct Villages {
-    /// Active villages in scope, and those that reported this year.
+    /// Active villages in scope: the only ones counted.
     known: BTreeSet<String>,
     /// This year's totals (and whether illustrative).
     current: HashMap<String, (Cny, bool)>,
@@ -149,8 +151,7 @@ impl Villages {
             .filter(divisions::status.eq(ACTIVE))
             .select(divisions::code)
             .load(conn)?;
-        let mut known: BTreeSet<String> = active.into_iter().collect();
-        known.extend(current.keys().cloned());
+        let known: BTreeSet<String> = active.into_iter().collect();
         Ok(Villages {
             known,
             current,

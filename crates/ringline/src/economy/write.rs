@@ -53,6 +53,7 @@ pub fn upsert_products(conn: &mut DbConn, rows: &[NewProduct], illustrative: boo
             lead_products::output_value_fen.eq(fen(p.output_value)),
             lead_products::households.eq(p.households),
             lead_products::income_per_household_fen.eq(fen(p.income_per_household)),
+            lead_products::illustrative.eq(illustrative),
             lead_products::updated_at.eq(at),
         ))
         .execute(conn)?;
@@ -114,6 +115,7 @@ pub fn upsert_chains(conn: &mut DbConn, rows: &[NewChain], illustrative: bool) -
             development_chains::association_unit_id.eq(c.association_unit_id),
             development_chains::company_unit_id.eq(c.company_unit_id),
             development_chains::market_unit_id.eq(c.market_unit_id),
+            development_chains::illustrative.eq(illustrative),
             development_chains::updated_at.eq(at),
         ))
         .execute(conn)?;
@@ -174,6 +176,7 @@ pub fn upsert_brands(conn: &mut DbConn, rows: &[NewBrand], illustrative: bool) -
             brands::division_code.eq(&b.division_code),
             brands::zone_id.eq(b.zone_id),
             brands::level.eq(&b.level),
+            brands::illustrative.eq(illustrative),
             brands::updated_at.eq(at),
         ))
         .execute(conn)?;
@@ -227,6 +230,7 @@ pub fn upsert_income(conn: &mut DbConn, rows: &[NewIncome<'_>], illustrative: bo
         )
         .set((
             collective_income::amount_fen.eq(fen),
+            collective_income::illustrative.eq(illustrative),
             collective_income::updated_at.eq(at),
         ))
         .execute(conn)?;
@@ -259,7 +263,11 @@ pub fn upsert_targets(conn: &mut DbConn, rows: &[(String, i32, Cny)], illustrati
                 .filter(income_targets::village_code.eq(village))
                 .filter(income_targets::year.eq(year)),
         )
-        .set((income_targets::target_fen.eq(fen), income_targets::updated_at.eq(at)))
+        .set((
+            income_targets::target_fen.eq(fen),
+            income_targets::illustrative.eq(illustrative),
+            income_targets::updated_at.eq(at),
+        ))
         .execute(conn)?;
         if n == 0 {
             diesel::insert_into(income_targets::table)

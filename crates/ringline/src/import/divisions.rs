@@ -87,6 +87,12 @@ pub enum ImportError {
     /// The plan has errors, so nothing was written.
     #[error("the input has {0} error(s); nothing was written")]
     Invalid(usize),
+    /// The divisions the plan covers changed after it was made (another import wrote them
+    /// meanwhile), so nothing was written: plan again.
+    #[error(
+        "another import changed these divisions after they were checked; nothing was written — run the import again"
+    )]
+    Changed,
 }
 
 /// A file that was read, with its row count.
@@ -139,10 +145,21 @@ pub struct Plan {
     /// Retired codes the input lists again under the same name.
     #[serde(skip)]
     pub reinstated: Vec<Incoming>,
+    /// What the records hold on each `missing` code that anything names (members,
+    /// organizations, units, income …): retiring such a code keeps the records, readable, but
+    /// attaches nothing new to it, and it leaves every summary.
+    pub holdings: std::collections::BTreeMap<String, crate::divisions::Holdings>,
     /// Errors; a plan with errors cannot be applied.
     pub errors: Vec<Issue>,
     /// Warnings (applied anyway).
     pub warnings: Vec<Issue>,
+    /// Parents outside the covered subtree that the plan looked up.
+    #[serde(skip)]
+    outside_parents: Vec<String>,
+    /// A hash of the stored rows the plan was made against (the covered subtree and the
+    /// parents outside it, see [`stored_state`]); [`apply`] writes only while they are the same.
+    #[serde(skip)]
+    stored_state: u64,
 }
 
 /// Counts of a plan, as printed and returned by the API.
@@ -328,8 +345,9 @@ pub fn read(path: &Path, opts: &Options) -> Result<ReadResult, ImportError> {
     })
 }
 
-/// For a national table file (`villages.*`, `streets.*`), the parent-level files beside it
-/// that exist: villages → streets, areas; streets → areas.
+/// For a national table file (`villages.*`, `streets.*`, `areas.*`, `cities.*`), the
+/// parent-level files beside it that exist, down to the provinces: villages → streets, areas,
+/// cities, provinces; streets → areas, cities, provinces; and so on.
 fn national_parent_files(path: &Path) -> Vec<PathBuf> {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
@@ -338,8 +356,10 @@ fn national_parent_files(path: &Path) -> Vec<PathBuf> {
         return Vec::new();
     };
     let parents: &[&str] = match stem {
-        "villages" => &["streets", "areas"],
-        "streets" => &["areas"],
+        "villages" => &["streets", "areas", "cities", "provinces"],
+        "streets" => &["areas", "cities", "provinces"],
+        "areas" => &["cities", "provinces"],
+        "cities" => &["provinces"],
         _ => &[],
     };
     parents
@@ -633,7 +653,32 @@ pub fn plan(
         }
     }
 
+    plan.outside_parents = outside_parents.keys().cloned().collect();
+    plan.outside_parents.sort();
+    let mut in_order: Vec<&DivisionRow> = stored.values().collect();
+    in_order.sort_by(|a, b| a.code.cmp(&b.code));
+    let outside: Vec<(&str, Option<&DivisionRow>)> = plan
+        .outside_parents
+        .iter()
+        .map(|c| (c.as_str(), outside_parents.get(c).and_then(Option::as_ref)))
+        .collect();
+    plan.stored_state = state_hash(in_order.into_iter(), outside.into_iter());
+
+    // Counties and cities whose parent is neither in the input nor stored: imported, with one
+    // warning per missing parent (the tree above them stays incomplete).
+    let mut orphans: std::collections::BTreeMap<String, Vec<(String, Level, String, usize)>> =
+        std::collections::BTreeMap::new();
     for r in rows {
+        if let (Some(p), true) = (&r.parent, matches!(r.level, Level::County | Level::City))
+            && !incoming_codes.contains(p.as_str())
+            && !stored.contains_key(p.as_str())
+            && outside_parents.get(p.as_str()).is_none_or(Option::is_none)
+        {
+            orphans
+                .entry(p.to_string())
+                .or_default()
+                .push((r.code.to_string(), r.level, r.file.clone(), r.line));
+        }
         let issue = |key: &str, column: &str, value: String, message: String| Issue {
             file: r.file.clone(),
             sheet: None,
@@ -717,6 +762,32 @@ pub fn plan(
             }
         }
     }
+    for (parent, children) in orphans {
+        let (first, level, file, line) = &children[0];
+        let parent_level = DivisionCode::parse(&parent)
+            .map(|c| c.level().as_str().to_string())
+            .unwrap_or_default();
+        plan.warnings.push(Issue {
+            file: file.clone(),
+            sheet: None,
+            line: *line,
+            column: "code".into(),
+            value: first.clone(),
+            key: "parent-missing".into(),
+            message: format!(
+                "the {parent_level} {parent} of {} {} in the file ({first}{}) is neither in the file nor stored: they are imported without it and the tree above them stays incomplete; import it too (the national table's cities and provinces files beside this one, or a wider --only)",
+                children.len(),
+                match (level, children.len()) {
+                    (Level::City, 1) => "city",
+                    (Level::City, _) => "cities",
+                    (_, 1) => "county",
+                    _ => "counties",
+                },
+                if children.len() > 1 { ", …" } else { "" }
+            ),
+            ..Default::default()
+        });
+    }
     // Retire stored active codes at the input's levels that the input no longer lists.
     let level_names: HashSet<&str> = levels.iter().map(|l| l.as_str()).collect();
     let mut retired: Vec<Rename> = stored
@@ -753,7 +824,28 @@ pub fn plan(
             ..Default::default()
         });
     }
+    let missing_codes: Vec<String> = retired.iter().map(|r| r.code.clone()).collect();
+    plan.holdings = crate::divisions::holdings(conn, &missing_codes)?;
     if opts.retire_missing {
+        for r in &retired {
+            if let Some(h) = plan.holdings.get(&r.code) {
+                plan.warnings.push(Issue {
+                    file: plan.files.first().map(|f| f.file.clone()).unwrap_or_default(),
+                    sheet: None,
+                    line: 0,
+                    column: "code".into(),
+                    value: r.code.clone(),
+                    key: "retired-in-use".into(),
+                    message: format!(
+                        "{} ({}) will be retired while records name it: {}; they are kept and stay readable, but nothing new can be recorded for it and it leaves every summary — move them to the code that replaces it",
+                        r.code,
+                        r.old_name,
+                        h.describe()
+                    ),
+                    ..Default::default()
+                });
+            }
+        }
         plan.retired = retired.clone();
     }
     plan.missing = retired;
@@ -808,12 +900,79 @@ struct NewHistory<'a> {
     at: chrono::NaiveDateTime,
 }
 
+/// A hash of stored division rows (`rows` in code order, then the parents outside the subtree by
+/// code, each found or not): every column an import reads or writes, and `updated_at`.
+fn state_hash<'a>(
+    rows: impl Iterator<Item = &'a DivisionRow>,
+    outside: impl Iterator<Item = (&'a str, Option<&'a DivisionRow>)>,
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    let row = |r: &DivisionRow, h: &mut std::hash::DefaultHasher| {
+        (
+            &r.code,
+            &r.name,
+            &r.level,
+            &r.parent_code,
+            &r.urban_rural_code,
+            &r.status,
+        )
+            .hash(h);
+        (
+            r.lon.map(f64::to_bits),
+            r.lat.map(f64::to_bits),
+            r.updated_at,
+            r.retired_at,
+        )
+            .hash(h);
+    };
+    for r in rows {
+        row(r, &mut h);
+    }
+    for (code, found) in outside {
+        code.hash(&mut h);
+        match found {
+            Some(r) => row(r, &mut h),
+            None => 0u8.hash(&mut h),
+        }
+    }
+    h.finish()
+}
+
+/// [`state_hash`] of what is stored now under `coverage` and for the `outside` parents.
+fn stored_state(conn: &mut DbConn, coverage: &str, outside: &[String]) -> DbResult<u64> {
+    let mut q = divisions::table
+        .into_boxed()
+        .filter(divisions::code.ge(coverage.to_string()));
+    if let Some(end) = prefix_end(coverage) {
+        q = q.filter(divisions::code.lt(end));
+    }
+    let rows: Vec<DivisionRow> = q
+        .order(divisions::code.asc())
+        .select(DivisionRow::as_select())
+        .load(conn)?;
+    let mut parents = Vec::with_capacity(outside.len());
+    for code in outside {
+        let found = divisions::table
+            .find(code.as_str())
+            .select(DivisionRow::as_select())
+            .first(conn)
+            .optional()?;
+        parents.push((code.as_str(), found));
+    }
+    Ok(state_hash(rows.iter(), parents.iter().map(|(c, r)| (*c, r.as_ref()))))
+}
+
 /// Rows per multi-row INSERT: 10 columns × 1,000 stays under both backends' bind limits.
 const CHUNK: usize = 1000;
 
 /// Applies a plan in one transaction, then recomputes zone membership. Refuses a plan with
 /// errors. `source` names the input in the history (usually the file name).
 /// `progress` is called with (rows done, rows total) as rows are written.
+///
+/// Division imports wait for each other ([`crate::db::lock_writers`]); once it is this one's
+/// turn, the stored divisions the plan was made against are read again, and when another
+/// import changed them meanwhile nothing is written: [`ImportError::Changed`].
 pub fn apply(
     conn: &mut DbConn,
     who: &crate::access::Access,
@@ -826,7 +985,11 @@ pub fn apply(
     }
     let at = now();
     let total = plan.new.len() + plan.renamed.len() + plan.updated.len() + plan.retired.len() + plan.reinstated.len();
-    conn.transaction::<_, ImportError, _>(|conn| {
+    let written = crate::db::write_transaction::<_, ImportError, _>(conn, |conn| {
+        crate::db::lock_writers(conn, "divisions", crate::db::WriteArea::Everywhere)?;
+        if stored_state(conn, &plan.coverage, &plan.outside_parents)? != plan.stored_state {
+            return Err(ImportError::Changed);
+        }
         let mut done = 0;
         for chunk in plan.new.chunks(CHUNK) {
             let rows: Vec<NewDivision> = chunk
@@ -950,7 +1113,12 @@ pub fn apply(
             },
         )?;
         Ok(())
-    })
+    });
+    match written {
+        // A code taken by a writer outside the lock at the same moment.
+        Err(ImportError::Db(e)) if e.is_conflict() => Err(ImportError::Changed),
+        other => other,
+    }
 }
 
 /// Reads, plans and (when `write`) applies an import of `path` in one call.

@@ -577,6 +577,7 @@ fn check_products(
     let dups = duplicates(ch, &keys, "name", "village, year and product", false);
     let villages: Vec<String> = distinct(checked.iter().flatten().map(|p| p.village_code.clone()));
     let stored = load_products(conn, &villages)?;
+    let demo = demo_ids!(conn, lead_products, stored);
     let has = |k: &str| sheet.columns.contains_key(k);
     let mut ops = Vec::with_capacity(total);
     for (i, p) in checked.into_iter().enumerate() {
@@ -602,7 +603,8 @@ fn check_products(
                 if !has("income_per_household") {
                     p.income_per_household = s.income_per_household;
                 }
-                let op = Op::existing(*id, *s == p, p, opts.on_existing);
+                let same = *s == p && demo.contains(id) == opts.illustrative;
+                let op = Op::existing(*id, same, p, opts.on_existing);
                 if let Op::Update(_, p) = &op {
                     audits.push(Audit::new(
                         "lead_product",
@@ -619,6 +621,27 @@ fn check_products(
     }
     Ok(ops)
 }
+
+/// The ids among `stored` (natural key → (id, record)) of records generated for the demo: a
+/// real import that matches one updates it (with `update`), clearing the mark, even when its
+/// values are the same.
+macro_rules! demo_ids {
+    ($conn:expr, $table:ident, $stored:expr) => {{
+        let ids: Vec<i64> = $stored.values().map(|(id, _)| *id).collect();
+        let mut demo: HashSet<i64> = HashSet::new();
+        for part in ids.chunks(1_000) {
+            demo.extend(
+                $table::table
+                    .filter($table::id.eq_any(part))
+                    .filter($table::illustrative.eq(true))
+                    .select($table::id)
+                    .load::<i64>($conn)?,
+            );
+        }
+        demo
+    }};
+}
+use demo_ids;
 
 /// The distinct values, in first-seen order.
 fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
@@ -783,6 +806,7 @@ fn check_chains(
     let dups = duplicates(ch, &keys, "product", "village and product", false);
     let villages: Vec<String> = distinct(checked.iter().flatten().map(|c| c.village_code.clone()));
     let stored = load_chains(conn, &villages)?;
+    let demo = demo_ids!(conn, development_chains, stored);
     let mut products: HashSet<(String, String)> = HashSet::new();
     for part in villages.chunks(1_000) {
         products.extend(
@@ -828,7 +852,8 @@ fn check_chains(
                 if !has("market") {
                     c.market_unit_id = s.market_unit_id;
                 }
-                let op = Op::existing(*id, *s == c, c, opts.on_existing);
+                let same = *s == c && demo.contains(id) == opts.illustrative;
+                let op = Op::existing(*id, same, c, opts.on_existing);
                 if let Op::Update(_, c) = &op {
                     audits.push(Audit::new(
                         "development_chain",
@@ -1089,6 +1114,7 @@ fn check_brands(
     let dups = duplicates(ch, &keys, "name", "brand name and year", false);
     let names: Vec<String> = distinct(checked.iter().flatten().map(|b| b.name.clone()));
     let stored = load_brands(conn, &names)?;
+    let demo = demo_ids!(conn, brands, stored);
     let has_zone = sheet.columns.contains_key("zone");
     let mut ops = Vec::with_capacity(total);
     for (i, b) in checked.into_iter().enumerate() {
@@ -1113,7 +1139,8 @@ fn check_brands(
                 if !has_zone {
                     b.zone_id = s.zone_id;
                 }
-                let op = Op::existing(*id, *s == b, b, opts.on_existing);
+                let same = *s == b && demo.contains(id) == opts.illustrative;
+                let op = Op::existing(*id, same, b, opts.on_existing);
                 if let Op::Update(_, b) = &op {
                     audits.push(Audit::new("brand", id, brand_json(s), brand_json(b), &b.division_code));
                 }
@@ -1257,18 +1284,19 @@ fn check_income(
     progress(Stage::Checking, total, total);
     let dups = duplicates(ch, &keys, "source", "village, year and income source", false);
     let villages: Vec<String> = distinct(checked.iter().flatten().map(|r| r.village.clone()));
-    let mut stored: HashMap<(String, i32, String), i64> = HashMap::new();
+    let mut stored: HashMap<(String, i32, String), (i64, bool)> = HashMap::new();
     for part in villages.chunks(1_000) {
-        let rows: Vec<(String, i32, String, i64)> = collective_income::table
+        let rows: Vec<(String, i32, String, i64, bool)> = collective_income::table
             .filter(collective_income::village_code.eq_any(part))
             .select((
                 collective_income::village_code,
                 collective_income::year,
                 collective_income::source,
                 collective_income::amount_fen,
+                collective_income::illustrative,
             ))
             .load(conn)?;
-        stored.extend(rows.into_iter().map(|(v, y, s, a)| ((v, y, s), a)));
+        stored.extend(rows.into_iter().map(|(v, y, s, a, d)| ((v, y, s), (a, d))));
     }
     let mut ops = Vec::with_capacity(total);
     for (i, r) in checked.into_iter().enumerate() {
@@ -1277,11 +1305,11 @@ fn check_income(
             continue;
         }
         let key = (r.village.clone(), r.year, r.source.as_str().to_string());
-        let op = match stored.get(&key).and_then(|&f| fen(Some(f))) {
+        let op = match stored.get(&key).and_then(|&(f, d)| Some((fen(Some(f))?, d))) {
             None => Op::New(r),
-            Some(a) => {
+            Some((a, demo)) => {
                 let before = IncomeRow { amount: a, ..r.clone() };
-                let op = Op::existing(0, a == r.amount, r, opts.on_existing);
+                let op = Op::existing(0, a == r.amount && demo == opts.illustrative, r, opts.on_existing);
                 if let Op::Update(_, r) = &op {
                     let id = format!("{}/{}/{}", r.village, r.year, r.source.as_str());
                     audits.push(Audit::new(
@@ -1342,17 +1370,18 @@ fn check_targets(
     progress(Stage::Checking, total, total);
     let dups = duplicates(ch, &keys, "year", "village and year", false);
     let villages: Vec<String> = distinct(checked.iter().flatten().map(|t| t.village.clone()));
-    let mut stored: HashMap<(String, i32), i64> = HashMap::new();
+    let mut stored: HashMap<(String, i32), (i64, bool)> = HashMap::new();
     for part in villages.chunks(1_000) {
-        let rows: Vec<(String, i32, i64)> = income_targets::table
+        let rows: Vec<(String, i32, i64, bool)> = income_targets::table
             .filter(income_targets::village_code.eq_any(part))
             .select((
                 income_targets::village_code,
                 income_targets::year,
                 income_targets::target_fen,
+                income_targets::illustrative,
             ))
             .load(conn)?;
-        stored.extend(rows.into_iter().map(|(v, y, t)| ((v, y), t)));
+        stored.extend(rows.into_iter().map(|(v, y, t, d)| ((v, y), (t, d))));
     }
     let mut ops = Vec::with_capacity(total);
     for (i, t) in checked.into_iter().enumerate() {
@@ -1360,11 +1389,14 @@ fn check_targets(
         if dups.contains(&i) {
             continue;
         }
-        let op = match stored.get(&(t.village.clone(), t.year)).and_then(|&f| fen(Some(f))) {
+        let op = match stored
+            .get(&(t.village.clone(), t.year))
+            .and_then(|&(f, d)| Some((fen(Some(f))?, d)))
+        {
             None => Op::New(t),
-            Some(a) => {
+            Some((a, demo)) => {
                 let before = TargetRow { target: a, ..t.clone() };
-                let op = Op::existing(0, a == t.target, t, opts.on_existing);
+                let op = Op::existing(0, a == t.target && demo == opts.illustrative, t, opts.on_existing);
                 if let Op::Update(_, t) = &op {
                     let id = format!("{}/{}", t.village, t.year);
                     audits.push(Audit::new(

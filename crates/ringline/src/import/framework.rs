@@ -19,9 +19,12 @@
 //!    row is new, changed (updated or skipped, as the user chose), or unchanged. A member or cadre
 //!    row whose ID number belongs to a record outside the scope is *held* (`Op::Held`,
 //!    [`super::held`]): reported as new, written only as a held row for the county.
-//! 4. **Apply** only a plan without errors, inside one transaction that also re-plans, so what
-//!    is written is exactly what was checked, and a failure leaves the database as it was.
-//!    One audit entry records the import (kind, file, counts).
+//! 4. **Apply** only a plan without errors, inside one transaction that first takes the lock
+//!    of the kind and county ([`crate::db::lock_writers`]; imports of the same records wait for
+//!    each other) and then re-plans, so what is written is exactly what was checked, two imports
+//!    of one file write it once, and a failure leaves the database as it was. Given the dry run's
+//!    counts ([`Options::expected`]), an apply that finds them changed writes nothing
+//!    ([`ImportError::Changed`]). One audit entry records the import (kind, file, counts).
 //!
 //! Personal data (ID numbers, phones) is never quoted in an issue's value: it is masked.
 
@@ -149,6 +152,29 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.errors.is_empty()
     }
+
+    /// What the rows do (or did), in counts.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            new: self.new,
+            updated: self.updated,
+            unchanged: self.unchanged,
+            skipped: self.skipped,
+        }
+    }
+}
+
+/// What a file's rows do, counted: the figures a person reads in a dry run before applying it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Rows creating records.
+    pub new: usize,
+    /// Rows updating records.
+    pub updated: usize,
+    /// Rows equal to the stored record.
+    pub unchanged: usize,
+    /// Rows matching a stored record that differs, left alone.
+    pub skipped: usize,
 }
 
 /// Why an import could not run at all (the file's own problems are [`Report::errors`]).
@@ -160,6 +186,11 @@ pub enum ImportError {
     /// The caller may not import.
     #[error("your role may not import records")]
     Forbidden,
+    /// Another writer changed the records after they were checked: the apply, re-checking under
+    /// the writers' lock, found other counts than [`Options::expected`], or a unique key was
+    /// taken at the same moment. Nothing was written; check the file again.
+    #[error("another import changed these records after they were checked; nothing was written — check the file again")]
+    Changed,
 }
 
 impl From<diesel::result::Error> for ImportError {
@@ -179,6 +210,11 @@ pub struct Options {
     pub illustrative: bool,
     /// Apply the updates that need confirmation (see [`Report::confirm`]).
     pub confirm: bool,
+    /// The counts of the dry run the person saw before applying. The apply re-checks the file
+    /// after taking the writers' lock; when the counts differ from these (another import wrote
+    /// some of the records meanwhile) it writes nothing and answers [`ImportError::Changed`].
+    /// `None` applies whatever the re-check finds (a one-step apply, as on the command line).
+    pub expected: Option<Counts>,
 }
 
 /// Reads `path` and checks, plans and (with `opts.apply`) applies it as records of `kind`.
@@ -257,6 +293,7 @@ fn read_error_key(e: &super::table::ReadError) -> &'static str {
         E::Empty { .. } => "file-empty",
         E::NoRows { .. } => "file-no-rows",
         E::Encoding { .. } | E::NotGbk { .. } | E::Utf16 { .. } => "file-encoding",
+        E::NulByte { .. } => "file-nul-byte",
         E::TooLarge { .. } => "file-too-large",
         E::TooManyRows { .. } => "file-too-many-rows",
         E::Csv { .. } => "file-malformed-csv",
@@ -679,6 +716,21 @@ impl<'a> Checker<'a> {
             }
         };
         match ctx.divisions.get(code.as_str()) {
+            None if ctx.retired.contains_key(code.as_str()) => {
+                let on = ctx.retired[code.as_str()].to_string();
+                self.error(
+                    row,
+                    key,
+                    &raw,
+                    "division-retired",
+                    format!(
+                        "{} was retired on {on}: its records stay readable, but nothing new can be recorded for it; use the code that replaced it",
+                        code.as_str()
+                    ),
+                );
+                self.args(vec![("code", code.as_str().to_string()), ("date", on)]);
+                None
+            }
             None => {
                 self.error(
                     row,
@@ -732,6 +784,8 @@ impl<'a> Checker<'a> {
 pub(super) struct Context {
     /// Active division code → level.
     pub(super) divisions: HashMap<String, String>,
+    /// Retired division code → the day it was retired.
+    pub(super) retired: HashMap<String, chrono::NaiveDate>,
     pub(super) units: registry::UnitIndex,
     pub(super) orgs: registry::OrgIndex,
 }
@@ -743,6 +797,7 @@ fn load_context(conn: &mut DbConn) -> Result<Context, ImportError> {
         .load(conn)?;
     Ok(Context {
         divisions: rows.into_iter().collect(),
+        retired: crate::divisions::retired(conn)?,
         units: registry::unit_index(conn)?,
         orgs: registry::org_index(conn)?,
     })
@@ -820,6 +875,11 @@ pub fn import_sheet(
         if !report.errors.is_empty() || !opts.apply {
             return Ok(false);
         }
+        if let Some(expected) = opts.expected
+            && expected != report.counts()
+        {
+            return Err(ImportError::Changed);
+        }
         progress(Stage::Writing, 0, counts.0 + counts.1);
         plan.write(conn, access, &sheet.file, opts, progress)?;
         crate::audit::record(
@@ -846,9 +906,12 @@ pub fn import_sheet(
             use diesel::connection::SimpleConnection;
             c.batch_execute("PRAGMA cache_size = -131072")?;
         }
-        // Re-plan inside the writing transaction, so what is written is what was checked.
+        // Re-plan inside the writing transaction, after taking the lock that makes imports of
+        // this kind into the same county wait for each other, so what is written is what was
+        // checked, and two imports of one file cannot both find its records new.
         let mut written = false;
-        let result = conn.transaction::<_, ImportError, _>(|conn| {
+        let result = crate::db::write_transaction::<_, ImportError, _>(conn, |conn| {
+            crate::db::lock_writers(conn, kind.key, write_area(access))?;
             written = run(conn, &mut report, progress)?;
             if written {
                 Ok(())
@@ -864,12 +927,25 @@ pub fn import_sheet(
         match result {
             Ok(()) => report.applied = written,
             Err(ImportError::Db(DbError::Task(t))) if t == "rollback" => {}
+            // A key taken by a writer outside the imports' lock (a form, another kind).
+            Err(ImportError::Db(e)) if e.is_conflict() => return Err(ImportError::Changed),
             Err(e) => return Err(e),
         }
     } else {
         run(conn, &mut report, progress)?;
     }
     Ok(report)
+}
+
+/// Where an import by `access` writes, for [`crate::db::lock_writers`]: the county of a scope
+/// at county level or below (its rows outside the scope are refused), else everywhere.
+fn write_area(access: &Access) -> crate::db::WriteArea<'_> {
+    match &access.scope {
+        crate::access::Scope::Division(code) if code.level().depth() >= Level::County.depth() => {
+            crate::db::WriteArea::County(&code.as_str()[..6])
+        }
+        _ => crate::db::WriteArea::Everywhere,
+    }
 }
 
 fn kind_entity(kind: &KindSpec) -> &'static str {
@@ -1030,6 +1106,7 @@ impl Plan {
                                 units::lat.eq(u.lat),
                                 units::headcount.eq(u.headcount),
                                 units::party_member_count.eq(u.party_member_count),
+                                units::illustrative.eq(u.illustrative),
                                 units::updated_at.eq(u.updated_at),
                             ))
                             .execute(conn)?;
@@ -1396,6 +1473,7 @@ fn same_unit(a: &NewUnit, b: &NewUnit) -> bool {
         && a.lat == b.lat
         && a.headcount == b.headcount
         && a.party_member_count == b.party_member_count
+        && a.illustrative == b.illustrative
 }
 
 fn load_units(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, NewUnit>, ImportError> {
@@ -1854,13 +1932,14 @@ fn org_same(
     covered: &[i64],
     ctx: &Context,
 ) -> Result<bool, ImportError> {
-    let (name, kind, mode, unit_id, village, parent_id): (
+    let (name, kind, mode, unit_id, village, parent_id, illustrative): (
         String,
         String,
         String,
         Option<i64>,
         Option<String>,
         Option<i64>,
+        bool,
     ) = party_orgs::table
         .find(id)
         .select((
@@ -1870,6 +1949,7 @@ fn org_same(
             party_orgs::unit_id,
             party_orgs::village_code,
             party_orgs::parent_id,
+            party_orgs::illustrative,
         ))
         .first(conn)?;
     let stored_parent = parent_id.and_then(|p| ctx.orgs.of_id.get(&p)).map(|(c, _)| c.as_str());
@@ -1884,7 +1964,8 @@ fn org_same(
         && unit_id == o.unit_id
         && village == o.village_code
         && stored_parent == parent
-        && links == covered)
+        && links == covered
+        && illustrative == o.illustrative)
 }
 
 impl OrgPlan {
@@ -1925,6 +2006,7 @@ impl OrgPlan {
                             party_orgs::village_code.eq(&o.village_code),
                             party_orgs::division_code.eq(&o.division_code),
                             party_orgs::parent_id.eq(parent_id),
+                            party_orgs::illustrative.eq(o.illustrative),
                             party_orgs::updated_at.eq(o.updated_at),
                         ))
                         .execute(conn)?;
@@ -2140,6 +2222,27 @@ fn check_members(
         if dups.contains(&i) {
             continue;
         }
+        // Nobody joins an organization of a retired division (a new member, or one moving in);
+        // members already there stay, readable and updatable.
+        let joins = stored
+            .get(&m.id_number)
+            .is_none_or(|(_, s)| s.party_org_id != m.party_org_id);
+        if joins && let Some(on) = ctx.retired.get(&m.division_code) {
+            let row = ch.sheet.rows[i].clone();
+            let typed = ch.raw(&row, "party_organization").to_string();
+            ch.error(
+                &row,
+                "party_organization",
+                &typed,
+                "org-division-retired",
+                format!(
+                    "this party organization belongs to {}, which was retired on {on}: nobody new joins it; register the member with the organization that replaced it",
+                    m.division_code
+                ),
+            );
+            ch.args(vec![("code", m.division_code.clone()), ("date", on.to_string())]);
+            continue;
+        }
         let op = match stored.get(&m.id_number) {
             None => Op::New(m),
             Some((id, s)) => {
@@ -2242,6 +2345,7 @@ fn same_member(a: &NewMember, b: &NewMember) -> bool {
         && a.employer == b.employer
         && a.employer_unit_id == b.employer_unit_id
         && a.home_community == b.home_community
+        && a.illustrative == b.illustrative
 }
 
 pub(super) fn load_members(

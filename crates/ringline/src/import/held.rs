@@ -121,6 +121,9 @@ impl From<ImportError> for HeldError {
         match e {
             ImportError::Db(d) => HeldError::Db(d),
             ImportError::Forbidden => HeldError::Forbidden,
+            ImportError::Changed => {
+                HeldError::Stale("another import changed this record meanwhile; check the held row again".into())
+            }
         }
     }
 }

@@ -145,11 +145,23 @@ pub enum ReadError {
         /// File name.
         file: String,
     },
-    /// UTF-16 text (as written by some "Unicode text" exports).
+    /// UTF-16 text (as written by some "Unicode text" exports): a byte-order mark, or NUL
+    /// bytes in every other position.
     #[error("{file}: the file is UTF-16 text; save it as UTF-8 CSV or as XLSX")]
     Utf16 {
         /// File name.
         file: String,
+    },
+    /// Text (UTF-8 or GBK) holding NUL bytes (character 0), which no spreadsheet cell holds:
+    /// usually a damaged or padded export.
+    #[error(
+        "{file}: line {line}: the text contains a NUL byte (character 0), which is not text; remove it (often left by a damaged export) or save the file again as UTF-8 CSV or XLSX"
+    )]
+    NulByte {
+        /// File name.
+        file: String,
+        /// Line (1-based) of the first NUL byte.
+        line: usize,
     },
     /// Over [`MAX_INPUT_BYTES`].
     #[error("{file}: the file is larger than {limit} bytes once decompressed")]
@@ -212,19 +224,7 @@ pub fn read_raw(path: &Path, max_rows: usize) -> Result<RawSheet, ReadError> {
         return read_spreadsheet(path, file, max_rows);
     }
     let raw = if lower.ends_with(".gz") {
-        let f = std::fs::File::open(path).map_err(|cause| ReadError::Io {
-            file: file.clone(),
-            cause,
-        })?;
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(f)
-            .take(MAX_INPUT_BYTES + 1)
-            .read_to_end(&mut out)
-            .map_err(|cause| ReadError::Io {
-                file: file.clone(),
-                cause,
-            })?;
-        out
+        inflate_gz(path, &file, MAX_INPUT_BYTES)?
     } else if lower.ends_with(".csv") || lower.ends_with(".txt") {
         let f = std::fs::File::open(path).map_err(|cause| ReadError::Io {
             file: file.clone(),
@@ -249,6 +249,33 @@ pub fn read_raw(path: &Path, max_rows: usize) -> Result<RawSheet, ReadError> {
     }
     // The bytes move into the decoded text when they are UTF-8: the file is held once.
     csv_rows_from(Cow::Owned(raw), file, max_rows)
+}
+
+/// The inflated content of a gzip file (all its members, as `gzip -c` writes them one after
+/// another), refused with [`ReadError::TooLarge`] past `limit` bytes. A first pass inflates into
+/// nothing, only counting bytes (an 8 KiB buffer), and stops as soon as the count passes the
+/// limit; the second inflates into a buffer of exactly the counted size. So a small file that
+/// inflates to gigabytes (a "gzip bomb") is refused in constant memory, and a valid one takes
+/// its inflated size plus a small constant — never the doubling of a growing buffer.
+fn inflate_gz(path: &Path, file: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let io = |cause| ReadError::Io {
+        file: file.to_string(),
+        cause,
+    };
+    let open = || -> Result<_, ReadError> {
+        let f = std::fs::File::open(path).map_err(io)?;
+        Ok(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f)))
+    };
+    let size = std::io::copy(&mut open()?.take(limit + 1), &mut std::io::sink()).map_err(io)?;
+    if size > limit {
+        return Err(ReadError::TooLarge {
+            file: file.to_string(),
+            limit,
+        });
+    }
+    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(usize::MAX));
+    open()?.take(size).read_to_end(&mut out).map_err(io)?;
+    Ok(out)
 }
 
 /// Decodes CSV bytes (UTF-8 with or without BOM, else GB18030, which includes GBK) and splits
@@ -298,6 +325,15 @@ fn cell_too_long(row: u64, column: u64) -> String {
 /// Line numbers of byte offsets into a text, for offsets that mostly come in increasing order
 /// (as CSV records do): it counts the newlines between the previous offset and the next one,
 /// so memory does not grow with the number of lines.
+/// Line breaks in `s` as an editor counts them (and the CSV reader splits records): `\n`,
+/// `\r\n` and a lone `\r` (old Mac files) each end one line.
+fn line_breaks(s: &[u8]) -> usize {
+    s.iter()
+        .enumerate()
+        .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && s.get(i + 1) != Some(&b'\n')))
+        .count()
+}
+
 struct LineCounter<'a> {
     text: &'a [u8],
     /// The last offset asked for.
@@ -319,11 +355,11 @@ impl<'a> LineCounter<'a> {
         while b < text.len() && matches!(text[b], b'\n' | b'\r') {
             b += 1;
         }
-        let newlines = |s: &[u8]| s.iter().filter(|&&c| c == b'\n').count();
+        // Both ends sit past a run of line breaks, so no `\r\n` pair is cut in two.
         if b >= self.pos {
-            self.line += newlines(&text[self.pos..b]);
+            self.line += line_breaks(&text[self.pos..b]);
         } else {
-            self.line -= newlines(&text[b..self.pos]);
+            self.line -= line_breaks(&text[b..self.pos]);
         }
         self.pos = b;
         self.line
@@ -400,7 +436,8 @@ fn unclosed_quote_line(text: &str) -> Option<usize> {
     let mut line = 1;
     let mut opened = 0;
     // Quotes and newlines are ASCII, which never occurs inside a multi-byte UTF-8 character.
-    for b in text.bytes() {
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'"' => {
                 in_quote = !in_quote;
@@ -408,7 +445,9 @@ fn unclosed_quote_line(text: &str) -> Option<usize> {
                     opened = line;
                 }
             }
+            // A line ends at `\n`, `\r\n` or a lone `\r` (see [`line_breaks`]).
             b'\n' => line += 1,
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => line += 1,
             _ => {}
         }
     }
@@ -446,6 +485,33 @@ fn looks_like_gbk(body: &[u8]) -> bool {
 
 const UTF8_BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// The error for text holding NUL bytes: UTF-16 without a byte-order mark when NULs fill at
+/// least a third of the first 4,096 bytes, nearly all (≥ 90 %) at even or all at odd positions
+/// (ASCII and Latin text in UTF-16 has a NUL beside every character), else stray NULs in
+/// text, reported at the line of the first.
+fn nul_error(bytes: &[u8], file: &str) -> ReadError {
+    let head = &bytes[..bytes.len().min(4096)];
+    let (mut even, mut odd) = (0usize, 0usize);
+    for (i, b) in head.iter().enumerate() {
+        if *b == 0 {
+            if i % 2 == 0 {
+                even += 1;
+            } else {
+                odd += 1;
+            }
+        }
+    }
+    let nuls = even + odd;
+    if nuls * 3 >= head.len() && even.max(odd) * 10 >= nuls * 9 {
+        return ReadError::Utf16 { file: file.to_string() };
+    }
+    let first = bytes.iter().position(|b| *b == 0).unwrap_or(0);
+    ReadError::NulByte {
+        file: file.to_string(),
+        line: 1 + bytes[..first].iter().filter(|b| **b == b'\n').count(),
+    }
+}
+
 /// Decodes text bytes: UTF-8 (with or without BOM) is kept as it is — owned bytes move into the
 /// text, borrowed bytes are borrowed — and anything else is decoded as GB18030.
 fn decode_text<'a>(raw: Cow<'a, [u8]>, file: &str) -> Result<(Cow<'a, str>, &'static str), ReadError> {
@@ -470,7 +536,7 @@ fn decode_text<'a>(raw: Cow<'a, [u8]>, file: &str) -> Result<(Cow<'a, str>, &'st
     let body = match utf8 {
         Ok(s) => {
             if s.contains('\0') {
-                return Err(ReadError::Utf16 { file: file.to_string() });
+                return Err(nul_error(s.as_bytes(), file));
             }
             return Ok((s, "UTF-8"));
         }
@@ -482,7 +548,7 @@ fn decode_text<'a>(raw: Cow<'a, [u8]>, file: &str) -> Result<(Cow<'a, str>, &'st
     match result {
         encoding_rs::DecoderResult::InputEmpty => {
             if out.contains('\0') {
-                return Err(ReadError::Utf16 { file: file.to_string() });
+                return Err(nul_error(&body, file));
             }
             if !looks_like_gbk(&body) {
                 return Err(ReadError::NotGbk { file: file.to_string() });
@@ -983,8 +1049,8 @@ const CFB_DIFSECT: u32 = 0xFFFF_FFFC;
 const CFB_MAXREGSECT: u32 = 0xFFFF_FFFA;
 
 /// Most cell slots calamine may allocate for an XLS file, over all its sheets: the room its
-/// DIMENSIONS records reserve, the cells it stores, and the dense ranges it lays them out in
-/// (32 to 40 bytes a slot: 20 million is at most 800 MB). A BIFF8 sheet has at most
+/// DIMENSIONS records reserve, the cells it stores, the dense ranges it lays them out in, and
+/// the copy of the range read (32 to 40 bytes a slot: 20 million is at most 800 MB). A BIFF8 sheet has at most
 /// 65,536 rows; one of 65,536 rows × 50 columns takes 10 million.
 const MAX_XLS_CELLS: u64 = 4 * MAX_CELLS as u64;
 
@@ -1420,6 +1486,7 @@ fn xls_walk(stream: &[u8]) -> Result<(), BiffStop> {
         }
     }
     let token_text = longest_name + 128;
+    let mut largest = 0;
     for pos in sheets {
         let Some(mut rest) = stream.get(pos..) else {
             return Err(BiffStop::Calamine);
@@ -1538,7 +1605,10 @@ fn xls_walk(stream: &[u8]) -> Result<(), BiffStop> {
         }
         cost.cells(values.area())?;
         cost.cells(formulas.area())?;
+        largest = largest.max(values.area());
     }
+    // `worksheet_range` hands out a copy of the sheet's range: the one read is laid out twice.
+    cost.cells(largest)?;
     Ok(())
 }
 
@@ -1914,6 +1984,24 @@ mod tests {
         assert_eq!(t.encoding, Some("UTF-8"));
     }
 
+    /// Found by the `csv` fuzz target: a lone `\r` ends a record for the CSV reader (and a line
+    /// in an editor) but was not counted, so every row of an old Mac file was "line 1".
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        // Lines: 1 header, 2 "a", 3 blank, 4 "b" (CRLF), 5 "c" (LF).
+        let t = parse_csv_bytes(
+            b"code,name\r630121000000,a\r\r630121100000,b\r\n630121101000,c\n",
+            "t.csv".into(),
+        )
+        .expect("parses");
+        let lines: Vec<usize> = t.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![2, 4, 5]);
+        // An unclosed quote is reported on its line: 3 (after two lone CRs).
+        let e = parse_csv_bytes(b"code,name\r1,a\r2,\"b\r", "t.csv".into()).expect_err("unclosed");
+        assert!(matches!(e, ReadError::Csv { line: 3, .. }), "{e:?}");
+        assert_eq!(line_breaks(b"a\r\nb\rc\nd"), 3);
+    }
+
     #[test]
     fn gbk_is_decoded() {
         // "名称" in GBK is C3 FB B3 C6; "桥头镇" is C7 C5 CD B7 D5 F2.
@@ -1972,6 +2060,24 @@ mod tests {
         assert!(matches!(err, ReadError::Encoding { .. }), "{err}");
         let err = parse_csv_bytes(b"\xFF\xFEc\0o\0", "u.csv".into()).expect_err("refused");
         assert!(matches!(err, ReadError::Utf16 { .. }));
+    }
+
+    #[test]
+    fn nul_bytes_are_named_for_what_they_are() {
+        // UTF-8 text with one stray NUL on line 3: not UTF-16, and the line is given.
+        let err = parse_csv_bytes("代码,名称\n1,甲\n2,乙\0\n3,丙\n".as_bytes(), "n.csv".into()).expect_err("refused");
+        assert!(matches!(err, ReadError::NulByte { line: 3, .. }), "{err}");
+        assert!(
+            err.to_string().contains("NUL byte") && !err.to_string().contains("UTF-16"),
+            "{err}"
+        );
+        // GBK text (not UTF-8) with a NUL on line 2.
+        let err = parse_csv_bytes(b"code,name\n1,\xC4\xE3\0\n", "g.csv".into()).expect_err("refused");
+        assert!(matches!(err, ReadError::NulByte { line: 2, .. }), "{err}");
+        // UTF-16 little-endian without a byte-order mark: a NUL after every ASCII character.
+        let utf16: Vec<u8> = "code,name\n1,a\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let err = parse_csv_bytes(&utf16, "u.csv".into()).expect_err("refused");
+        assert!(matches!(err, ReadError::Utf16 { .. }), "{err}");
     }
 
     #[test]
@@ -2417,6 +2523,44 @@ mod tests {
         assert_eq!(raw_sheet.encoding, Some("UTF-8"));
     }
 
+    /// A gzip file of `members` copies of one member inflating to `member_bytes` of CSV rows.
+    fn gzip_bomb(path: &Path, member_bytes: usize, members: usize) {
+        use std::io::Write;
+        let line = b"630121103201,illustrative,row\n";
+        let mut raw = Vec::with_capacity(member_bytes);
+        while raw.len() + line.len() <= member_bytes {
+            raw.extend_from_slice(line);
+        }
+        raw.resize(member_bytes, b'\n');
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&raw).expect("gzip");
+        let member = gz.finish().expect("gzip");
+        let mut f = std::fs::File::create(path).expect("create");
+        for _ in 0..members {
+            f.write_all(&member).expect("write");
+        }
+    }
+
+    #[test]
+    fn gzip_bombs_are_refused_in_constant_memory() {
+        let dir = tempfile::TempDir::new().expect("temp");
+        let path = dir.path().join("bomb.csv.gz");
+        // 64 members of 1 MiB: 64 MiB inflated from a file of about 64 × 1 KiB.
+        gzip_bomb(&path, 1 << 20, 64);
+        assert!(std::fs::metadata(&path).expect("size").len() < 1 << 20);
+        // Limit 8 MiB: refused, after inflating 8 MiB + 1 byte into nothing.
+        let err = inflate_gz(&path, "bomb.csv.gz", 8 << 20).expect_err("refused");
+        assert!(
+            matches!(&err, ReadError::TooLarge { limit, .. } if *limit == 8 << 20),
+            "{err}"
+        );
+        // Exactly at the limit it is read, into a buffer of exactly its size.
+        let out = inflate_gz(&path, "bomb.csv.gz", 64 << 20).expect("within the limit");
+        assert_eq!(out.len(), 64 << 20);
+        assert_eq!(out.capacity(), 64 << 20, "no growth past the content");
+        assert!(out.starts_with(b"630121103201,illustrative,row\n"));
+    }
+
     #[test]
     fn line_counter_goes_both_ways() {
         let text = b"a\nb\n\nc\n";
@@ -2658,6 +2802,13 @@ mod tests {
         // Two cells far apart: a dense range of 65,536 × 1,001 cells.
         let stream = biff(None, &[number(0, 0, 1.0), number(65_535, 1_000, 2.0)], 1);
         let message = xls_refusal("scattered.xls", &cfb(&stream));
+        assert!(message.contains("lay out more than"), "{message}");
+        // Found by the `xls` fuzz target (a 5.6 KB file took 10 s and 1 GB): two cells at
+        // opposite corners of 65,536 rows × 231 columns lay out 15,138,816 slots, under the
+        // 20,000,000 limit, but calamine hands out a copy of the range it read, so it held
+        // 30,277,632; the copy now counts.
+        let stream = biff(None, &[number(0, 0, 1.0), number(65_535, 230, 2.0)], 1);
+        let message = xls_refusal("corners.xls", &cfb(&stream));
         assert!(message.contains("lay out more than"), "{message}");
         // One sheet listed many times is read as many times.
         let cells: Vec<Vec<u8>> = vec![number(0, 0, 1.0), number(4_000, 200, 2.0)];

@@ -26,6 +26,8 @@ pub struct Divisions {
     pub by_name: HashMap<String, Vec<String>>,
     /// Code → label.
     pub label: HashMap<String, String>,
+    /// Retired code → the day it was retired.
+    pub retired: HashMap<String, chrono::NaiveDate>,
 }
 
 impl Divisions {
@@ -102,7 +104,9 @@ impl<'c> Cx<'c> {
                     divisions::parent_code,
                 ))
                 .load(self.conn)?;
-            self.divisions = Some(Divisions::new(rows));
+            let mut d = Divisions::new(rows);
+            d.retired = crate::divisions::retired(self.conn)?;
+            self.divisions = Some(d);
         }
         Ok(self.divisions.get_or_insert_default())
     }

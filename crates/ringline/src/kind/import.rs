@@ -288,7 +288,8 @@ pub fn run<K: Kind>(cx: &mut Cx, sheet: &Sheet, opts: Options, progress: Progres
                 }
             }
         };
-        if K::same(&s.new, &n) {
+        // A demo record matched by a real import differs from it: the update makes it real.
+        if K::same(&s.new, &n) && K::illustrative(&s.new) == K::illustrative(&n) {
             ops.push((i, Op::Unchanged));
             continue;
         }
@@ -327,6 +328,13 @@ pub fn run<K: Kind>(cx: &mut Cx, sheet: &Sheet, opts: Options, progress: Progres
     }
     if !opts.apply || !report.errors.is_empty() || (!report.confirm.is_empty() && !opts.confirm) {
         return Ok(report);
+    }
+    // The dry run the person saw found other counts: another import wrote some of these records
+    // meanwhile; write nothing (the caller checks the file again).
+    if let Some(expected) = opts.expected
+        && expected != report.counts()
+    {
+        return Err(ImportError::Changed);
     }
     // Write.
     let written = report.new + report.updated;

@@ -312,11 +312,17 @@ pub enum KindId {
     WorkLogs,
     /// Dispatch batches (选派批次).
     Batches,
+    /// Programs (示范创建方案).
+    Programs,
+    /// Zones (示范区 / 示范带).
+    Zones,
 }
 
 impl KindId {
     /// Every kind, in import dependency order.
     pub const ALL: &'static [KindId] = &[
+        KindId::Programs,
+        KindId::Zones,
         KindId::Units,
         KindId::Orgs,
         KindId::Members,
@@ -338,6 +344,8 @@ impl KindId {
             KindId::Needs => &Driver::<crate::cadres::kinds::Needs>::NEW,
             KindId::WorkLogs => &Driver::<crate::cadres::work_log::WorkLogs>::NEW,
             KindId::Batches => &Driver::<crate::cadres::batch_kind::Batches>::NEW,
+            KindId::Programs => &Driver::<crate::zones::kinds::Programs>::NEW,
+            KindId::Zones => &Driver::<crate::zones::kinds::Zones>::NEW,
         }
     }
 
@@ -519,6 +527,13 @@ pub trait Kind: 'static + Send + Sync {
     fn defaults(cx: &mut Cx) -> DbResult<Raw> {
         let _ = cx;
         Ok(Raw::default())
+    }
+
+    /// Whether the record was generated for the demo (illustrative); a real import or form
+    /// that matches it makes it real. Default: no such mark.
+    fn illustrative(n: &Self::New) -> bool {
+        let _ = n;
+        false
     }
 
     /// The natural key of a checked record (duplicates inside one file are refused by it).

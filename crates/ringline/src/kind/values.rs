@@ -555,6 +555,7 @@ impl<'a> Values<'a> {
             }
             return None;
         }
+        let retired = &known.retired;
         let known = &known.level;
         let v = self.code(key)?;
         let code = match DivisionCode::parse(&v) {
@@ -565,6 +566,20 @@ impl<'a> Values<'a> {
             }
         };
         match known.get(code.as_str()) {
+            None if retired.contains_key(code.as_str()) => {
+                let on = retired[code.as_str()].to_string();
+                self.error(
+                    key,
+                    &raw,
+                    "division-retired",
+                    format!(
+                        "{} was retired on {on}: its records stay readable, but nothing new can be recorded for it; use the code that replaced it",
+                        code.as_str()
+                    ),
+                );
+                self.args(vec![("code", code.as_str().to_string()), ("date", on)]);
+                None
+            }
             None => {
                 self.error(
                     key,

@@ -153,7 +153,7 @@ pub fn edit<K: Kind>(cx: &mut Cx, id: &str, raw: &Raw) -> Result<(), WriteError>
         if let Some(i) = taken::<K>(&mut cx, &n, Some(id))? {
             return Err(invalid(vec![i]));
         }
-        if K::same(&stored, &n) {
+        if K::same(&stored, &n) && K::illustrative(&stored) == K::illustrative(&n) {
             return Ok(());
         }
         K::update(cx.conn, id, &n)?;

@@ -263,6 +263,58 @@ impl Kind for Members {
         serde_json::to_string(n).ok()
     }
 
+    fn illustrative(n: &NewMember) -> bool {
+        n.illustrative
+    }
+
+    fn check_all(
+        cx: &mut Cx,
+        news: &mut [Option<NewMember>],
+        errors: &mut Vec<(usize, crate::import::Issue)>,
+    ) -> DbResult<()> {
+        // Nobody new joins an organization of a retired division (its members stay readable).
+        let retired = cx.divisions()?.retired.clone();
+        let joining: Vec<usize> = news
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.as_ref().filter(|n| retired.contains_key(&n.division_code)).map(|_| i))
+            .collect();
+        if joining.is_empty() {
+            return Ok(());
+        }
+        let numbers: Vec<&str> = joining
+            .iter()
+            .filter_map(|&i| news[i].as_ref().map(|n| n.id_number.as_str()))
+            .collect();
+        let stored = load_by_numbers(cx.conn, &numbers)?;
+        for i in joining {
+            let Some(n) = &news[i] else { continue };
+            let joins = stored
+                .get(&n.id_number)
+                .is_none_or(|(_, s)| s.party_org_id != n.party_org_id);
+            if !joins {
+                continue;
+            }
+            let on = retired[&n.division_code].to_string();
+            errors.push((
+                i,
+                crate::import::Issue {
+                    field: "party_organization".into(),
+                    column: "party_organization".into(),
+                    key: "org-division-retired".into(),
+                    message: format!(
+                        "this party organization belongs to {}, which was retired on {on}: nobody new joins it; register the member with the organization that replaced it",
+                        n.division_code
+                    ),
+                    args: vec![("code", n.division_code.clone()), ("date", on)],
+                    ..Default::default()
+                },
+            ));
+            news[i] = None;
+        }
+        Ok(())
+    }
+
     fn key(n: &NewMember) -> String {
         n.id_number.clone()
     }

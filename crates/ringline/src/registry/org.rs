@@ -433,6 +433,10 @@ impl Kind for Orgs {
         Ok(())
     }
 
+    fn illustrative(n: &OrgNew) -> bool {
+        n.org.illustrative
+    }
+
     fn key(n: &OrgNew) -> String {
         n.org.code.clone()
     }

@@ -787,7 +787,7 @@ pub fn member_unmasked(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<
     if !access.can(Permission::Unmask) {
         return Ok(None);
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let row: Option<(String, Option<String>, String)> = members::table
             .filter(members::id.eq(id))
             .filter(member_pred(access, &MemberFilter::default()))

@@ -189,6 +189,10 @@ impl Kind for Units {
         }))
     }
 
+    fn illustrative(n: &NewUnit) -> bool {
+        n.illustrative
+    }
+
     fn key(n: &NewUnit) -> String {
         match &n.credit_code {
             Some(c) => c.clone(),

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::api::AuditQuery;
+use super::api::{AuditQuery, Paging};
 use super::pages::{Chrome, error_page, html};
 use super::{AppError, AppState, PageUser, clear_session_cookie};
 use crate::audit;
@@ -395,8 +395,16 @@ fn query_string(q: &AuditQuery, offset: i64) -> String {
 const AUDIT_PAGE: i64 = 50;
 
 /// GET /audit
-pub async fn audit_page(State(state): State<AppState>, u: PageUser, Query(q): Query<AuditQuery>) -> Response {
-    let offset = q.offset.unwrap_or(0).max(0);
+pub async fn audit_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Query(q): Query<AuditQuery>,
+    Query(p): Query<Paging>,
+) -> Response {
+    let offset = match p.checked() {
+        Ok((_, offset)) => offset,
+        Err(e) => return error_page(u.t, e),
+    };
     let search = q.search();
     let access = u.access.clone();
     let (entries, total) = match state

@@ -14,6 +14,7 @@ use ringline_core::division::Level;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
+use super::openapi::StandardAnswers;
 use super::{
     ApiUser, AppError, AppState, ClientIp, ErrorBody, Guard, Route, clear_session_cookie, route, session_cookie,
 };
@@ -35,11 +36,8 @@ pub fn routes() -> Vec<Route> {
         route(M::DELETE, "/api/v1/session", Login, delete(delete_session)),
         route(M::GET, "/api/v1/divisions", Login, get(list_divisions)),
         route(M::GET, "/api/v1/divisions/{code}", Login, get(get_division)),
-        route(M::GET, "/api/v1/programs", Login, get(list_programs)),
-        route(M::GET, "/api/v1/programs/{id}", Login, get(get_program)),
-        route(M::GET, "/api/v1/zones", Login, get(list_zones)),
-        route(M::GET, "/api/v1/zones/{id}", Login, get(get_zone)),
         route(M::GET, "/api/v1/zones/{id}/members", Login, get(zone_members)),
+        route(M::GET, "/api/v1/programs/{id}/overlaps", Login, get(program_overlaps)),
         route(M::GET, "/api/v1/users", Perm(Permission::ManageUsers), get(list_users)),
         route(
             M::POST,
@@ -79,6 +77,7 @@ pub fn routes() -> Vec<Route> {
 /// The OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&StandardAnswers),
     info(
         title = "ringline API",
         description = "Party-building demonstration zones: divisions, programs and zones; the registry of units, party organizations and members, and the two coverages."
@@ -89,11 +88,8 @@ pub fn routes() -> Vec<Route> {
         delete_session,
         list_divisions,
         get_division,
-        list_programs,
-        get_program,
-        list_zones,
-        get_zone,
         zone_members,
+        program_overlaps,
         list_users,
         create_user,
         get_user,
@@ -120,7 +116,6 @@ pub fn routes() -> Vec<Route> {
         Division,
         DivisionList,
         Program,
-        ProgramDetail,
         Zone,
         ZoneMember,
         OverlapWarning,
@@ -151,7 +146,9 @@ pub fn routes() -> Vec<Route> {
         super::economy::SummaryApiRow,
         crate::cli::economy_cmd::SummaryJson,
         super::economy::VillagesJson,
-        crate::economy::query::VillageYear
+        crate::economy::query::VillageYear,
+        crate::economy::query::SourceAmount,
+        crate::import::framework::OnExisting
     ))
 )]
 pub struct ApiDoc;
@@ -244,15 +241,13 @@ async fn delete_session(State(state): State<AppState>, u: ApiUser, jar: CookieJa
 
 /// Query of the division list.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DivisionQuery {
     /// `province`, `city`, `county`, `town` or `village`.
+    #[param(schema_with = super::openapi::level_param)]
     pub level: Option<String>,
     /// Only children of this 12-digit code.
     pub parent: Option<String>,
-    /// Page size, 1–1000 (default 100).
-    pub limit: Option<i64>,
-    /// Rows to skip (default 0).
-    pub offset: Option<i64>,
 }
 
 /// A page of divisions.
@@ -272,31 +267,64 @@ fn bad(code: &'static str, message: String) -> AppError {
     AppError::BadRequest { code, message }
 }
 
-/// Checks `limit` (1–1000, default 100) and `offset` (0 or more, default 0).
-pub(super) fn page_limits(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), AppError> {
-    let limit = limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(bad(
-            "invalid-limit",
-            format!("limit must be between 1 and 1000, not {limit}"),
-        ));
+/// Largest page of every API list ([`Paging`]).
+pub const PAGE_MAX: i64 = 1000;
+/// Page size of every API list when `limit` is absent ([`Paging`]).
+pub const PAGE_DEFAULT: i64 = 100;
+
+/// Paging of every API list: `limit` rows (1–[`PAGE_MAX`], default [`PAGE_DEFAULT`]) after
+/// skipping `offset` rows (0 or more, default 0). Anything that is not a whole number in range
+/// (an empty value too) answers 422 (`invalid-limit`, `invalid-offset`) with the allowed range.
+/// Handlers take it as a second `Query` beside their filters and call [`Paging::checked`].
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Rows to return, 1–1000 (default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000, default = 100)]
+    pub limit: Option<String>,
+    /// Rows to skip, 0 or more (default 0).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9223372036854775807_i64, default = 0)]
+    pub offset: Option<String>,
+}
+
+impl Paging {
+    /// The checked `(limit, offset)`.
+    pub fn checked(&self) -> Result<(i64, i64), AppError> {
+        let limit = match self.limit.as_deref() {
+            None => PAGE_DEFAULT,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|l| (1..=PAGE_MAX).contains(l))
+                .ok_or_else(|| {
+                    bad(
+                        "invalid-limit",
+                        format!("limit must be a whole number from 1 to {PAGE_MAX}"),
+                    )
+                })?,
+        };
+        let offset = match self.offset.as_deref() {
+            None => 0,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|o| *o >= 0)
+                .ok_or_else(|| bad("invalid-offset", "offset must be a whole number, 0 or more".to_string()))?,
+        };
+        Ok((limit, offset))
     }
-    let offset = offset.unwrap_or(0);
-    if offset < 0 {
-        return Err(bad("invalid-offset", format!("offset must be 0 or more, not {offset}")));
-    }
-    Ok((limit, offset))
 }
 
 /// List divisions in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/divisions", params(DivisionQuery), tag = "divisions",
+#[utoipa::path(get, path = "/api/v1/divisions", params(DivisionQuery, Paging), tag = "divisions",
     responses((status = 200, body = DivisionList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_divisions(
     State(state): State<AppState>,
     u: ApiUser,
     Query(q): Query<DivisionQuery>,
+    Query(p): Query<Paging>,
 ) -> Result<Json<DivisionList>, AppError> {
-    let level = match q.level.as_deref().filter(|l| !l.is_empty()) {
+    let level = match q.level.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         Some(l) => Some(l.parse::<Level>().map_err(|_| {
             bad(
                 "invalid-level",
@@ -305,7 +333,7 @@ async fn list_divisions(
         })?),
         None => None,
     };
-    let (limit, offset) = page_limits(q.limit, q.offset)?;
+    let (limit, offset) = p.checked()?;
     let filter = ListFilter {
         level,
         parent: q.parent.filter(|p| !p.is_empty()),
@@ -345,96 +373,24 @@ async fn get_division(
     d.map(Json).ok_or(AppError::NotFound)
 }
 
-/// Programs visible to the caller.
-#[utoipa::path(get, path = "/api/v1/programs", tag = "programs",
-    responses((status = 200, body = [Program]), (status = 401, body = ErrorBody)))]
-async fn list_programs(State(state): State<AppState>, u: ApiUser) -> Result<Json<Vec<Program>>, AppError> {
-    let access = u.access;
-    Ok(Json(
-        state
-            .db
-            .run(move |c| zones::programs(c, &access).map_err(AppError::from))
-            .await?,
-    ))
-}
-
-/// A program with its zones and overlap warnings.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ProgramDetail {
-    /// The program.
-    pub program: Program,
-    /// Its zones with member counts (within the caller's scope).
-    pub zones: Vec<Zone>,
-    /// Villages in more than one zone (a data-integrity warning).
-    pub overlaps: Vec<OverlapWarning>,
-}
-
-/// One program.
-#[utoipa::path(get, path = "/api/v1/programs/{id}", params(("id" = i64, Path)), tag = "programs",
-    responses((status = 200, body = ProgramDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_program(
+/// Villages in more than one zone of a program (a data-integrity warning), within the caller's
+/// scope.
+#[utoipa::path(get, path = "/api/v1/programs/{id}/overlaps", params(("id" = i64, Path)), tag = "programs",
+    responses((status = 200, body = [OverlapWarning]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn program_overlaps(
     State(state): State<AppState>,
     u: ApiUser,
     Path(id): Path<i64>,
-) -> Result<Json<ProgramDetail>, AppError> {
+) -> Result<Json<Vec<OverlapWarning>>, AppError> {
     let access = u.access;
-    let d = state
+    let o = state
         .db
         .run(move |c| {
-            let program = zones::program(c, &access, id)?.ok_or(AppError::NotFound)?;
-            let zones = zones::zones_of(c, &access, id)?;
-            let overlaps = zones::overlaps(c, &access, id)?;
-            Ok::<_, AppError>(ProgramDetail {
-                program,
-                zones,
-                overlaps,
-            })
+            zones::program(c, &access, id)?.ok_or(AppError::NotFound)?;
+            Ok::<_, AppError>(zones::overlaps(c, &access, id)?)
         })
         .await?;
-    Ok(Json(d))
-}
-
-/// Query of the zone list.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct ZoneQuery {
-    /// Only zones of this program.
-    pub program: Option<i64>,
-}
-
-/// Zones of the visible programs.
-#[utoipa::path(get, path = "/api/v1/zones", params(ZoneQuery), tag = "zones",
-    responses((status = 200, body = [Zone]), (status = 401, body = ErrorBody)))]
-async fn list_zones(
-    State(state): State<AppState>,
-    u: ApiUser,
-    Query(q): Query<ZoneQuery>,
-) -> Result<Json<Vec<Zone>>, AppError> {
-    let access = u.access;
-    let zs = state
-        .db
-        .run(move |c| {
-            let mut out = Vec::new();
-            for p in zones::programs(c, &access)? {
-                if q.program.is_none_or(|id| id == p.id) {
-                    out.extend(zones::zones_of(c, &access, p.id)?);
-                }
-            }
-            Ok::<_, AppError>(out)
-        })
-        .await?;
-    Ok(Json(zs))
-}
-
-/// One zone.
-#[utoipa::path(get, path = "/api/v1/zones/{id}", params(("id" = i64, Path)), tag = "zones",
-    responses((status = 200, body = Zone), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_zone(State(state): State<AppState>, u: ApiUser, Path(id): Path<i64>) -> Result<Json<Zone>, AppError> {
-    let access = u.access;
-    let z = state
-        .db
-        .run(move |c| zones::zone(c, &access, id).map_err(AppError::from))
-        .await?;
-    z.map(Json).ok_or(AppError::NotFound)
+    Ok(Json(o))
 }
 
 /// The member villages of a zone within the caller's scope, each with the reason it is in.
@@ -607,10 +563,15 @@ pub struct AuditPage {
     pub items: Vec<audit::Entry>,
     /// Total matching.
     pub total: i64,
+    /// Page size used.
+    pub limit: i64,
+    /// Offset used.
+    pub offset: i64,
 }
 
-/// Query of the audit search (filters plus paging).
+/// Query of the audit search (its filters; paging is [`Paging`]).
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Acting username.
     pub username: Option<String>,
@@ -624,10 +585,6 @@ pub struct AuditQuery {
     pub from: Option<chrono::NaiveDate>,
     /// To date, `YYYY-MM-DD`.
     pub to: Option<chrono::NaiveDate>,
-    /// Page size, 1–1000 (default 100).
-    pub limit: Option<i64>,
-    /// Rows to skip.
-    pub offset: Option<i64>,
 }
 
 impl AuditQuery {
@@ -645,19 +602,25 @@ impl AuditQuery {
 }
 
 /// Search the audit log.
-#[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery), tag = "audit",
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery, Paging), tag = "audit",
     responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody)))]
 async fn search_audit(
     State(state): State<AppState>,
     u: ApiUser,
     Query(q): Query<AuditQuery>,
+    Query(p): Query<Paging>,
 ) -> Result<Json<AuditPage>, AppError> {
     let access = u.access;
-    let (limit, offset) = page_limits(q.limit, q.offset)?;
+    let (limit, offset) = p.checked()?;
     let search = q.search();
     let (items, total) = state
         .db
         .run(move |c| audit::search(c, &access, &search, limit, offset).map_err(AppError::from))
         .await?;
-    Ok(Json(AuditPage { items, total }))
+    Ok(Json(AuditPage {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }

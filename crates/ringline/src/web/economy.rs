@@ -20,6 +20,7 @@ use ringline_core::division::DivisionCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::api::Paging;
 use super::pages::{Chrome, error_page, html};
 use super::registry::{choice_label, division_code, export, headers, percent, stream_rows, stream_workbook};
 use super::{ApiUser, AppError, AppState, Guard, PageUser, Route, route};
@@ -643,6 +644,8 @@ struct VillagePage {
     income_chart: String,
     source_labels: Vec<String>,
     any_illustrative: bool,
+    /// For a retired village: when, and that its records are history.
+    retired: Option<String>,
 }
 
 /// Everything the village profile shows, read with the caller's scope.
@@ -782,6 +785,10 @@ async fn village_page(State(state): State<AppState>, u: PageUser, Path(code): Pa
             .filter(|(c, _)| u.access.names_code(c));
     html(&VillagePage {
         c: Chrome::of(&u),
+        retired: p
+            .d
+            .retired_on
+            .map(|on| t.args("division-retired-note", &[("date", on.to_string())])),
         income_chart: income_chart(t, &p.history),
         source_labels: IncomeSource::ALL.iter().map(|s| source_label(t, *s)).collect(),
         code: p.d.code.clone(),
@@ -808,9 +815,11 @@ async fn village_page(State(state): State<AppState>, u: PageUser, Path(code): Pa
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
-    /// Calendar year; default the last full year in China.
+    /// Calendar year (1949–2200); default the last full year in China.
+    #[param(schema_with = super::openapi::year_param)]
     year: Option<i32>,
     /// `zone` (default), `town` or `county`.
+    #[param(schema_with = super::openapi::economy_by_param)]
     by: Option<String>,
     /// Program id for zones; default the first program.
     program: Option<i64>,
@@ -899,18 +908,17 @@ async fn summary_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Quer
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VillagesQuery {
-    /// Calendar year; all years when absent.
+    /// Calendar year (1949–2200); all years when absent.
+    #[param(schema_with = super::openapi::year_param)]
     year: Option<i32>,
     /// Only villages in this division subtree (12 digits).
+    #[param(schema_with = super::openapi::division_code_param)]
     under: Option<String>,
     /// Only villages of this zone.
     zone: Option<i64>,
     /// Only this class: `empty_shell`, `weak`, `ordinary` or `strong`.
+    #[param(schema_with = super::openapi::income_class_param)]
     class: Option<String>,
-    /// Rows to skip (API).
-    offset: Option<i64>,
-    /// Rows to return (API, at most 1000, default 100).
-    limit: Option<i64>,
 }
 
 impl VillagesQuery {
@@ -1042,26 +1050,35 @@ pub struct VillagesJson {
     pub total: i64,
     /// This page.
     pub items: Vec<VillageYear>,
+    /// Page size used.
+    pub limit: i64,
+    /// Offset used.
+    pub offset: i64,
 }
 
 /// GET /api/v1/economy/villages — village collective income by year, classified.
-#[utoipa::path(get, path = "/api/v1/economy/villages", params(VillagesQuery),
+#[utoipa::path(get, path = "/api/v1/economy/villages", params(VillagesQuery, Paging),
     responses((status = 200, body = VillagesJson), (status = 401), (status = 422)))]
 pub async fn api_villages(
     State(state): State<AppState>,
     u: ApiUser,
     Query(q): Query<VillagesQuery>,
+    Query(p): Query<Paging>,
 ) -> Result<Json<VillagesJson>, AppError> {
     let filter = q.filter()?;
-    let limit = q.limit.unwrap_or(100).clamp(1, LIST_MAX);
-    let offset = q.offset.unwrap_or(0).max(0);
+    let (limit, offset) = p.checked()?;
     let access = u.access.clone();
     let th = state.config.income_thresholds;
     let (items, total) = state
         .db
         .run(move |c| query::incomes(c, &access, &filter, &th, limit, offset))
         .await?;
-    Ok(Json(VillagesJson { total, items }))
+    Ok(Json(VillagesJson {
+        total,
+        items,
+        limit,
+        offset,
+    }))
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! problem with its row and column, in the page language), the rows with errors as XLSX, and
 //! the apply step. Also the JSON API's synchronous import.
 //!
-//! A job lives in this instance's memory (with the uploaded file in a temporary folder) for
-//! [`JOB_TTL`]; behind a load balancer the job pages need sticky sessions. Only the user who
+//! A job lives in this instance's memory (with the uploaded file in the instance's private
+//! uploads folder, [`super::uploads`]) for [`JOB_TTL`]; behind a load balancer the job pages need sticky sessions. Only the user who
 //! uploaded a file sees its job. The job page refreshes itself (`<meta http-equiv="refresh">`),
 //! so the progress bar needs no JavaScript.
 
@@ -69,6 +69,9 @@ enum JobState {
         total: usize,
     },
     Done(Box<Report>),
+    /// The apply found the records changed by another import since the dry run, wrote nothing,
+    /// and checked the file again: this is the new dry run's report.
+    Rechecked(Box<Report>),
     /// The run stopped (`"busy"` or an internal error); the dry run's report, if any, is kept so
     /// that the apply can be tried again.
     Failed(String, Option<Box<Report>>),
@@ -90,18 +93,38 @@ struct Job {
 pub const JOBS_PER_USER: usize = 3;
 
 /// The import jobs of this instance, and the uploads' private folder.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Jobs {
     jobs: Mutex<HashMap<String, Job>>,
     /// Held while an import runs: imports run one at a time per instance, so they never take
     /// more than one database connection from the pages (SQLite also has only one writer).
     running: Arc<Mutex<()>>,
-    /// Created on first use: a folder only this process's user can read (mode 0700), removed
-    /// when the server stops.
-    dir: std::sync::OnceLock<tempfile::TempDir>,
+    /// The uploads: this instance's folder in the data folder, created on first use, readable
+    /// by this process's user only, removed when the server stops (or, after a crash, when an
+    /// instance starts).
+    uploads: super::uploads::Uploads,
 }
 
 impl Jobs {
+    /// No jobs yet; uploads go to this instance's folder under `uploads` (see
+    /// [`super::uploads`]).
+    pub fn new(uploads: PathBuf) -> Jobs {
+        Jobs {
+            jobs: Mutex::default(),
+            running: Arc::default(),
+            uploads: super::uploads::Uploads::new(uploads),
+        }
+    }
+
+    /// Removes the uploads left by instances that no longer run (see
+    /// [`super::uploads::Uploads::remove_leftovers`]); how many instances left some.
+    ///
+    /// # Errors
+    /// The uploads folder cannot be read or cleaned.
+    pub fn remove_leftovers(&self) -> std::io::Result<usize> {
+        self.uploads.remove_leftovers()
+    }
+
     /// Forgets jobs older than [`JOB_TTL`] and deletes their files.
     fn sweep(&self) {
         if let Ok(mut jobs) = self.jobs.lock() {
@@ -117,11 +140,7 @@ impl Jobs {
 
     /// The private upload folder.
     fn dir(&self) -> std::io::Result<PathBuf> {
-        if let Some(d) = self.dir.get() {
-            return Ok(d.path().to_path_buf());
-        }
-        let d = tempfile::Builder::new().prefix("ringline-imports-").tempdir()?;
-        Ok(self.dir.get_or_init(|| d).path().to_path_buf())
+        self.uploads.dir()
     }
 
     /// Unfinished jobs of a user.
@@ -143,14 +162,7 @@ impl Jobs {
 /// Writes an upload readable by this process's user only.
 fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)?.write_all(data)
+    super::uploads::create_private(path)?.write_all(data)
 }
 
 fn new_id() -> String {
@@ -184,8 +196,18 @@ fn page(u: &PageUser, error: Option<String>) -> Response {
     })
 }
 
-/// `/import/templates/members.xlsx?lang=en`: the template of a kind.
-#[derive(Debug, Deserialize)]
+/// Path of a template: `/import/templates/members.xlsx?lang=en`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TemplatePath {
+    /// `KIND.xlsx` (or `KIND`), e.g. `members.xlsx`.
+    #[param(schema_with = super::openapi::template_file_param)]
+    pub file: String,
+}
+
+/// Query of a template.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TemplateQuery {
     /// `zh-CN` or `en`; default: the page language.
     pub lang: Option<String>,
@@ -196,15 +218,12 @@ pub struct TemplateQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/import/templates/{file}",
-    params(
-        ("file" = String, Path, description = "KIND.xlsx, e.g. members.xlsx"),
-        ("lang" = Option<String>, Query, description = "zh-CN (default from the session) or en")
-    ),
+    params(TemplatePath, TemplateQuery),
     responses((status = 200, description = "The template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404))
 )]
 pub async fn template(
     u: PageUser,
-    Path(file): Path<String>,
+    Path(TemplatePath { file }): Path<TemplatePath>,
     Query(q): Query<TemplateQuery>,
 ) -> Result<Response, AppError> {
     let key = file.strip_suffix(".xlsx").unwrap_or(&file);
@@ -251,15 +270,35 @@ pub async fn multipart_fields(content_type: &str, body: Bytes) -> Result<Vec<(St
     Ok(out)
 }
 
-/// Keeps the last path component of an uploaded file name, without control characters.
+/// Most characters kept of an uploaded file name (shown in reports and job pages).
+const NAME_MAX: usize = 120;
+
+/// Keeps the last path component of an uploaded file name, without control characters. A name
+/// longer than [`NAME_MAX`] characters is shortened in the middle, so its extension — which says
+/// how to read the file — survives: `很长的名字…2025年.xlsx`.
 fn safe_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
-    if clean.trim().is_empty() {
-        "upload".into()
-    } else {
-        clean
+    let clean: Vec<char> = base.chars().filter(|c| !c.is_control()).collect();
+    if clean.iter().collect::<String>().trim().is_empty() {
+        return "upload".into();
     }
+    if clean.len() <= NAME_MAX {
+        return clean.into_iter().collect();
+    }
+    // The tail kept: the recognised extension, else the last dot's, else nothing; at most 20
+    // characters, and a few characters of the name before it.
+    let full: String = clean.iter().collect();
+    let ext_len = extension(&full)
+        .map(|e| e.chars().count())
+        .or_else(|| full.rfind('.').map(|i| full[i..].chars().count()))
+        .filter(|n| *n <= 20)
+        .unwrap_or(0);
+    let tail = ext_len + 8;
+    let head = NAME_MAX - 1 - tail;
+    let mut out: String = clean[..head].iter().collect();
+    out.push('…');
+    out.extend(&clean[clean.len() - tail..]);
+    out
 }
 
 /// The extension the readers understand, from the uploaded name.
@@ -285,12 +324,23 @@ async fn upload_inner(State(state): State<AppState>, u: PageUser, req: Request) 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let body = axum::body::to_bytes(req.into_body(), UPLOAD_LIMIT)
-        .await
-        .map_err(|_| AppError::BadRequest {
+    let body = axum::body::to_bytes(req.into_body(), UPLOAD_LIMIT).await.map_err(|e| {
+        // The body stopped arriving (`Config::body_timeout_secs`), or it is too large.
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(c) = cause {
+            if c.is::<tower_http::timeout::TimeoutError>() {
+                return AppError::BadRequest {
+                    code: "upload-stalled",
+                    message: t.get("import-stalled"),
+                };
+            }
+            cause = c.source();
+        }
+        AppError::BadRequest {
             code: "upload-too-large",
             message: t.args("import-too-large", &[("mb", (UPLOAD_LIMIT / 1024 / 1024).to_string())]),
-        })?;
+        }
+    })?;
     let fields = match multipart_fields(&ct, body).await {
         Ok(f) => f,
         Err(_) => return Ok(page(&u, Some(t.get("import-no-file")))),
@@ -363,9 +413,11 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
     let sheet_slot = job.sheet.clone();
     let running = state.jobs.running.clone();
     let dry_report = match st.lock().map(|s| s.clone()) {
-        Ok(JobState::Done(r) | JobState::Failed(_, Some(r))) => Some(r),
+        Ok(JobState::Done(r) | JobState::Rechecked(r) | JobState::Failed(_, Some(r))) => Some(r),
         _ => None,
     };
+    // The apply writes only what the person saw in the dry run.
+    let expected = dry_report.as_ref().map(|r| r.counts());
     if let Ok(mut s) = st.lock() {
         *s = JobState::Queued;
     }
@@ -383,22 +435,35 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
             total: 0,
         });
         let mut progress = |stage: Stage, done: usize, total: usize| set(JobState::Running { stage, done, total });
+        let mut rechecked = false;
         let result = db.conn().map_err(|e| e.to_string()).and_then(|mut conn| {
-            framework::import_file(
-                &mut conn,
-                &access,
-                kind,
-                &file,
-                &name,
-                Options {
-                    on_existing,
-                    apply,
-                    illustrative: false,
-                    confirm: false,
-                },
-                &mut progress,
-            )
-            .map_err(|e| match e {
+            let mut run = |apply: bool| {
+                framework::import_file(
+                    &mut conn,
+                    &access,
+                    kind,
+                    &file,
+                    &name,
+                    Options {
+                        on_existing,
+                        apply,
+                        illustrative: false,
+                        expected: if apply { expected } else { None },
+                        confirm: false,
+                    },
+                    &mut progress,
+                )
+            };
+            let outcome = match run(apply) {
+                // Another import wrote some of these records since the dry run: check again,
+                // so the page shows what an apply would now do.
+                Err(framework::ImportError::Changed) => {
+                    rechecked = true;
+                    run(false)
+                }
+                other => other,
+            };
+            outcome.map_err(|e| match e {
                 framework::ImportError::Db(d) if d.is_busy() => "busy".to_string(),
                 other => other.to_string(),
             })
@@ -418,7 +483,11 @@ fn start(state: &AppState, access: &Access, job: &Job, apply: bool) {
                 if report.applied || !report.errors.is_empty() {
                     let _ = std::fs::remove_file(&file);
                 }
-                set(JobState::Done(Box::new(report)));
+                set(if rechecked {
+                    JobState::Rechecked(Box::new(report))
+                } else {
+                    JobState::Done(Box::new(report))
+                });
             }
             Err(e) => {
                 tracing::error!(error = %e, "import job failed");
@@ -566,6 +635,10 @@ async fn job_page_inner(
             }
         }
         JobState::Done(r) => show_report(&mut p, *r),
+        JobState::Rechecked(r) => {
+            p.failed = Some(t.get("import-changed"));
+            show_report(&mut p, *r);
+        }
     }
     Ok(html(&p))
 }
@@ -585,7 +658,7 @@ async fn job_errors_xlsx_inner(
     let t = u.t;
     let (st, sheet) = job_of(&state, &u, &id, |j| (j.state.clone(), j.sheet.clone()))?;
     let report = match st.lock().map(|s| s.clone()) {
-        Ok(JobState::Done(r)) => r,
+        Ok(JobState::Done(r) | JobState::Rechecked(r)) => r,
         _ => return Err(AppError::NotFound),
     };
     let sheet = sheet.lock().map(|s| s.clone()).unwrap_or(None);
@@ -627,7 +700,9 @@ async fn job_apply_inner(
         match jobs.get(&id) {
             Some(j) if j.user_id == u.user.user_id => {
                 let ok = match j.state.lock().map(|s| s.clone()) {
-                    Ok(JobState::Done(r)) | Ok(JobState::Failed(_, Some(r))) => r.ok() && !r.applied,
+                    Ok(JobState::Done(r) | JobState::Rechecked(r) | JobState::Failed(_, Some(r))) => {
+                        r.ok() && !r.applied
+                    }
                     _ => false,
                 };
                 if ok {
@@ -647,11 +722,25 @@ async fn job_apply_inner(
     Ok(Redirect::to(&format!("/import/jobs/{id}")).into_response())
 }
 
+/// Path of the API import.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ApiImportPath {
+    /// The kind: units, orgs, members, cadres, twinning, needs, work_logs, products, chains,
+    /// brands, income or targets.
+    #[param(schema_with = super::openapi::import_kind_param)]
+    pub kind: String,
+}
+
 /// Query of the API import.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApiImportQuery {
-    /// The file's name; its extension says the format (`.xlsx`, `.xls`, `.ods`, `.csv`,
-    /// `.csv.gz`).
+    /// The file's name; its extension says the format (`.xlsx`, `.xlsm`, `.xls`, `.ods`,
+    /// `.csv`, `.txt`, `.csv.gz`, in any case).
+    #[param(
+        pattern = r"^[\s\S]*\.([cC][sS][vV]\.[gG][zZ]|[xX][lL][sS][xXmM]?|[oO][dD][sS]|[cC][sS][vV]|[tT][xX][tT])$"
+    )]
     pub filename: String,
     /// Write the records (default: dry run).
     #[serde(default)]
@@ -667,18 +756,27 @@ pub struct ApiImportQuery {
 #[utoipa::path(
     post,
     path = "/api/v1/import/{kind}",
-    params(("kind" = String, Path, description = "units, orgs, members, cadres, twinning, needs, work_logs, products, chains, brands, income or targets"), ApiImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, description = "The report", body = ApiReport), (status = 403), (status = 404))
+    params(ApiImportPath, ApiImportQuery),
+    request_body(content = inline(super::openapi::FileBytes), content_type = "application/octet-stream",
+        description = "The file's bytes"),
+    responses((status = 200, description = "The report", body = ApiReport), (status = 403), (status = 404),
+        (status = 409, description = "Another import wrote the same records at the same moment; nothing was written", body = super::ErrorBody),
+        (status = 422, description = "`unknown-file-type`: the file name has no extension the readers know; `empty-body`: no file was sent", body = super::ErrorBody))
 )]
 pub async fn api_import(
     State(state): State<AppState>,
     u: PageUser,
-    Path(kind): Path<String>,
+    Path(ApiImportPath { kind }): Path<ApiImportPath>,
     Query(q): Query<ApiImportQuery>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let kind = spec::kind(&kind).ok_or(AppError::NotFound)?;
+    if body.is_empty() {
+        return Err(AppError::BadRequest {
+            code: "empty-body",
+            message: "the request body is empty; send the file's bytes as the body".into(),
+        });
+    }
     let name = safe_name(&q.filename);
     let Some(ext) = extension(&name) else {
         return Err(AppError::BadRequest {
@@ -711,12 +809,14 @@ pub async fn api_import(
                         apply: q.apply,
                         illustrative: false,
                         confirm: false,
+                        expected: None,
                     },
                     &mut |_, _, _| {},
                 )
                 .map_err(|e| match e {
                     framework::ImportError::Db(d) => AppError::from(d),
                     framework::ImportError::Forbidden => AppError::Forbidden,
+                    framework::ImportError::Changed => AppError::Conflict("import-changed"),
                 })
             })
         };
@@ -749,5 +849,27 @@ impl ApiReport {
             ok: report.ok(),
             report,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NAME_MAX, extension, safe_name};
+
+    #[test]
+    fn long_names_keep_their_extension() {
+        let long = format!("{}.xlsx", "党员".repeat(100));
+        let name = safe_name(&format!("C:\\Users\\me\\{long}"));
+        assert_eq!(name.chars().count(), NAME_MAX);
+        assert!(name.ends_with("党员党员党员党员.xlsx"), "{name}");
+        assert_eq!(extension(&name), Some(".xlsx"));
+        let gz = safe_name(&format!("{}.csv.gz", "a".repeat(300)));
+        assert_eq!(extension(&gz), Some(".csv.gz"));
+        assert_eq!(gz.chars().count(), NAME_MAX);
+        // Short names are kept as they are; an empty one gets a stand-in.
+        assert_eq!(safe_name("../m.csv"), "m.csv");
+        assert_eq!(safe_name("\u{7}"), "upload");
+        // A long name without an extension stays unreadable: no extension is made up.
+        assert_eq!(extension(&safe_name(&"x".repeat(500))), None);
     }
 }

@@ -11,10 +11,12 @@ pub mod export;
 pub mod held;
 pub mod imports;
 pub mod map;
+pub mod openapi;
 pub mod pages;
 pub mod records;
 pub mod registry;
 pub mod registry_api;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -90,6 +92,11 @@ pub enum AppError {
     /// The database is busy (a long import holds SQLite's write lock).
     #[error("the database is busy")]
     Busy,
+    /// Another writer changed the same records first (a unique key taken at the same moment,
+    /// or an import's records changed since they were checked): nothing was written; check
+    /// again. The stable code is also the i18n key `error-<code>`.
+    #[error("changed by someone else at the same moment")]
+    Conflict(&'static str),
     /// A request the framework refused before a handler ran (malformed query, path, JSON or
     /// form; wrong content type; body too large).
     #[error("{message}")]
@@ -103,7 +110,7 @@ pub enum AppError {
     },
     /// The record cannot change this way (already retired, referred to, changed since).
     #[error("{message}")]
-    Conflict {
+    Refused {
         /// Stable code (also the key `error-<code>` of its translation).
         code: &'static str,
         /// What is wrong (English).
@@ -129,8 +136,9 @@ impl AppError {
             AppError::Throttled { .. } => "too-many-attempts",
             AppError::BadRequest { code, .. } => code,
             AppError::Busy => "busy",
+            AppError::Conflict(code) => code,
             AppError::Rejected { code, .. } => code,
-            AppError::Conflict { code, .. } => code,
+            AppError::Refused { code, .. } => code,
             AppError::Invalid(_) => "invalid-input",
             AppError::Internal(_) => "internal",
         }
@@ -145,8 +153,9 @@ impl AppError {
             AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Rejected { status, .. } => *status,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -158,7 +167,7 @@ impl AppError {
         match self {
             AppError::BadRequest { message, .. } => message.clone(),
             AppError::Rejected { message, .. } => format!("{} ({message})", t.get("error-invalid-request")),
-            AppError::Conflict { code, message } => t
+            AppError::Refused { code, message } => t
                 .try_args(&format!("error-{code}"), &[])
                 .unwrap_or_else(|| message.clone()),
             AppError::Invalid(issues) => {
@@ -188,6 +197,8 @@ impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         if e.is_busy() {
             AppError::Busy
+        } else if e.is_conflict() {
+            AppError::Conflict("conflict")
         } else {
             AppError::Internal(e.to_string())
         }
@@ -428,15 +439,37 @@ fn is_unsafe(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// An `Origin` header naming another host than the request's: a cross-site request.
-fn cross_origin(headers: &HeaderMap) -> bool {
+/// An `Origin` header naming another origin than the request's own — another scheme, host or
+/// port — or none that can be compared (`null`, no scheme): a cross-site request. The host must
+/// equal the `Host` header (case aside). The scheme must be the one the browser used: the
+/// proxy's `X-Forwarded-Proto` when `trust_proxy` is set and the header is present, else
+/// `https` when `secure_cookies` is set (the setting for HTTPS), else `http` or `https` (a plain
+/// deployment, or a proxy not declared; its cookies travel unencrypted either way).
+fn cross_origin(headers: &HeaderMap, config: &Config) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    origin.split("://").nth(1).unwrap_or("") != host
+    let Some((scheme, origin_host)) = origin.split_once("://") else {
+        return true;
+    };
+    if !origin_host.eq_ignore_ascii_case(host) {
+        return true;
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    let forwarded = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| config.trust_proxy && !v.is_empty());
+    match forwarded {
+        Some(proto) => scheme != proto,
+        None if config.secure_cookies => scheme != "https",
+        None => !matches!(scheme.as_str(), "http" | "https"),
+    }
 }
 
 /// Largest URL-encoded form body read for the CSRF check (8 MiB); uploads may be larger
@@ -489,7 +522,7 @@ async fn guard_mw(State((state, guard)): State<(AppState, Guard)>, req: Request,
             pages::error_page(t, e)
         }
     };
-    if is_unsafe(req.method()) && cross_origin(req.headers()) {
+    if is_unsafe(req.method()) && cross_origin(req.headers(), &state.config) {
         return fail(AppError::Csrf);
     }
     if guard == Guard::Public {
@@ -620,27 +653,40 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// The framework's message with every value it quotes in backticks replaced by `…`: a value
-/// sent in the wrong shape may be a password or a phone number, and is not repeated. Field and
-/// variant names (`missing field `x``) are kept: they say what to fix and hold no data.
+/// The framework's message with every value it quotes replaced by `…`: a value sent in the
+/// wrong shape may be a password or a phone number, and is not repeated. serde quotes strings
+/// in double quotes (`invalid type: string "yes"`, with backslash escapes inside) and other
+/// values in backticks (`integer `5``, `unknown variant `x``); axum quotes path values in
+/// backticks. Kept are names that say what to fix and hold no data: a field name
+/// (`missing field `password``), a type (`to a `i64``) and whatever follows "expected" (the
+/// allowed variants or tokens, `expected one of `zone`, `town``).
 fn without_quoted_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    let mut keep = false;
-    for ch in message.chars() {
-        if ch == '`' {
-            if inside {
-                if !keep {
-                    out.push('…');
+    let mut chars = message.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' => {
+                // A Debug-formatted string: up to the next unescaped quote.
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        break;
+                    }
                 }
+                out.push_str("\"…\"");
+            }
+            '`' => {
+                let keep = out.contains("expected") || ["field ", "to a ", "to an "].iter().any(|p| out.ends_with(p));
+                let quoted: String = chars.by_ref().take_while(|c| *c != '`').collect();
                 out.push('`');
-            } else {
-                keep = out.ends_with("field ") || out.ends_with("variant ");
+                out.push_str(if keep { &quoted } else { "…" });
                 out.push('`');
             }
-            inside = !inside;
-        } else if !inside || keep {
-            out.push(ch);
+            c => out.push(c),
         }
     }
     out
@@ -661,6 +707,8 @@ async fn plain_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() && plain) {
         return resp;
     }
+    // A 405 says which methods the path has; the new answer keeps that.
+    let allow = resp.headers().get(header::ALLOW).cloned();
     let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024)
         .await
         .unwrap_or_default();
@@ -672,11 +720,15 @@ async fn plain_errors(req: Request, next: Next) -> Response {
         _ => "invalid-request",
     };
     let e = AppError::Rejected { status, code, message };
-    if api {
+    let mut resp = if api {
         e.into_response()
     } else {
         pages::error_page(t, e)
+    };
+    if let Some(allow) = allow {
+        resp.headers_mut().insert(header::ALLOW, allow);
     }
+    resp
 }
 
 async fn fallback(req: Request) -> Response {
@@ -689,25 +741,45 @@ async fn fallback(req: Request) -> Response {
 }
 
 /// A bound, ready-to-run server (port 0 picks a free port, as tests do).
+///
+/// HTTP/1.1 through hyper, with two read timeouts so a slow client cannot hold a connection
+/// (and its memory) open: the whole request header must arrive within
+/// [`Config::header_timeout_secs`] (hyper's `header_read_timeout`; it also ends a kept-alive
+/// connection idle for that long), and a request body may pause at most
+/// [`Config::body_timeout_secs`] between two chunks (tower-http's `TimeoutBody`; a steady slow
+/// upload goes on). Both are logged at debug level only.
 pub struct Server {
     listener: tokio::net::TcpListener,
     app: Router,
+    header_timeout: std::time::Duration,
+    body_timeout: std::time::Duration,
 }
 
 impl Server {
-    /// Binds `config.bind` with a router over `db`.
+    /// Binds `config.bind` with a router over `db`, and removes the uploads that instances
+    /// which no longer run left in the data folder (see [`uploads`]).
     pub async fn bind(config: Config, db: Db) -> std::io::Result<Server> {
         let listener = tokio::net::TcpListener::bind(&config.bind).await?;
         crate::cadres::set_young_max_age(config.young_max_age);
+        let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs);
+        let body_timeout = std::time::Duration::from_secs(config.body_timeout_secs);
+        let jobs = imports::Jobs::new(config.data_dir().join(uploads::UPLOADS_FOLDER));
+        match jobs.remove_leftovers() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(instances = n, "removed uploads left by instances that stopped"),
+            Err(e) => tracing::warn!(error = %e, "could not remove uploads left by stopped instances"),
+        }
         let state = AppState {
             db,
             config: Arc::new(config),
-            jobs: Arc::default(),
+            jobs: Arc::new(jobs),
             clock: crate::clock::Clock::system(),
         };
         Ok(Server {
             listener,
             app: router(state),
+            header_timeout,
+            body_timeout,
         })
     }
 
@@ -716,20 +788,140 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until the future `shutdown` completes.
+    /// Serves until the future `shutdown` completes, then lets the open connections finish
+    /// their requests.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        use hyper_util::rt::{TokioIo, TokioTimer};
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(self.header_timeout);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, remote) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(a) => a,
+                    // The peer left before it was accepted: nothing to do.
+                    Err(e) if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset
+                    ) => continue,
+                    // Out of file descriptors and the like: wait, rather than spin.
+                    Err(e) => {
+                        tracing::error!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let (app, body_timeout) = (self.app.clone(), self.body_timeout);
+            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut req =
+                    req.map(|b| axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, b)));
+                req.extensions_mut().insert(ConnectInfo(remote));
+                tower::ServiceExt::oneshot(app.clone(), req)
+            });
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended");
+                }
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::without_quoted_values;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::{cross_origin, without_quoted_values};
+    use crate::config::Config;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_origin_compares_scheme_host_and_port() {
+        let plain = Config::default();
+        let https = Config {
+            secure_cookies: true,
+            ..Config::default()
+        };
+        let proxied = Config {
+            trust_proxy: true,
+            ..Config::default()
+        };
+        let host = ("host", "zone.example:8080");
+        // No Origin (same-site navigation of old browsers, command-line clients): allowed.
+        assert!(!cross_origin(&headers(&[host]), &plain));
+        assert!(!cross_origin(
+            &headers(&[host, ("origin", "http://zone.example:8080")]),
+            &plain
+        ));
+        assert!(!cross_origin(
+            &headers(&[host, ("origin", "HTTP://Zone.Example:8080")]),
+            &plain
+        ));
+        // Another host or port.
+        assert!(cross_origin(
+            &headers(&[host, ("origin", "http://evil.example:8080")]),
+            &plain
+        ));
+        assert!(cross_origin(
+            &headers(&[host, ("origin", "http://zone.example:8081")]),
+            &plain
+        ));
+        // The same host under a scheme no page of this site has.
+        for origin in [
+            "ftp://zone.example:8080",
+            "chrome-extension://zone.example:8080",
+            "null",
+            "zone.example:8080",
+        ] {
+            assert!(cross_origin(&headers(&[host, ("origin", origin)]), &plain), "{origin}");
+        }
+        // Behind HTTPS (secure cookies), a plain-HTTP page of the same host is another origin.
+        assert!(cross_origin(
+            &headers(&[host, ("origin", "http://zone.example:8080")]),
+            &https
+        ));
+        assert!(!cross_origin(
+            &headers(&[host, ("origin", "https://zone.example:8080")]),
+            &https
+        ));
+        // A trusted proxy says which scheme the browser used.
+        let fwd = ("x-forwarded-proto", "https");
+        assert!(!cross_origin(
+            &headers(&[host, fwd, ("origin", "https://zone.example:8080")]),
+            &proxied
+        ));
+        assert!(cross_origin(
+            &headers(&[host, fwd, ("origin", "http://zone.example:8080")]),
+            &proxied
+        ));
+        // An untrusted one is ignored.
+        assert!(cross_origin(
+            &headers(&[host, fwd, ("origin", "http://zone.example:8080")]),
+            &https
+        ));
+        assert!(!cross_origin(
+            &headers(&[
+                host,
+                ("x-forwarded-proto", "ftp"),
+                ("origin", "https://zone.example:8080")
+            ]),
+            &plain
+        ));
+    }
 
     #[test]
     fn quoted_values_are_not_repeated() {
@@ -745,5 +937,26 @@ mod tests {
             without_quoted_values("invalid value: `x` and `y`"),
             "invalid value: `…` and `…`"
         );
+        // serde quotes strings in double quotes, escapes included.
+        assert_eq!(
+            without_quoted_values(r#"invalid type: string "yes", expected a boolean at line 1 column 16"#),
+            r#"invalid type: string "…", expected a boolean at line 1 column 16"#
+        );
+        assert_eq!(
+            without_quoted_values(r#"invalid type: string "a \"secret\" b", expected i64"#),
+            r#"invalid type: string "…", expected i64"#
+        );
+        // The user's value is dropped, the allowed variants kept.
+        assert_eq!(
+            without_quoted_values("unknown variant `hunter2`, expected one of `skip`, `update`"),
+            "unknown variant `…`, expected one of `skip`, `update`"
+        );
+        // axum's path refusal: the value goes, the type stays.
+        assert_eq!(
+            without_quoted_values("Invalid URL: Cannot parse `13812345678x` to a `i64`"),
+            "Invalid URL: Cannot parse `…` to a `i64`"
+        );
+        // An unclosed quote hides the rest.
+        assert_eq!(without_quoted_values(r#"bad "1381234"#), r#"bad "…""#);
     }
 }

@@ -652,9 +652,16 @@ struct ProgramPage {
     villages_in_zones: usize,
     villages_approximate: usize,
     any_assumed: bool,
+    a: super::records::Actions,
+    new_zone: bool,
 }
 
-async fn program_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+async fn program_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Query(sq): Query<super::records::SavedQuery>,
+) -> Response {
     let t = u.t;
     let d = match load_program(&state, id, u.access.clone()).await {
         Ok(d) => d,
@@ -679,6 +686,8 @@ async fn program_page(State(state): State<AppState>, u: PageUser, Path(id): Path
         })
         .collect();
     let page = ProgramPage {
+        a: super::records::Actions::new(&u, crate::kind::KindId::Programs, id, sq.saved.as_deref()),
+        new_zone: u.access.can(crate::access::Permission::Configure),
         c: Chrome::of(&u),
         program_name: t.pick(&d.program.name, &d.program.name_en).to_string(),
         villages_total: d.villages.len(),
@@ -713,9 +722,15 @@ struct ZonePage {
     members: Vec<MemberView>,
     overrides: Vec<(String, String, String)>,
     map: String,
+    a: super::records::Actions,
 }
 
-async fn zone_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+async fn zone_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Query(sq): Query<super::records::SavedQuery>,
+) -> Response {
     let t = u.t;
     let access = u.access.clone();
     let program_id = match state
@@ -754,6 +769,7 @@ async fn zone_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
         })
         .collect();
     let page = ZonePage {
+        a: super::records::Actions::new(&u, crate::kind::KindId::Zones, id, sq.saved.as_deref()),
         c: Chrome::of(&u),
         program_name: t.pick(&d.program.name, &d.program.name_en).to_string(),
         program: d.program,
@@ -851,6 +867,7 @@ async fn divisions_page(State(state): State<AppState>, u: PageUser) -> Response 
             lat: None,
             approximate: false,
             status: "active".into(),
+            retired_on: None,
         };
         towns.push(TownNode { town, villages });
     }
@@ -925,7 +942,10 @@ async fn division_page(State(state): State<AppState>, u: PageUser, Path(code): P
         })
         .collect();
     let level = t.get(&format!("level-{}", d.level));
-    let status = t.get(&format!("status-{}", d.status));
+    let status = match d.retired_on {
+        Some(on) => t.args("division-retired-note", &[("date", on.to_string())]),
+        None => t.get(&format!("status-{}", d.status)),
+    };
     let point = format!("{}, {}", coord(&d.lon), coord(&d.lat));
     let history = history
         .into_iter()

@@ -153,7 +153,13 @@ pub fn routes() -> Vec<Route> {
 pub fn has_own_page(k: KindId) -> bool {
     matches!(
         k,
-        KindId::Units | KindId::Orgs | KindId::Members | KindId::Cadres | KindId::Batches
+        KindId::Units
+            | KindId::Orgs
+            | KindId::Members
+            | KindId::Programs
+            | KindId::Zones
+            | KindId::Cadres
+            | KindId::Batches
     )
 }
 
@@ -1286,7 +1292,7 @@ fn write_error(e: WriteError) -> AppError {
     match e {
         WriteError::NotFound => AppError::NotFound,
         WriteError::Forbidden => AppError::Forbidden,
-        WriteError::Conflict(code, message) => AppError::Conflict { code, message },
+        WriteError::Conflict(code, message) => AppError::Refused { code, message },
         WriteError::Db(e) => AppError::from(e),
         WriteError::Invalid(issues) => AppError::Invalid(issues),
     }
@@ -1431,24 +1437,44 @@ async fn api_retire(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<StatusCode, AppError> {
-    let how: RetireInput = if body.is_empty() {
-        RetireInput::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest {
-            code: "invalid-json",
-            message: format!(
-                "the body must be {{\"reason\", \"date\", \"note\"}} ({})",
-                e.classify_name()
-            ),
-        })?
-    };
     let access = u.access.clone();
     let st = state.clone();
     state
         .db
-        .run(move |c| with_cx(&st, c, &access, |cx| k.ops().retire(cx, &id, &how)).map_err(write_error))
+        .run(move |c| {
+            // An unknown record (or one outside the scope) answers 404 before the body is read.
+            k.ops().get_json(c, &access, &id)?.ok_or(AppError::NotFound)?;
+            let how = retire_body(&body)?;
+            with_cx(&st, c, &access, |cx| k.ops().retire(cx, &id, &how)).map_err(write_error)
+        })
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A retirement's JSON body (`{"reason", "date": "YYYY-MM-DD", "note"}`, all optional); a date
+/// that is no date is refused by field.
+fn retire_body(body: &Bytes) -> Result<RetireInput, AppError> {
+    if body.is_empty() {
+        return Ok(RetireInput::default());
+    }
+    let raw = json_body(body)?;
+    let date = match raw.text("date").trim() {
+        "" => None,
+        d => Some(ringline_core::cell::date(d).map_err(|e| {
+            AppError::Invalid(vec![Issue {
+                field: "date".into(),
+                column: "date".into(),
+                key: e.key().into(),
+                message: e.to_string(),
+                ..Issue::default()
+            }])
+        })?),
+    };
+    Ok(RetireInput {
+        reason: raw.text("reason").to_string(),
+        date,
+        note: raw.text("note").to_string(),
+    })
 }
 
 /// Query of a lookup: the text typed so far.

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use super::api::page_limits;
+use super::api::Paging;
 use super::registry::{coverage_by, lacking};
 use super::{ApiUser, AppError, AppState, ErrorBody, Guard, Route, route};
 use crate::access::Permission;
@@ -90,6 +90,7 @@ pub async fn unmask_member(
 #[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// `town` (default), `zone` or `county`.
+    #[param(schema_with = super::openapi::coverage_by_param)]
     pub by: Option<String>,
     /// For `by=zone`: the program (default: the first visible program).
     pub program: Option<i64>,
@@ -124,27 +125,26 @@ pub async fn get_coverage(
 #[into_params(parameter_in = Query)]
 pub struct UncoveredQuery {
     /// The coverage the units lack: `organization` (default) or `work`.
+    #[param(schema_with = super::openapi::lacking_param)]
     pub lacking: Option<String>,
     /// Only units within this division subtree (a town or village code).
+    #[param(schema_with = super::openapi::division_code_param)]
     pub under: Option<String>,
-    /// Page size, 1–1000 (default 100).
-    pub limit: Option<i64>,
-    /// Rows to skip (default 0).
-    pub offset: Option<i64>,
 }
 
 /// Non-public enterprises and social organizations in the caller's scope lacking organization
 /// or work coverage.
-#[utoipa::path(get, path = "/api/v1/coverage/uncovered", params(UncoveredQuery), tag = "registry",
+#[utoipa::path(get, path = "/api/v1/coverage/uncovered", params(UncoveredQuery, Paging), tag = "registry",
     responses((status = 200, body = UnitList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_uncovered(
     State(state): State<AppState>,
     u: ApiUser,
     Query(q): Query<UncoveredQuery>,
+    Query(p): Query<Paging>,
 ) -> Result<Json<UnitList>, AppError> {
     let kind = lacking(&q.lacking)?;
     let under = super::registry::division_code("under", "invalid-under", &q.under)?;
-    let (limit, offset) = page_limits(q.limit, q.offset)?;
+    let (limit, offset) = p.checked()?;
     let access = u.access;
     let (items, total) = state
         .db

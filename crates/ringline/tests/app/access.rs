@@ -59,11 +59,8 @@ fn reviewed() -> Vec<(&'static str, &'static str, Guard)> {
         ("DELETE", "/api/v1/session", Login),
         ("GET", "/api/v1/divisions", Login),
         ("GET", "/api/v1/divisions/{code}", Login),
-        ("GET", "/api/v1/programs", Login),
-        ("GET", "/api/v1/programs/{id}", Login),
-        ("GET", "/api/v1/zones", Login),
-        ("GET", "/api/v1/zones/{id}", Login),
         ("GET", "/api/v1/zones/{id}/members", Login),
+        ("GET", "/api/v1/programs/{id}/overlaps", Login),
         ("POST", "/api/v1/members/{id}/unmask", Perm(Unmask)),
         ("GET", "/api/v1/coverage", Login),
         ("GET", "/api/v1/coverage/uncovered", Login),
@@ -127,6 +124,10 @@ fn reviewed_kinds() -> Vec<(&'static str, Guard, bool)> {
     use Guard::Perm;
     use Permission::{Dispatch, Import, RecordResidency};
     vec![
+        // Programs and zones are the county's plan: changing them needs the configure permission
+        // (county administrators) and a scope covering the county.
+        ("programs", Perm(Permission::Configure), true),
+        ("zones", Perm(Permission::Configure), true),
         ("units", Perm(Import), true),
         ("orgs", Perm(Import), true),
         ("members", Perm(Import), true),
@@ -154,9 +155,12 @@ fn kind_routes() -> Vec<(String, String, Guard)> {
         }
         add("GET", format!("/{k}/{{id}}/edit"), write);
         add("POST", format!("/{k}/{{id}}/edit"), write);
-        add("GET", format!("/{k}/{{id}}/retire"), write);
-        add("POST", format!("/{k}/{{id}}/retire"), write);
-        add("POST", format!("/api/v1/{k}/{{id}}/retire"), write);
+        // Programs are never retired: they keep their history.
+        if k != "programs" {
+            add("GET", format!("/{k}/{{id}}/retire"), write);
+            add("POST", format!("/{k}/{{id}}/retire"), write);
+            add("POST", format!("/api/v1/{k}/{{id}}/retire"), write);
+        }
         add("GET", format!("/api/v1/{k}"), Login);
         add("POST", format!("/api/v1/{k}"), write);
         add("GET", format!("/api/v1/{k}/{{id}}"), Login);

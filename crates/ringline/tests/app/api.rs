@@ -264,22 +264,22 @@ async fn programs_and_zones_match_the_spec(app: TestApp) {
     app.login().await;
     let (status, programs) = app.get_json("/api/v1/programs").await;
     assert_eq!(status, StatusCode::OK);
-    let programs = programs.as_array().expect("array");
+    assert_eq!(programs["total"], 1);
+    let programs = programs["items"].as_array().expect("array");
     assert_eq!(programs.len(), 1);
     assert_eq!(programs[0]["county_code"], COUNTY);
     assert_eq!(programs[0]["start_year"], 2026);
     assert_eq!(programs[0]["end_year"], 2028);
     let pid = programs[0]["id"].as_i64().expect("id");
 
-    let (status, detail) = app.get_json(&format!("/api/v1/programs/{pid}")).await;
+    let (status, program) = app.get_json(&format!("/api/v1/programs/{pid}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(detail["program"]["id"], pid);
-    assert_eq!(
-        detail["overlaps"],
-        serde_json::json!([]),
-        "SPEC §3: the zones do not overlap"
-    );
-    let zones = detail["zones"].as_array().expect("zones");
+    assert_eq!(program["id"], pid);
+    let (status, overlaps) = app.get_json(&format!("/api/v1/programs/{pid}/overlaps")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(overlaps, serde_json::json!([]), "SPEC §3: the zones do not overlap");
+    let (_, zones) = app.get_json(&format!("/api/v1/zones?program_id={pid}")).await;
+    let zones = zones["items"].as_array().expect("zones");
     let kinds: Vec<&str> = zones.iter().map(|z| z["kind"].as_str().expect("kind")).collect();
     assert_eq!(kinds, ["ring", "line", "line", "line"]);
     let names: Vec<&str> = zones.iter().map(|z| z["name"].as_str().expect("name")).collect();
@@ -311,7 +311,7 @@ async fn programs_and_zones_match_the_spec(app: TestApp) {
 
     let (status, listed) = app.get_json("/api/v1/zones").await;
     assert_eq!(status, StatusCode::OK);
-    let listed = listed.as_array().expect("zones");
+    let listed = listed["items"].as_array().expect("zones");
     assert_eq!(listed.len(), 4);
     let counts: Vec<i64> = listed
         .iter()
@@ -321,10 +321,10 @@ async fn programs_and_zones_match_the_spec(app: TestApp) {
         counts, ZONE_MEMBER_COUNTS,
         "see datong::ZONE_MEMBER_COUNTS for the hand count"
     );
-    let (_, same) = app.get_json(&format!("/api/v1/zones?program={pid}")).await;
-    assert_eq!(same.as_array().expect("zones").len(), 4);
-    let (_, none) = app.get_json(&format!("/api/v1/zones?program={}", pid + 1000)).await;
-    assert_eq!(none, serde_json::json!([]));
+    let (_, same) = app.get_json(&format!("/api/v1/zones?program_id={pid}")).await;
+    assert_eq!(same["items"].as_array().expect("zones").len(), 4);
+    let (_, none) = app.get_json(&format!("/api/v1/zones?program_id={}", pid + 1000)).await;
+    assert_eq!(none["items"], serde_json::json!([]));
 
     // Members: every one has a reason and a distance within the zone's reach; reasons agree with
     // the approximate flag; no village is in two zones.
@@ -584,7 +584,7 @@ async fn api_answers_only_within_the_users_scope(app: TestApp) {
     let (status, _) = get("/api/v1/divisions/630121103201").await;
     assert_eq!(status, StatusCode::OK);
     let (_, zones) = get("/api/v1/zones").await;
-    let zones = zones.as_array().expect("zones").clone();
+    let zones = zones["items"].as_array().expect("zones").clone();
     assert_eq!(zones.len(), 4, "the program covers the town");
     // 东峡镇's 14 villages are all in the 东峡线; none of the other zones has one of them.
     let mut seen = Vec::new();
@@ -609,4 +609,84 @@ on_both_backends!(
     openapi_document_lists_the_api,
     health_check_names_the_backend,
     api_answers_only_within_the_users_scope,
+    framework_refusals_repeat_no_value,
+    unsafe_requests_from_another_scheme_are_refused,
 );
+
+/// A value sent in the wrong shape may be a password or a phone number: the framework's refusal
+/// names the field and what was expected, never the value.
+async fn framework_refusals_repeat_no_value(app: TestApp) {
+    let admin = app.admin().await;
+    let secret = "13812345678";
+    for body in [
+        serde_json::json!({"disabled": format!("yes {secret}")}),
+        serde_json::json!({"phone": 13812345678_i64}),
+        serde_json::json!({"display_name": ["a", secret]}),
+    ] {
+        let (status, answer) = admin.patch_json("/api/v1/users/1", body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        let message = answer["error"]["message"].as_str().expect("a message");
+        assert!(!message.contains(secret), "{body}: {message}");
+        assert!(message.contains("expected"), "says what was expected: {message}");
+    }
+    // Query strings and paths the same way: refused by the framework or by the list's own
+    // checks, never repeating the value.
+    for (path, status, code) in [
+        (
+            format!("/api/v1/audit?from=x{secret}"),
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+        ),
+        (
+            format!("/api/v1/units?uncovered={secret}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-uncovered",
+        ),
+        (format!("/api/v1/units/{secret}x"), StatusCode::NOT_FOUND, "not-found"),
+        (
+            format!("/api/v1/zones?program_id=x{secret}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-program-id",
+        ),
+    ] {
+        let (got, answer) = admin.get_json(&path).await;
+        assert_eq!(got, status, "{path}: {answer}");
+        assert_error(&answer, code);
+        assert!(!answer.to_string().contains(secret), "{path}: {answer}");
+    }
+}
+
+/// The cross-origin check compares the scheme too: a page of the same host and port under
+/// another scheme (or an opaque `null` origin) is another site.
+async fn unsafe_requests_from_another_scheme_are_refused(app: TestApp) {
+    let admin = app.admin().await;
+    let host = app.base.trim_start_matches("http://").to_string();
+    for origin in [
+        format!("ftp://{host}"),
+        format!("chrome-extension://{host}"),
+        "null".to_string(),
+    ] {
+        let r = admin
+            .client
+            .post(admin.url("/api/v1/account/password"))
+            .header("X-CSRF-Token", &admin.csrf)
+            .header("Origin", &origin)
+            .json(&serde_json::json!({"current": ADMIN_PASSWORD, "new": "another-pass-123"}))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{origin}");
+        assert_error(&r.json::<Value>().await.expect("JSON"), "csrf");
+    }
+    // The site's own origin passes (the password changes, ending the session).
+    let r = admin
+        .client
+        .post(admin.url("/api/v1/account/password"))
+        .header("X-CSRF-Token", &admin.csrf)
+        .header("Origin", format!("http://{host}"))
+        .json(&serde_json::json!({"current": ADMIN_PASSWORD, "new": "another-pass-123"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}

@@ -722,6 +722,7 @@ fn import(conn: &mut DbConn, kind: &str, file: &str, apply: bool, on_existing: O
             apply,
             illustrative: false,
             confirm: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )
@@ -849,6 +850,7 @@ async fn imports_of_the_dispatch_kinds(app: TestApp) {
                 apply: true,
                 illustrative: false,
                 confirm: false,
+                expected: None,
             },
             &mut |_, _, _| {},
         )

@@ -28,7 +28,7 @@ use ringline::db::DbConn;
 use ringline::db::schema::{
     audit_log, brands, collective_income, development_chains, income_targets, lead_products, party_orgs, units,
 };
-use ringline::economy::query::{self, BrandFilter, ChainFilter, IncomeFilter, LinkRef, ProductFilter};
+use ringline::economy::query::{self, BrandFilter, ChainFilter, IncomeFilter, LinkRef, ProductFilter, SourceAmount};
 use ringline::economy::summary::{self, By, SummaryRow};
 use ringline::economy::write::{self, NewBrand, NewChain, NewIncome, NewProduct};
 use ringline::generate;
@@ -393,9 +393,18 @@ async fn village_years_filters_and_thresholds(app: TestApp) {
     assert_eq!(
         a1.by_source,
         vec![
-            (IncomeSource::ContractingLeasing, cny(3_500_000)),
-            (IncomeSource::InvestmentReturns, cny(1_500_000)),
-            (IncomeSource::Services, cny(250_050)),
+            SourceAmount {
+                source: IncomeSource::ContractingLeasing,
+                amount: cny(3_500_000)
+            },
+            SourceAmount {
+                source: IncomeSource::InvestmentReturns,
+                amount: cny(1_500_000)
+            },
+            SourceAmount {
+                source: IncomeSource::Services,
+                amount: cny(250_050)
+            },
         ]
     );
     assert_eq!(a1.amount(IncomeSource::Operating), None);

@@ -39,6 +39,7 @@ fn run(conn: &mut DbConn, who: &Access, kind: &str, path: &Path, apply: bool, on
             apply,
             illustrative: false,
             confirm: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )

@@ -11,7 +11,11 @@ use crate::calls::add_user;
 use crate::datong;
 use crate::harness::{TestApp, xlsx_cells};
 
-on_both_backends!(economy_pages_match_the_hand_computation, datong_village_profile);
+on_both_backends!(
+    economy_pages_match_the_hand_computation,
+    datong_village_profile,
+    village_income_api_pages_like_every_list
+);
 
 /// 东峡镇 and three of its villages; 西关村 of 城关镇.
 const DONGXIA: &str = "630121103000";
@@ -242,4 +246,66 @@ async fn datong_village_profile(app: TestApp) {
     assert!(html.contains("class=\"chart\" data-option="), "the income chart");
     assert!(html.contains("/orgs/"), "the village's party organization");
     assert!(html.contains("示例数据"), "demo data is marked");
+}
+
+/// The village income list pages like every API list (limit 1–1000, else 422) and gives each
+/// source as an object, as its OpenAPI schema says.
+async fn village_income_api_pages_like_every_list(app: TestApp) {
+    fixture(&app);
+    let admin = app.admin().await;
+    // The fixture has 6 village-years: 南滩村 and 克麻尔村 in 2024 and 2025, 麻其村 and 西关村
+    // in 2025.
+    let (status, all) = admin.get_json("/api/v1/economy/villages").await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(
+        (&all["total"], &all["limit"], &all["offset"]),
+        (&6.into(), &100.into(), &0.into())
+    );
+    let (_, page) = admin.get_json("/api/v1/economy/villages?limit=2&offset=1").await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
+    assert_eq!((&page["limit"], &page["offset"]), (&2.into(), &1.into()));
+    for bad in [
+        "limit=-1",
+        "limit=0",
+        "limit=1001",
+        "limit=abc",
+        "offset=-1",
+        "offset=1.5",
+    ] {
+        let (status, body) = admin.get_json(&format!("/api/v1/economy/villages?{bad}")).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        let code = if bad.starts_with("limit") {
+            "invalid-limit"
+        } else {
+            "invalid-offset"
+        };
+        assert_eq!(body["error"]["code"], code, "{bad}");
+    }
+    // Every other list answers the same.
+    for path in [
+        "/api/v1/divisions",
+        "/api/v1/units",
+        "/api/v1/orgs",
+        "/api/v1/members",
+        "/api/v1/coverage/uncovered",
+        "/api/v1/audit",
+    ] {
+        let (status, body) = admin.get_json(&format!("{path}?limit=1001")).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "invalid-limit", "{path}: {body}");
+        let (status, body) = admin.get_json(&format!("{path}?limit=1")).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(body["limit"], 1, "{path}: {body}");
+    }
+    // 南滩村 2025: operating 30,000 and subsidies 25,000 yuan, as objects in account order.
+    let (_, v) = admin
+        .get_json(&format!("/api/v1/economy/villages?year=2025&under={NANTAN}"))
+        .await;
+    assert_eq!(
+        v["items"][0]["by_source"],
+        serde_json::json!([
+            {"source": "operating", "amount": 3_000_000},
+            {"source": "subsidies", "amount": 2_500_000}
+        ])
+    );
 }

@@ -52,6 +52,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The application's database.
     pub db: Db,
+    /// Its URL (a SQLite file path, or a PostgreSQL URL with the admin URL's credentials).
+    pub url: String,
     /// Which backend this is.
     pub backend: Backend,
     /// Folder holding this test's files (the SQLite database, import fixtures written by the test).
@@ -131,8 +133,9 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
         ringline::auth::ensure_admin(&mut conn, "630121000000", Some(ADMIN_PASSWORD)).expect("admin account");
     }
     let config = Config {
-        database_url: url,
+        database_url: url.clone(),
         bind: "127.0.0.1:0".into(),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Config::default()
     };
     let server = ringline::web::Server::bind(config, db.clone())
@@ -146,6 +149,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
         base: format!("http://{addr}"),
         client: new_client(),
         db,
+        url,
         backend,
         dir,
         server,
@@ -273,6 +277,26 @@ impl Answer {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string()
+    }
+}
+
+/// A new client logged in as `username` through the API of the server at `base` (another
+/// instance serving the same database, for instance).
+pub async fn session_on(base: &str, username: &str, password: &str) -> Session {
+    let client = new_client();
+    let r = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("POST /api/v1/session");
+    assert_eq!(r.status(), StatusCode::OK, "{username} logs in at {base}");
+    let body: Value = r.json().await.expect("JSON");
+    let csrf = body["csrf_token"].as_str().expect("csrf_token").to_string();
+    Session {
+        client,
+        csrf,
+        base: base.to_string(),
     }
 }
 

@@ -108,11 +108,8 @@ GET      /api/v1/session                    200      200      200      200      
 DELETE   /api/v1/session                    204      204      204      204      204      204      204      204
 GET      /api/v1/divisions                  200      200      200      200      200      200      200      200
 GET      /api/v1/divisions/{code}           200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
-GET      /api/v1/programs                   200      200      200      200      200      200      200      200
-GET      /api/v1/programs/{id}              200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
-GET      /api/v1/zones                      200      200      200      200      200      200      200      200
-GET      /api/v1/zones/{id}                 200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
 GET      /api/v1/zones/{id}/members         200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
+GET      /api/v1/programs/{id}/overlaps     200/404  200/404  200/404  200/404  200/404  200/404  200/404  200/404
 POST     /api/v1/members/{id}/unmask        200/404  200/404  403/403  403/403  403/403  403/403  403/403  200/404
 GET      /api/v1/coverage                   200      200      200      200      200      200      200      200
 GET      /api/v1/coverage/uncovered         200      200      200      200      200      200      200      200
@@ -188,6 +185,9 @@ fn parse_status(s: &str, line: &str) -> u16 {
 /// callers who may write them (decided by hand: SPEC C3 and C10 — county and town
 /// administrators keep the registry of their scope; the zone's administrator its villages').
 const KIND_WRITERS: &[(&str, &[&str])] = &[
+    // The county's plan: only its administrator (SPEC C2; a batch's likewise).
+    ("programs", &["county"]),
+    ("zones", &["county"]),
     ("units", &["county", "town", "zadmin"]),
     ("orgs", &["county", "town", "zadmin"]),
     ("members", &["county", "town", "zadmin"]),
@@ -207,6 +207,9 @@ const NO_RECORDS: &[&str] = &["cadres", "twinning", "needs", "work_logs", "dispa
 
 /// The kinds whose detail page is the generic one (the others have their own, in [`TABLE`]).
 const GENERIC_DETAIL: &[&str] = &["twinning", "needs", "work_logs"];
+
+/// Kinds that are never retired (a program keeps its history): no retire routes.
+const NEVER_RETIRED: &[&str] = &["programs"];
 
 /// The rows of the kinds' generic routes: everyone reads their scope; writers get the forms
 /// (an empty create form is refused as invalid, an empty edit changes nothing, a retirement
@@ -229,7 +232,7 @@ fn kind_table() -> String {
         };
         let all = |s: &str| vec![s; COLUMNS.len()].join(" ");
         // With records: inside / outside the scope; without: an id nobody has.
-        let (edit, saved, retire, get) = if NO_RECORDS.contains(k) {
+        let (edit, saved, retired, get) = if NO_RECORDS.contains(k) {
             (("404", "403"), ("404", "403"), ("404", "403"), "404")
         } else {
             (
@@ -239,6 +242,16 @@ fn kind_table() -> String {
                 "200/404",
             )
         };
+        let retire = [
+            ("GET", format!("/{k}/{{id}}/retire"), cell(edit.0, edit.1)),
+            ("POST", format!("/{k}/{{id}}/retire"), cell(retired.0, retired.1)),
+            ("POST", format!("/api/v1/{k}/{{id}}/retire"), cell(retired.0, retired.1)),
+        ];
+        let retire = if NEVER_RETIRED.contains(k) {
+            Vec::new()
+        } else {
+            retire.to_vec()
+        };
         let mut rows = vec![
             ("GET", format!("/{k}"), all("200")),
             ("GET", format!("/{k}.xlsx"), all("200")),
@@ -246,9 +259,6 @@ fn kind_table() -> String {
             ("POST", format!("/{k}/new"), cell("422", "403")),
             ("GET", format!("/{k}/{{id}}/edit"), cell(edit.0, edit.1)),
             ("POST", format!("/{k}/{{id}}/edit"), cell(saved.0, saved.1)),
-            ("GET", format!("/{k}/{{id}}/retire"), cell(edit.0, edit.1)),
-            ("POST", format!("/{k}/{{id}}/retire"), cell(retire.0, retire.1)),
-            ("POST", format!("/api/v1/{k}/{{id}}/retire"), cell(retire.0, retire.1)),
             ("GET", format!("/api/v1/{k}"), all("200")),
             ("POST", format!("/api/v1/{k}"), cell("422", "403")),
             ("GET", format!("/api/v1/{k}/{{id}}"), all(get)),
@@ -259,6 +269,7 @@ fn kind_table() -> String {
             ),
             ("GET", format!("/api/v1/lookup/{k}"), all("200")),
         ];
+        rows.extend(retire);
         if GENERIC_DETAIL.contains(k) {
             rows.push(("GET", format!("/{k}/{{id}}"), all(get)));
         }
@@ -680,11 +691,16 @@ async fn request(app: &TestApp, c: &mut Caller, w: &World, method: &str, route: 
                 ("POST", "/members/{id}/unmask") => s.post_form(&path, &[]).await,
                 // The kinds' generic forms and API (see `kind_table`).
                 ("POST", r) if r.ends_with("/new") || r.ends_with("/{id}/edit") => s.post_form(&path, &[]).await,
+                // A date that is no date: refused after the record is found, before anything is
+                // retired (some kinds are deleted when retired).
                 ("POST", r) if r.starts_with("/api/v1/") && r.ends_with("/{id}/retire") => {
-                    s.send(Method::POST, &path, Some(json!({"reason": "no-such-reason"})))
+                    let body = json!({"reason": "no-such-reason", "date": "not-a-date"});
+                    s.send(Method::POST, &path, Some(body)).await
+                }
+                ("POST", r) if r.ends_with("/{id}/retire") => {
+                    s.post_form(&path, &[("reason", "no-such-reason"), ("date", "not-a-date")])
                         .await
                 }
-                ("POST", r) if r.ends_with("/{id}/retire") => s.post_form(&path, &[("reason", "no-such-reason")]).await,
                 ("PATCH", _) => s.send(Method::PATCH, &path, Some(json!({}))).await,
                 ("POST", r) if KIND_WRITERS.iter().any(|(k, _)| r == format!("/api/v1/{k}")) => {
                     s.send(Method::POST, &path, Some(json!({}))).await
@@ -844,7 +860,7 @@ fn check(c: &Caller, w: &World, method: &str, route: &str, v: Variant, expected:
                 }
             }
             "/api/v1/programs" => {
-                let ids: Vec<i64> = body
+                let ids: Vec<i64> = body["items"]
                     .as_array()
                     .map(|ps| ps.iter().filter_map(|p| p["id"].as_i64()).collect())
                     .unwrap_or_default();
@@ -853,7 +869,7 @@ fn check(c: &Caller, w: &World, method: &str, route: &str, v: Variant, expected:
                 }
             }
             "/api/v1/zones" => {
-                let programs: Vec<i64> = body
+                let programs: Vec<i64> = body["items"]
                     .as_array()
                     .map(|zs| zs.iter().filter_map(|z| z["program_id"].as_i64()).collect())
                     .unwrap_or_default();
@@ -1363,6 +1379,7 @@ async fn dongxia_town_admin_sees_only_its_villages_everywhere(app: TestApp) {
         "/api/v1/divisions?level=village&limit=1000".into(),
         "/api/v1/programs".into(),
         format!("/api/v1/programs/{pid}"),
+        format!("/api/v1/programs/{pid}/overlaps"),
         "/api/v1/zones".into(),
         "/account/password".into(),
     ];

@@ -61,9 +61,9 @@ fn section_after<'a>(html: &'a str, marker: &str) -> &'a str {
 /// Program id and the zones' ids in display order, from the API (the caller is logged in).
 async fn program_and_zone_ids(app: &TestApp) -> (i64, Vec<i64>) {
     let (_, programs) = app.get_json("/api/v1/programs").await;
-    let pid = programs[0]["id"].as_i64().expect("program id");
-    let (_, detail) = app.get_json(&format!("/api/v1/programs/{pid}")).await;
-    let zones = detail["zones"]
+    let pid = programs["items"][0]["id"].as_i64().expect("program id");
+    let (_, detail) = app.get_json(&format!("/api/v1/zones?program_id={pid}")).await;
+    let zones = detail["items"]
         .as_array()
         .expect("zones")
         .iter()

@@ -43,6 +43,7 @@ fn import_as(conn: &mut DbConn, who: &Access, kind: &str, path: &Path, apply: bo
             apply,
             illustrative: false,
             confirm: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )

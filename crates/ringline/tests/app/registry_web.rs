@@ -70,6 +70,7 @@ pub fn load_registry(conn: &mut DbConn) {
             apply: true,
             illustrative: false,
             confirm: false,
+            expected: None,
         },
         &mut |_, _, _| {},
     )

@@ -16,6 +16,8 @@ use crate::db::schema::{programs, zone_members, zone_overrides, zones};
 use crate::db::{DbConn, DbResult, now};
 use crate::divisions;
 
+pub mod kinds;
+
 /// A program (示范创建方案).
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = programs)]
@@ -416,7 +418,7 @@ pub fn recompute_program(conn: &mut DbConn, program_id: i64) -> DbResult<()> {
         })
         .collect();
     let zs = zones_of(conn, &system, program_id)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         for z in &zs {
             let ov: Vec<(String, String)> = zone_overrides::table
                 .filter(zone_overrides::zone_id.eq(z.id))
@@ -444,7 +446,7 @@ pub fn recompute_program(conn: &mut DbConn, program_id: i64) -> DbResult<()> {
 }
 
 /// Fields of a new program.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewProgram {
     /// Chinese name.
     pub name: String,
@@ -477,7 +479,7 @@ pub fn create_program(conn: &mut DbConn, p: &NewProgram) -> DbResult<i64> {
 }
 
 /// Fields of a new zone.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewZone {
     /// Chinese name.
     pub name: String,
@@ -588,7 +590,7 @@ pub fn set_override(
     if !by.can(Permission::Configure) {
         return Err(ZoneError::Forbidden);
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let z = zone(conn, by, zone_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
         let p = program(conn, by, z.program_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
         let county = ringline_core::division::DivisionCode::parse(&p.county_code)
@@ -654,7 +656,7 @@ pub fn set_geometry(conn: &mut DbConn, by: &Access, zone_id: i64, geometry: &Zon
     }
     geometry.validate()?;
     let json = serde_json::to_string(geometry).map_err(|e| crate::db::DbError::Task(e.to_string()))?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let z = zone(conn, by, zone_id)?.ok_or(ZoneError::UnknownZone(zone_id))?;
         let county = program(conn, by, z.program_id)?
             .and_then(|p| ringline_core::division::DivisionCode::parse(&p.county_code).ok())

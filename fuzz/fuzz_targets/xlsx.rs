@@ -1,0 +1,10 @@
+//! A `.xlsx` file (or an ODS archive: the reader goes by the contents, so `content.xml` in the
+//! archive takes the ODS path) through the importer's reader: the pre-parsers in
+//! `crates/ringline/src/import/table.rs`, then calamine.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(init: ringline_fuzz::quiet_caught_panics(), |data: &[u8]| {
+    ringline_fuzz::read_spreadsheet(data, "xlsx");
+});
