@@ -30,6 +30,7 @@ on_both_backends!(
     pin_list_offers_eligible_cadres_told_apart,
     leave_and_attendance_on_the_residency_pages,
     dispatch_pages_link_only_what_the_reader_can_open,
+    same_day_logs_joined_by_the_upgrade,
 );
 
 /// The issue keys of a refused API call (422, `invalid-input`).
@@ -852,6 +853,17 @@ async fn pin_list_offers_eligible_cadres_told_apart(app: TestApp) {
     };
     assert_eq!(label(f.c[0]), "甲一 (1996, 测试单位一)，30 岁");
     assert_eq!(label(namesake), "甲一 (1990, 测试单位二)，36 岁");
+    // The roster's picker (lookup) tells them apart the same way.
+    let (status, found) = admin.get_json("/api/v1/lookup/cadres?q=甲一").await;
+    assert_eq!(status, 200);
+    let mut labels: Vec<&str> = found
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(|o| o["label"].as_str())
+        .collect();
+    labels.sort_unstable();
+    assert_eq!(labels, ["甲一 (1990, 测试单位二)", "甲一 (1996, 测试单位一)"]);
     // With the age rule lifted, C3 may be pinned.
     let any_age = {
         let mut conn = app.conn();
@@ -1094,4 +1106,89 @@ async fn dispatch_pages_link_only_what_the_reader_can_open(app: TestApp) {
         checked += check_links(s, who, &mine).await;
     }
     assert!(checked > 20, "{checked} links followed");
+}
+
+/// Earlier versions accepted several logs of one day; the upgrade that makes a day's log unique
+/// joins them into the first, in the order written, so nothing is lost. Rehearsed by undoing the
+/// upgrade on a current database (dropping the index and forgetting the migration), writing two
+/// logs of one day, and opening the database again, which runs the migration.
+async fn same_day_logs_joined_by_the_upgrade(app: TestApp) {
+    use diesel::connection::SimpleConnection;
+    use ringline::cadres::residency::NewWorkLog;
+    use ringline::db::schema::work_logs;
+
+    let stays = {
+        let mut conn = app.conn();
+        let f = fixture_data(&mut conn);
+        confirmed(&mut conn, f.c)
+    };
+    let mut conn = app.conn();
+    conn.batch_execute("DROP INDEX work_logs_day_idx")
+        .expect("index dropped");
+    let forgotten = diesel::sql_query("DELETE FROM __diesel_schema_migrations WHERE version = '20261208000002'")
+        .execute(&mut conn)
+        .expect("migration forgotten");
+    assert_eq!(forgotten, 1, "the migration was applied once");
+    let at = ringline::db::now();
+    let log = |residency_id: i64, date, content: &str| NewWorkLog {
+        residency_id,
+        date,
+        content: content.into(),
+        illustrative: false,
+        created_at: at,
+        created_by: "tester".into(),
+    };
+    let rows = [
+        log(stays[0], day(2026, 11, 3), "上午走访农户"),
+        log(stays[0], day(2026, 11, 4), "整理台账"),
+        log(stays[0], day(2026, 11, 3), "下午召开村民会议"),
+        log(stays[1], day(2026, 11, 3), "另一名干部的日志"),
+        log(stays[0], day(2026, 11, 3), "晚上入户"),
+    ];
+    let mut ids = Vec::new();
+    for r in &rows {
+        ids.push(
+            diesel::insert_into(work_logs::table)
+                .values(r)
+                .returning(work_logs::id)
+                .get_result::<i64>(&mut conn)
+                .expect("a log of the day"),
+        );
+    }
+    drop(conn);
+
+    ringline::db::Db::open(&app.url).expect("the database opens and is upgraded");
+
+    let mut conn = app.conn();
+    let stored: Vec<(i64, i64, chrono::NaiveDate, String)> = work_logs::table
+        .filter(work_logs::id.eq_any(&ids))
+        .order(work_logs::id)
+        .select((
+            work_logs::id,
+            work_logs::residency_id,
+            work_logs::date,
+            work_logs::content,
+        ))
+        .load(&mut conn)
+        .expect("logs");
+    assert_eq!(
+        stored,
+        [
+            (
+                ids[0],
+                stays[0],
+                day(2026, 11, 3),
+                "上午走访农户\n\n下午召开村民会议\n\n晚上入户".to_string()
+            ),
+            (ids[1], stays[0], day(2026, 11, 4), "整理台账".to_string()),
+            (ids[3], stays[1], day(2026, 11, 3), "另一名干部的日志".to_string()),
+        ]
+    );
+    // The day is unique again.
+    assert!(
+        diesel::insert_into(work_logs::table)
+            .values(&log(stays[0], day(2026, 11, 4), "又一条"))
+            .execute(&mut conn)
+            .is_err()
+    );
 }

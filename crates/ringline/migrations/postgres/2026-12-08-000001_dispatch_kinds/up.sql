@@ -17,6 +17,3 @@ ALTER TABLE cadres ADD COLUMN retire_reason TEXT;
 -- again.
 ALTER TABLE attendance ADD COLUMN confirmed_by TEXT;
 ALTER TABLE attendance ADD COLUMN confirmed_at TIMESTAMP;
-
--- One work log per residency and day (a cadre has one residency running on a day).
-CREATE UNIQUE INDEX work_logs_day_idx ON work_logs (residency_id, date);
