@@ -900,9 +900,17 @@ fn ref_options(
                 .or_else(|| r.get("credit_code"))
                 .and_then(|v| v.as_str())
                 .map(str::to_string);
-            let label = match &code {
-                Some(c) => format!("{name} · {c}"),
-                None => name.clone(),
+            // People who may share a name (cadres) are told apart by birth year and source.
+            let person = r.get("birth_year").and_then(|v| v.as_i64()).map(|year| {
+                match r.get("source_name").and_then(|v| v.as_str()) {
+                    Some(source) => format!("{name} ({year}, {source})"),
+                    None => format!("{name} ({year})"),
+                }
+            });
+            let label = match (&code, person) {
+                (_, Some(p)) => p,
+                (Some(c), None) => format!("{name} · {c}"),
+                (None, None) => name.clone(),
             };
             Some((name, label))
         })
