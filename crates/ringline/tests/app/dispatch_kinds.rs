@@ -1038,19 +1038,49 @@ fn page_links(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether a path is one of the dispatch pages (the crawl stays among them).
+fn dispatch_page(path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    [
+        "/dispatch",
+        "/cadres",
+        "/twinning",
+        "/needs",
+        "/work_logs",
+        "/residencies",
+    ]
+    .iter()
+    .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+}
+
+/// Opens `pages` and every dispatch page they lead to (links followed two steps deep), and
+/// checks that no link on any of them answers 404 or 403 to the reader. Returns the number of
+/// links checked.
 async fn check_links(s: &Session, who: &str, pages: &[String]) -> usize {
     let mut checked = 0;
-    for page in pages {
-        let a = s.get(page).await;
-        assert_eq!(a.status, 200, "{who}: {page}");
-        for link in page_links(&a.text()) {
-            let status = s.get(&link).await.status;
-            assert!(
-                status != 404 && status != 403,
-                "{who}: {page} links to {link}, which answers {status}"
-            );
-            checked += 1;
+    let mut seen: std::collections::HashSet<String> = pages.iter().cloned().collect();
+    let mut level: Vec<String> = pages.to_vec();
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for page in &level {
+            let a = s.get(page).await;
+            assert_eq!(a.status, 200, "{who}: {page}");
+            for link in page_links(&a.text()) {
+                if !seen.insert(link.clone()) {
+                    continue;
+                }
+                let status = s.get(&link).await.status;
+                assert!(
+                    status != 404 && status != 403,
+                    "{who}: {page} links to {link}, which answers {status}"
+                );
+                checked += 1;
+                if status == 200 && dispatch_page(&link) {
+                    next.push(link);
+                }
+            }
         }
+        level = next;
     }
     checked
 }
