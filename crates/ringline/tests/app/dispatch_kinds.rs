@@ -31,6 +31,7 @@ on_both_backends!(
     leave_and_attendance_on_the_residency_pages,
     dispatch_pages_link_only_what_the_reader_can_open,
     same_day_logs_joined_by_the_upgrade,
+    held_cadre_transferred_by_the_county,
 );
 
 /// The issue keys of a refused API call (422, `invalid-input`).
@@ -1221,4 +1222,70 @@ async fn same_day_logs_joined_by_the_upgrade(app: TestApp) {
             .execute(&mut conn)
             .is_err()
     );
+}
+
+/// A town imports a cadre registered in another town: the row is held (nothing written), the
+/// county, which covers both, transfers it, and the cadre moves to the importing town's roster
+/// with the row's skills; the transfer is audited with the ID number masked.
+async fn held_cadre_transferred_by_the_county(app: TestApp) {
+    let f = {
+        let mut conn = app.conn();
+        let f = fixture_data(&mut conn);
+        add_user(&mut conn, "dongxia1", "dongxia-pass-123", "town-admin", DONGXIA, None);
+        f
+    };
+    // 丙三 (C3, 630121198101208136) is on 城关镇's roster.
+    let town = app.session("dongxia1", "dongxia-pass-123").await;
+    let csv = "姓名,公民身份号码,派出单位,专长\n丙三,630121198101208136,东峡镇,电子商务\n";
+    let r = town
+        .client
+        .post(town.url("/api/v1/import/cadres?filename=c3.csv&apply=true&on_existing=update"))
+        .header("X-CSRF-Token", town.csrf.clone())
+        .body(csv)
+        .send()
+        .await
+        .expect("import");
+    let report = Answer::of(r).await;
+    assert_eq!(report.status, 200, "{}", report.text());
+    let (_, c3) = app.admin().await.get_json(&format!("/api/v1/cadres/{}", f.c[2])).await;
+    assert_eq!(
+        (c3["division_code"].as_str(), c3["skills"].clone()),
+        (Some(CHENGGUAN), json!(["animal_husbandry", "tourism"])),
+        "held: nothing written"
+    );
+    let admin = app.admin().await;
+    let (_, held) = admin.get_json("/api/v1/import/held").await;
+    let rows = held.as_array().expect("held rows");
+    assert_eq!(rows.len(), 1, "{held}");
+    assert_eq!(rows[0]["kind"], "cadres");
+    let text = held.to_string();
+    assert!(!text.contains("198101208136"), "masked: {text}");
+    let a = admin
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/import/held/{}", rows[0]["id"]),
+            Some(json!({"decision": "transfer"})),
+        )
+        .await;
+    assert_eq!(a.status, 204, "{}", a.text());
+    let (_, c3) = admin.get_json(&format!("/api/v1/cadres/{}", f.c[2])).await;
+    assert_eq!(
+        (
+            c3["division_code"].as_str(),
+            c3["source_name"].as_str(),
+            c3["skills"].clone()
+        ),
+        (Some(DONGXIA), Some("东峡镇"), json!(["e_commerce"])),
+        "{c3}"
+    );
+    // Now on 东峡镇's roster.
+    assert_eq!(town.get(&format!("/cadres/{}", f.c[2])).await.status, 200);
+    let entries = crate::calls::audit_rows(&mut app.conn());
+    let transfer = entries
+        .iter()
+        .find(|e| e.action == "transfer")
+        .expect("the transfer entry");
+    assert_eq!(transfer.entity, "cadre");
+    let logged = format!("{:?}", transfer);
+    assert!(!logged.contains("198101208136"), "masked: {logged}");
 }
