@@ -154,7 +154,7 @@ orgs-division-code = Place
 orgs-members = Members
 orgs-covered-units = Units covered
 
-cadres-one = Dispatched cadre
+cadres-one = dispatched cadre
 cadres-birth-year = Birth year
 cadres-source-name = Source
 cadres-sex = Sex
@@ -170,20 +170,20 @@ cadres-retire-reason = Why
 cadres-filter-young = Young cadres only
 cadres-filter-available = Not resident anywhere
 
-twinning-one = Twinning pair
+twinning-one = twinning pair
 twinning-unit-name = Unit
 twinning-unit-kind = Unit kind
 twinning-village-code = Village code
 twinning-village-name = Village
 twinning-town-name = Town
 
-needs-one = Village need
+needs-one = village need
 needs-village-code = Village code
 needs-village-name = Village name
 needs-town-name = Town
 needs-skill-label = Skill
 
-work_logs-one = Work log entry
+work_logs-one = work log entry
 work_logs-cadre-name = Cadre
 work_logs-cadre-birth-year = Birth year
 work_logs-cadre-source = Source
@@ -192,7 +192,7 @@ work_logs-village-name = Village
 work_logs-created-by = Entered by
 
 dispatch = Dispatch batches
-dispatch-one = Dispatch batch
+dispatch-one = dispatch batch
 dispatch-name = Batch name
 dispatch-name-note = e.g. 2027 first dispatch; no two batches share a name
 dispatch-county = County
