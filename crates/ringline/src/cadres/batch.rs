@@ -436,7 +436,7 @@ pub(crate) fn create_batch_as(
     input: &BatchInput,
     illustrative: bool,
 ) -> Result<i64, crate::kind::WriteError> {
-    let mut cx = crate::kind::Cx::new(conn, access, crate::clock::Clock::system());
+    let mut cx = crate::kind::Cx::new(conn, access, crate::clock::Clock::current());
     cx.illustrative = illustrative;
     let id = crate::kind::write::create::<super::batch_kind::Batches>(&mut cx, &input.raw())?;
     id.parse()

@@ -534,7 +534,7 @@ impl AgeRule {
     /// Ages today (China time) with the configured limit ([`young_max_age`]).
     pub fn today() -> AgeRule {
         AgeRule {
-            on: crate::clock::Clock::system().today(),
+            on: crate::clock::Clock::current().today(),
             young_max_age: young_max_age(),
         }
     }

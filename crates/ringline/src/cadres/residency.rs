@@ -446,7 +446,7 @@ pub fn add_work_log(
     date: NaiveDate,
     content: &str,
 ) -> Result<i64, DispatchError> {
-    let mut cx = crate::kind::Cx::new(conn, access, crate::clock::Clock::system());
+    let mut cx = crate::kind::Cx::new(conn, access, crate::clock::Clock::current());
     let id = super::work_log::add_for_residency(&mut cx, residency_id, &date.to_string(), content)?;
     id.parse()
         .map_err(|_| DispatchError::Db(crate::db::DbError::Task("a work log id is a number".into())))

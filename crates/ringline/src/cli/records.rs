@@ -236,14 +236,14 @@ pub fn run(config: &Config, k: KindId, m: &ArgMatches) -> Result<ExitCode> {
         }
         Some(("add", m)) => {
             let raw = raw_values(k, m)?;
-            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::system());
+            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::current());
             let id = write_result(ops.create(&mut cx, &raw))?;
             println!("Created {} {id}.", d.one(en));
         }
         Some(("edit", m)) => {
             let id = m.get_one::<String>("id").cloned().unwrap_or_default();
             let raw = raw_values(k, m)?;
-            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::system());
+            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::current());
             write_result(ops.edit(&mut cx, &id, &raw))?;
             println!("Changed {} {id}.", d.one(en));
         }
@@ -258,7 +258,7 @@ pub fn run(config: &Config, k: KindId, m: &ArgMatches) -> Result<ExitCode> {
                 date,
                 note: m.get_one::<String>("note").cloned().unwrap_or_default(),
             };
-            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::system());
+            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::current());
             write_result(ops.retire(&mut cx, &id, &how))?;
             println!("Retired {} {id}.", d.one(en));
         }

@@ -592,7 +592,7 @@ pub fn import_sheet(
     let id = crate::kind::KindId::parse(kind.key)
         .ok_or_else(|| ImportError::Db(DbError::Task(format!("{} is not a record kind", kind.key))))?;
     let run = |conn: &mut DbConn, report: &mut Report, progress: Progress| -> Result<bool, ImportError> {
-        let mut cx = crate::kind::Cx::new(conn, access, crate::clock::Clock::system());
+        let mut cx = crate::kind::Cx::new(conn, access, crate::clock::Clock::current());
         *report = id.ops().import(&mut cx, sheet, opts, progress)?;
         if !report.applied {
             return Ok(false);

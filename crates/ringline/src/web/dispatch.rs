@@ -938,7 +938,7 @@ async fn board_page(State(state): State<AppState>, u: PageUser) -> Response {
         .db
         .run(move |c| {
             let filter = ResidencyFilter {
-                on: Some(crate::clock::Clock::system().today()),
+                on: Some(crate::clock::Clock::current().today()),
                 ..Default::default()
             };
             let (list, _) = residency::residencies(c, &access, &filter, 1_000, 0)?;

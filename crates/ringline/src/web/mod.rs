@@ -781,7 +781,7 @@ impl Server {
             db,
             config: Arc::new(config),
             jobs: Arc::new(jobs),
-            clock: crate::clock::Clock::system(),
+            clock: crate::clock::Clock::current(),
         };
         Ok(Server {
             listener,
