@@ -297,3 +297,4 @@ audit-field-scope = scope
 audit-field-disabled = disabled
 audit-field-phone = phone
 audit-change-sep = {": "}
+audit-import-number = import { $number }

@@ -288,3 +288,4 @@ audit-field-scope = 范围
 audit-field-disabled = 已停用
 audit-field-phone = 手机
 audit-change-sep = ：
+audit-import-number = 第 { $number } 次导入

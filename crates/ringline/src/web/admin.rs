@@ -413,6 +413,13 @@ fn shown_entries(
             .map(|k| (label(k), value_text(before.get(k)), value_text(after.get(k))))
             .collect();
         let (record, link) = match kind {
+            // An undo names the import it undid (its number), not a record of the kind.
+            _ if e.action == "undo" => (
+                t.args("audit-import-number", &[("number", e.entity_id.clone())]),
+                Some(format!("/import/runs/{}", e.entity_id)),
+            ),
+            // An import names its file.
+            _ if e.action == "import" => (e.entity_id.clone(), None),
             Some(k) if !e.entity_id.is_empty() => {
                 let key = (e.entity.clone(), e.entity_id.clone());
                 if !names.contains_key(&key) {

@@ -334,6 +334,10 @@ async fn risky_updates_wait_for_confirmation_and_imports_can_be_undone(app: Test
         (a.status, a.error_code()),
         (StatusCode::CONFLICT, "import-undone-already".into())
     );
+    // The audit log names the import undone (its page), not a record that shares its number.
+    let audit = s.get("/audit?action=undo").await.text();
+    assert!(audit.contains(&format!("href=\"/import/runs/{second}\"")), "{audit}");
+    assert!(!audit.contains(&format!("href=\"/members/{second}\"")), "{audit}");
     // The web: the list of applied imports, the import's page, and its undo form, which
     // removes the five members the first import created.
     let page = s.get("/import/runs").await.text();
