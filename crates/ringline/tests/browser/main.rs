@@ -3,12 +3,13 @@
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (or `RINGLINE_CHROMIUM` and
 //! `RINGLINE_CHROMEDRIVER`); without them every test prints "skipped" and passes, except with
-//! `CI=true`, where they fail.
+//! `CI=true`, where they fail. `RINGLINE_SCREENSHOTS=<folder>` also writes the first two screens
+//! of every page at both widths there, to look at.
 //!
 //! The flows are those a person does: log in; create a party member through the form, mistake
 //! and correction included, then move them to another organization; retire a unit; import a
-//! file with errors, read the report, apply the fixed file and undo it. Every page they pass
-//! through must fit the window without the page scrolling sideways.
+//! file with errors, read the report, apply the fixed file and undo it. Every page a county
+//! administrator can open must fit a phone's width without the page scrolling sideways.
 
 /// For each `async fn name(cx: Ctx)`, generates the tests `name_desktop` and `name_phone`, each
 /// on a freshly spawned application in a new browser at that width.
@@ -33,3 +34,4 @@ macro_rules! at_both_widths {
 mod app;
 mod driver;
 mod flows;
+mod pages;
