@@ -78,6 +78,9 @@ pub fn command(k: KindId) -> clap::Command {
             Filter::Id(key, kind) => Arg::new(*key)
                 .long(long(key))
                 .help(format!("Only those of this {} (id)", kind.desc().one(en))),
+            Filter::Year(key) => Arg::new(*key)
+                .long(long(key))
+                .help(format!("Only this {} (e.g. 2025)", d.label(en, key).to_lowercase())),
             Filter::Division(key) => Arg::new(*key)
                 .long(long(key))
                 .help(format!("Only this {} (division code)", d.label(en, key).to_lowercase())),

@@ -5,6 +5,7 @@
 //! variant. Connections come from an r2d2 pool; every call from async code goes through
 //! [`Db::run`], which moves the blocking work onto tokio's blocking pool.
 
+pub mod query;
 pub mod schema;
 
 use std::fs::{File, TryLockError};

@@ -447,7 +447,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    collective_income (village_code, year, source) {
+    collective_income (id) {
+        id -> BigInt,
         village_code -> Text,
         year -> Integer,
         source -> Text,
@@ -458,7 +459,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    income_targets (village_code, year) {
+    income_targets (id) {
+        id -> BigInt,
         village_code -> Text,
         year -> Integer,
         target_fen -> BigInt,

@@ -4,10 +4,19 @@
 //! growth and summaries per zone, town and county.
 //!
 //! Amounts are [`Cny`] (integer fen) everywhere; the tables store fen in `*_fen` columns.
-//! Writes are in [`write`] (used by imports and the demo); reads are scoped by the caller's
-//! [`crate::access::Access`] in the data layer like the rest of the registry.
+//! The five record kinds — [`product::Products`], [`chain::Chains`], [`brand::Brands`],
+//! [`income::Income`] and [`income::Targets`] — describe what people type and read for each
+//! ([`crate::kind`]: imports, forms, the API, the command line and exports all go through them),
+//! with the rules they share in [`rules`]; [`write`] holds their SQL. Reads are scoped by the
+//! caller's [`crate::access::Access`] in the data layer like the rest of the registry
+//! ([`query`], [`summary`]).
 
+pub mod brand;
+pub mod chain;
+pub mod income;
+pub mod product;
 pub mod query;
+pub mod rules;
 pub mod summary;
 pub mod write;
 
@@ -26,6 +35,18 @@ pub const PRODUCT_CATEGORIES: &[(&str, &str, &str)] = &[
     ("other", "其他", "other"),
 ];
 
+/// Sources of a village collective's income (SPEC C5) as choices: `(key, Chinese, English)`.
+/// Keys and Chinese names are those of [`IncomeSource`]; the check also takes the short forms
+/// it parses (经营, 发包, 补贴收入 …).
+pub const INCOME_SOURCES: &[(&str, &str, &str)] = &[
+    ("operating", "经营收入", "operating"),
+    ("contracting_leasing", "发包及上交收入", "contracting and leasing"),
+    ("investment_returns", "投资收益", "investment returns"),
+    ("services", "服务收入", "services"),
+    ("subsidies", "补助收入", "subsidies"),
+    ("other", "其他收入", "other"),
+];
+
 /// Levels of a party-building brand, lowest first: `(key, 中文, English)`. The key is stored.
 pub const BRAND_LEVELS: &[(&str, &str, &str)] = &[
     ("county", "县级", "county"),
@@ -39,4 +60,40 @@ pub const BRAND_LEVELS: &[(&str, &str, &str)] = &[
 pub fn last_full_year(today: chrono::NaiveDate) -> i32 {
     use chrono::Datelike;
     today.year() - 1
+}
+
+/// Stored records of the five economy kinds: `(kind key, count)` for products, chains,
+/// brands, income rows and targets.
+///
+/// # Errors
+/// Database errors.
+pub fn counts(conn: &mut crate::db::DbConn) -> crate::db::DbResult<Vec<(&'static str, i64)>> {
+    use crate::db::schema::{brands, collective_income, development_chains, income_targets, lead_products};
+    use diesel::prelude::*;
+    Ok(vec![
+        ("products", lead_products::table.count().get_result(conn)?),
+        ("chains", development_chains::table.count().get_result(conn)?),
+        ("brands", brands::table.count().get_result(conn)?),
+        ("income", collective_income::table.count().get_result(conn)?),
+        ("targets", income_targets::table.count().get_result(conn)?),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[test]
+    fn income_source_choices_are_the_core_sources() {
+        let keys: Vec<&str> = INCOME_SOURCES.iter().map(|c| c.0).collect();
+        let core: Vec<&str> = IncomeSource::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(keys, core);
+        for &(key, zh, _) in INCOME_SOURCES {
+            let s = IncomeSource::from_str(key).expect("key parses");
+            assert_eq!(s.zh(), zh);
+            assert_eq!(IncomeSource::from_str(zh), Ok(s));
+        }
+    }
 }

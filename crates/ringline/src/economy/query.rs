@@ -214,6 +214,10 @@ struct ProductRow {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProductFilter {
+    /// Only this record.
+    pub id: Option<i64>,
+    /// Only this category (a key of [`super::PRODUCT_CATEGORIES`]).
+    pub category: Option<String>,
     /// Only this year.
     pub year: Option<i32>,
     /// Only villages within this division subtree (a town or village code).
@@ -229,6 +233,12 @@ pub struct ProductFilter {
 fn product_pred(access: &Access, f: &ProductFilter) -> Pred<lead_products::table> {
     let mut p: Vec<Pred<lead_products::table>> = Vec::new();
     village_conditions!(p, lead_products::village_code, access, &f.under, f.zone_id, &f.village);
+    if let Some(id) = f.id {
+        p.push(Box::new(lead_products::id.eq(id)));
+    }
+    if let Some(category) = given(&f.category) {
+        p.push(Box::new(lead_products::category.eq(category.to_string())));
+    }
     if let Some(year) = f.year {
         p.push(Box::new(lead_products::year.eq(year)));
     }
@@ -340,6 +350,10 @@ struct ChainRow {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ChainFilter {
+    /// Only this record.
+    pub id: Option<i64>,
+    /// Only chains whose product contains this text.
+    pub q: Option<String>,
     /// Only villages within this division subtree (a town or village code).
     pub under: Option<String>,
     /// Only member villages of this zone (id).
@@ -358,6 +372,12 @@ fn chain_pred(access: &Access, f: &ChainFilter) -> Pred<development_chains::tabl
         f.zone_id,
         &f.village
     );
+    if let Some(id) = f.id {
+        p.push(Box::new(development_chains::id.eq(id)));
+    }
+    if let Some(pattern) = contains_pattern(f.q.as_deref()) {
+        p.push(Box::new(lower(development_chains::product).like(pattern).escape('\\')));
+    }
     all(p)
 }
 
@@ -478,6 +498,10 @@ struct BrandRow {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BrandFilter {
+    /// Only this record.
+    pub id: Option<i64>,
+    /// Only brands whose name contains this text.
+    pub q: Option<String>,
     /// Only brands located within this division subtree (a town or village code).
     pub under: Option<String>,
     /// Only brands of this zone (id).
@@ -516,6 +540,12 @@ fn brand_pred(access: &Access, f: &BrandFilter) -> Pred<brands::table> {
     }
     if let Some(level) = given(&f.level) {
         p.push(Box::new(brands::level.eq(level.to_string())));
+    }
+    if let Some(id) = f.id {
+        p.push(Box::new(brands::id.eq(id)));
+    }
+    if let Some(pattern) = contains_pattern(f.q.as_deref()) {
+        p.push(Box::new(lower(brands::name).like(pattern).escape('\\')));
     }
     all(p)
 }
@@ -829,4 +859,198 @@ pub fn income_years(conn: &mut DbConn, access: &Access) -> DbResult<Vec<i32>> {
         .distinct()
         .order(collective_income::year.asc())
         .load(conn)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Income rows and targets, one record each
+
+/// One source of a village collective's income in one year, as stored (SPEC C5): the record of
+/// the `income` kind.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct IncomeRecord {
+    /// Id.
+    pub id: i64,
+    /// The village (12-digit code).
+    pub village_code: String,
+    /// The village's name.
+    pub village_name: Option<String>,
+    /// Calendar year.
+    pub year: i32,
+    /// The source: `operating`, `contracting_leasing`, `investment_returns`, `services`,
+    /// `subsidies` or `other`.
+    #[schema(value_type = String)]
+    pub source: IncomeSource,
+    /// The year's amount from the source, in fen.
+    #[schema(value_type = i64)]
+    pub amount: Cny,
+    /// Generated for the demo, not real.
+    pub illustrative: bool,
+}
+
+/// A village's income target for a year (SPEC C5): the record of the `targets` kind.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TargetRecord {
+    /// Id.
+    pub id: i64,
+    /// The village (12-digit code).
+    pub village_code: String,
+    /// The village's name.
+    pub village_name: Option<String>,
+    /// Calendar year.
+    pub year: i32,
+    /// The year's target for the collective's total income, in fen.
+    #[schema(value_type = i64)]
+    pub target: Cny,
+    /// Generated for the demo, not real.
+    pub illustrative: bool,
+}
+
+/// Filters for listing income rows and targets one by one.
+#[derive(Debug, Clone, Default)]
+pub struct RowFilter {
+    /// Only this record.
+    pub id: Option<i64>,
+    /// Only villages within this division subtree (a town or village code).
+    pub under: Option<String>,
+    /// Only villages within this division subtree too (a village, or a town for all of its
+    /// villages).
+    pub village: Option<String>,
+    /// Only this year.
+    pub year: Option<i32>,
+    /// Only this source (income rows).
+    pub source: Option<String>,
+}
+
+fn income_row_pred(access: &Access, f: &RowFilter) -> Pred<collective_income::table> {
+    let mut p: Vec<Pred<collective_income::table>> = Vec::new();
+    village_conditions!(p, collective_income::village_code, access, &f.under, None::<i64>, &None);
+    if let Some(v) = given(&f.village) {
+        restrict_codes!(p, collective_income::village_code, subtree(v));
+    }
+    if let Some(id) = f.id {
+        p.push(Box::new(collective_income::id.eq(id)));
+    }
+    if let Some(year) = f.year {
+        p.push(Box::new(collective_income::year.eq(year)));
+    }
+    if let Some(source) = given(&f.source) {
+        p.push(Box::new(collective_income::source.eq(source.to_string())));
+    }
+    all(p)
+}
+
+/// The income rows within the caller's scope matching `f`, ordered by village code, year (newest
+/// first) and source, with the total number of matches.
+///
+/// # Errors
+/// Database errors.
+pub fn income_records(
+    conn: &mut DbConn,
+    access: &Access,
+    f: &RowFilter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<IncomeRecord>, i64)> {
+    let total: i64 = collective_income::table
+        .filter(income_row_pred(access, f))
+        .count()
+        .get_result(conn)?;
+    let rows: Vec<(i64, String, i32, String, i64, bool)> = collective_income::table
+        .filter(income_row_pred(access, f))
+        .order((
+            collective_income::village_code.asc(),
+            collective_income::year.desc(),
+            collective_income::source.asc(),
+            collective_income::id.asc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .select((
+            collective_income::id,
+            collective_income::village_code,
+            collective_income::year,
+            collective_income::source,
+            collective_income::amount_fen,
+            collective_income::illustrative,
+        ))
+        .load(conn)?;
+    let names = division_names(conn, rows.iter().map(|r| r.1.clone()))?;
+    let out = rows
+        .into_iter()
+        .filter_map(|(id, village_code, year, source, fen, illustrative)| {
+            Some(IncomeRecord {
+                id,
+                village_name: names.get(&village_code).cloned(),
+                village_code,
+                year,
+                source: source.parse().ok()?,
+                amount: cny(fen),
+                illustrative,
+            })
+        })
+        .collect();
+    Ok((out, total))
+}
+
+fn target_pred(access: &Access, f: &RowFilter) -> Pred<income_targets::table> {
+    let mut p: Vec<Pred<income_targets::table>> = Vec::new();
+    village_conditions!(p, income_targets::village_code, access, &f.under, None::<i64>, &None);
+    if let Some(v) = given(&f.village) {
+        restrict_codes!(p, income_targets::village_code, subtree(v));
+    }
+    if let Some(id) = f.id {
+        p.push(Box::new(income_targets::id.eq(id)));
+    }
+    if let Some(year) = f.year {
+        p.push(Box::new(income_targets::year.eq(year)));
+    }
+    all(p)
+}
+
+/// The income targets within the caller's scope matching `f` (its `source` aside), ordered by
+/// village code and year (newest first), with the total number of matches.
+///
+/// # Errors
+/// Database errors.
+pub fn target_records(
+    conn: &mut DbConn,
+    access: &Access,
+    f: &RowFilter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<TargetRecord>, i64)> {
+    let total: i64 = income_targets::table
+        .filter(target_pred(access, f))
+        .count()
+        .get_result(conn)?;
+    let rows: Vec<(i64, String, i32, i64, bool)> = income_targets::table
+        .filter(target_pred(access, f))
+        .order((
+            income_targets::village_code.asc(),
+            income_targets::year.desc(),
+            income_targets::id.asc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .select((
+            income_targets::id,
+            income_targets::village_code,
+            income_targets::year,
+            income_targets::target_fen,
+            income_targets::illustrative,
+        ))
+        .load(conn)?;
+    let names = division_names(conn, rows.iter().map(|r| r.1.clone()))?;
+    let out = rows
+        .into_iter()
+        .map(|(id, village_code, year, fen, illustrative)| TargetRecord {
+            id,
+            village_name: names.get(&village_code).cloned(),
+            village_code,
+            year,
+            target: cny(fen),
+            illustrative,
+        })
+        .collect();
+    Ok((out, total))
 }

@@ -29,7 +29,7 @@
 //! illustrative demo registry, in the caller's transaction. Every row is marked illustrative.
 //! Products, income and targets (thousands of rows, into empty tables) are inserted in bulk —
 //! one statement per row costs about a second on PostgreSQL, and the demo runs in many tests —;
-//! chains and brands go through [`crate::economy::write`].
+//! chains and brands go through [`crate::economy::write`] like the kinds' own inserts.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -417,9 +417,9 @@ pub fn economy_demo(conn: &mut DbConn, county_code: &str) -> DbResult<EconomyDem
     crate::insert_rows!(&mut *conn, income_targets::table, &target_rows, 2_000);
 
     let chains = chains_of(&mut rng, &places, &products, &demo_units, &branch_of, &seat);
-    write::upsert_chains(conn, &chains, true)?;
+    write::insert_chains(conn, &chains)?;
     let brands = brands_of(&mut rng, &places, &products, &demo_units);
-    write::upsert_brands(conn, &brands, true)?;
+    write::insert_brands(conn, &brands)?;
 
     let village_years: BTreeSet<(&str, i32)> = income.iter().map(|(v, y, _, _)| (v.as_str(), *y)).collect();
     let summary = EconomyDemo {
@@ -542,6 +542,7 @@ fn lead_products_of(rng: &mut ChaCha8Rng, places: &[Place<'_>], units: &[Unit]) 
                     output_value: Cny::from_fen(yuan(output)).ok(),
                     households: Some(households),
                     income_per_household: Cny::from_fen(yuan(output * margin / f64::from(households))).ok(),
+                    illustrative: true,
                 });
                 scale /= 1.0 + between(rng, (0.02, 0.10));
                 value /= 1.0 + between(rng, (-0.05, 0.06));
@@ -754,6 +755,7 @@ fn chains_of(
             association_unit_id: association,
             company_unit_id: company,
             market_unit_id: market,
+            illustrative: true,
         });
     }
     out
@@ -825,6 +827,7 @@ fn brands_of(rng: &mut ChaCha8Rng, places: &[Place<'_>], products: &[NewProduct]
             zone_id: p.zone,
             level: level.next().unwrap_or("county").to_string(),
             year,
+            illustrative: true,
         });
     }
     for u in owner_units {
@@ -843,6 +846,7 @@ fn brands_of(rng: &mut ChaCha8Rng, places: &[Place<'_>], products: &[NewProduct]
             zone_id: place.and_then(|p| p.zone),
             level: level.next().unwrap_or("county").to_string(),
             year,
+            illustrative: true,
         });
     }
     out

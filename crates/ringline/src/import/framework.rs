@@ -1,8 +1,7 @@
-//! The import framework (SPEC C8, import part) for the kinds of [`super::spec`]: units, party
-//! organizations and party members here; dispatched cadres, twinning, village needs and work
-//! logs in [`super::dispatch_kinds`]; lead products, development chains, brands, collective
-//! income and income targets in [`super::economy_kinds`]; all with the same checker, plan and
-//! apply.
+//! The import framework (SPEC C8, import part) for the kinds of [`super::spec`]: reading and
+//! locating the sheet, and the kinds described by [`crate::kind`] through its generic driver;
+//! units, party organizations and party members here; dispatched cadres, twinning, village
+//! needs and work logs in [`super::dispatch_kinds`]; all with the same checker, plan and apply.
 //!
 //! 1. **Read** a file ([`super::table::read_raw`]: XLSX/XLS/ODS, CSV in UTF-8 or GBK/GB18030,
 //!    `.gz`) into rows, at most [`MAX_ROWS`], and **find the header** ([`locate_header`]): the row
@@ -952,9 +951,6 @@ pub fn import_sheet(
             "units" => Plan::Units(check_units(conn, access, &mut ch, &ctx, opts, progress)?),
             "orgs" => Plan::Orgs(check_orgs(conn, access, &mut ch, &ctx, opts, progress)?),
             "members" => Plan::Members(check_members(conn, access, &mut ch, &ctx, opts, progress)?),
-            "products" | "chains" | "brands" | "income" | "targets" => Plan::Economy(super::economy_kinds::check(
-                conn, access, &mut ch, &ctx, opts, progress,
-            )?),
             _ => Plan::Dispatch(super::dispatch_kinds::check(
                 conn, access, &mut ch, &ctx, opts, progress,
             )?),
@@ -1067,11 +1063,6 @@ fn kind_entity(kind: &KindSpec) -> &'static str {
         "twinning" => "twinning",
         "needs" => "village_need",
         "work_logs" => "work_log",
-        "products" => "lead_product",
-        "chains" => "development_chain",
-        "brands" => "brand",
-        "income" => "collective_income",
-        "targets" => "income_target",
         _ => "member",
     }
 }
@@ -1092,7 +1083,6 @@ enum Plan {
     Orgs(OrgPlan),
     Members(Vec<Op<NewMember>>),
     Dispatch(super::dispatch_kinds::DispatchPlan),
-    Economy(super::economy_kinds::EconomyPlan),
 }
 
 /// One row's effect.
@@ -1158,7 +1148,6 @@ impl Plan {
             Plan::Orgs(p) => op_counts(&p.ops),
             Plan::Members(ops) => op_counts(ops),
             Plan::Dispatch(p) => p.counts(),
-            Plan::Economy(p) => p.counts(),
         }
     }
 
@@ -1236,7 +1225,6 @@ impl Plan {
             }
             Plan::Orgs(p) => p.write(conn, progress)?,
             Plan::Dispatch(p) => p.write(conn, access, file, opts, progress)?,
-            Plan::Economy(p) => p.write(conn, access, opts, progress)?,
             Plan::Members(ops) => {
                 let new: Vec<NewMember> = ops
                     .iter()
@@ -2575,7 +2563,7 @@ pub fn counts(conn: &mut DbConn) -> Result<BTreeMap<&'static str, i64>, ImportEr
     for (k, n) in super::dispatch_kinds::counts(conn)? {
         m.insert(k, n);
     }
-    for (k, n) in super::economy_kinds::counts(conn)? {
+    for (k, n) in crate::economy::counts(conn)? {
         m.insert(k, n);
     }
     Ok(m)

@@ -3,7 +3,6 @@
 
 mod dispatch_kinds;
 pub mod divisions;
-mod economy_kinds;
 pub mod framework;
 pub mod held;
 pub mod spec;

@@ -101,16 +101,29 @@ impl KindSpec {
     }
 }
 
-/// Every importable kind, in dependency order (units before organizations before members; the
-/// dispatch kinds after the units they name, work logs after the residencies of the cadres; the
-/// economy kinds last, development chains and brands naming units and organizations).
-pub const KINDS: &[&KindSpec] = &[
-    &UNITS, &ORGS, &MEMBERS, &CADRES, &TWINNING, &NEEDS, &WORK_LOGS, &PRODUCTS, &CHAINS, &BRANDS, &INCOME, &TARGETS,
+/// Every importable kind's key, in dependency order (units before organizations before members;
+/// the dispatch kinds after the units they name, work logs after the residencies of the cadres;
+/// the economy kinds last, development chains and brands naming units and organizations).
+pub const KIND_KEYS: &[&str] = &[
+    "units",
+    "orgs",
+    "members",
+    "cadres",
+    "twinning",
+    "needs",
+    "work_logs",
+    "products",
+    "chains",
+    "brands",
+    "income",
+    "targets",
 ];
 
-/// The kind with this key (`units`, `orgs`, `members`, `cadres`, `twinning`, `needs`,
-/// `work_logs`, `products`, `chains`, `brands`, `income`, `targets`; `party_orgs` is accepted
-/// for `orgs`).
+/// The file layouts written out here, of the kinds not described by [`crate::kind`] (and of
+/// the registry kinds, whose layouts the scale generator writes files with).
+pub const KINDS: &[&KindSpec] = &[&UNITS, &ORGS, &MEMBERS, &CADRES, &TWINNING, &NEEDS, &WORK_LOGS];
+
+/// The kind with this key (one of [`KIND_KEYS`]; `party_orgs` is accepted for `orgs`).
 pub fn kind(key: &str) -> Option<&'static KindSpec> {
     let key = if key == "party_orgs" { "orgs" } else { key };
     if let Some(id) = crate::kind::KindId::parse(key) {
@@ -122,7 +135,7 @@ pub fn kind(key: &str) -> Option<&'static KindSpec> {
 /// Every importable kind's file layout, in dependency order (kinds described by
 /// [`crate::kind`] in their derived layout).
 pub fn kinds() -> Vec<&'static KindSpec> {
-    KINDS.iter().filter_map(|k| kind(k.key)).collect()
+    KIND_KEYS.iter().filter_map(|k| kind(k)).collect()
 }
 
 /// Unit kinds (SPEC glossary "unit"): `(key, Chinese, English)`. Coverage (SPEC C3) counts
@@ -686,345 +699,6 @@ pub const WORK_LOGS: KindSpec = KindSpec {
     ],
 };
 
-/// Sources of a village collective's income (SPEC C5) as choices: `(key, Chinese, English)`.
-/// Keys and Chinese names are those of [`crate::economy::IncomeSource`]; the import also takes
-/// the short forms it parses (经营, 发包, 补贴收入 …).
-pub const INCOME_SOURCES: &[(&str, &str, &str)] = &[
-    ("operating", "经营收入", "operating"),
-    ("contracting_leasing", "发包及上交收入", "contracting and leasing"),
-    ("investment_returns", "投资收益", "investment returns"),
-    ("services", "服务收入", "services"),
-    ("subsidies", "补助收入", "subsidies"),
-    ("other", "其他收入", "other"),
-];
-
-/// The village column of the economy kinds.
-const ECONOMY_VILLAGE: ColumnSpec = ColumnSpec {
-    key: "village",
-    zh: "村代码",
-    en: "village",
-    aliases: &["村(社区)代码", "区划代码", "village_code"],
-    required: true,
-    cell: CellKind::Code,
-    note_zh: "村(社区)的12位统计用区划代码",
-    note_en: "12-digit NBS division code of the village (community)",
-    choices: &[],
-};
-
-/// The year column of lead products and collective income: within the program (see
-/// `import::economy_kinds`), not after this year.
-const ECONOMY_YEAR: ColumnSpec = ColumnSpec {
-    key: "year",
-    zh: "年度",
-    en: "year",
-    aliases: &["年份"],
-    required: true,
-    cell: CellKind::Integer,
-    note_zh: "如 2025；须在村所在县示范带的建设期内（建设期前5年为基期，也可填写），且不晚于今年",
-    note_en: "e.g. 2025; within the years of the program of the village's county (the five years before them, the baseline, are accepted too) and not after this year",
-    choices: &[],
-};
-
-/// Lead products (SPEC C4, 一村一品) per village and year. Natural key: village, year and
-/// product name.
-pub const PRODUCTS: KindSpec = KindSpec {
-    key: "products",
-    zh: "主导产品",
-    en: "lead products",
-    natural_key: "village+year+name",
-    columns: &[
-        ECONOMY_VILLAGE,
-        ECONOMY_YEAR,
-        ColumnSpec {
-            key: "name",
-            zh: "产品名称",
-            en: "name",
-            aliases: &["主导产品", "产品", "product"],
-            required: true,
-            cell: CellKind::Text,
-            note_zh: "如 牦牛肉、鸡腿葱、青稞",
-            note_en: "e.g. yak beef, chicken-leg scallion, highland barley",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "category",
-            zh: "产品类别",
-            en: "category",
-            aliases: &["类别", "产业类别"],
-            required: true,
-            cell: CellKind::Choice,
-            note_zh: "从下拉列表中选择",
-            note_en: "Pick from the list",
-            choices: crate::economy::PRODUCT_CATEGORIES,
-        },
-        ColumnSpec {
-            key: "scale",
-            zh: "规模",
-            en: "scale",
-            aliases: &["生产规模", "种养规模"],
-            required: false,
-            cell: CellKind::Decimal,
-            note_zh: "数量，不小于0；与规模单位同时填写或同时留空",
-            note_en: "A number of 0 or more; give it with its unit, or leave both empty",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "scale_unit",
-            zh: "规模单位",
-            en: "scale_unit",
-            aliases: &["计量单位", "unit"],
-            required: false,
-            cell: CellKind::Text,
-            note_zh: "亩、头、只、户、吨等",
-            note_en: "mu, head, birds, households, tonnes …",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "output_value",
-            zh: "产值(元)",
-            en: "output_value",
-            aliases: &["年产值", "产值", "output value", "output_value_yuan"],
-            required: false,
-            cell: CellKind::Decimal,
-            note_zh: "年产值，单位元，如 12,345.67 或 1.2万；表头写“产值(万元)”时按万元读",
-            note_en: "Annual output value in yuan, e.g. 12,345.67 or 1.2万; read in 万 (10,000 yuan) when the header says 万元",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "households",
-            zh: "带动户数",
-            en: "households",
-            aliases: &["参与户数", "从业户数", "户数"],
-            required: false,
-            cell: CellKind::Integer,
-            note_zh: "从事该产业的农户数",
-            note_en: "Households engaged in the product",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "income_per_household",
-            zh: "户均收入(元)",
-            en: "income_per_household",
-            aliases: &["户均收入", "户均增收", "income per household"],
-            required: false,
-            cell: CellKind::Decimal,
-            note_zh: "参与农户户均年收入，单位元",
-            note_en: "Annual income per engaged household, in yuan",
-            choices: &[],
-        },
-    ],
-};
-
-/// A link of a development chain naming a registered unit.
-const fn chain_unit(
-    key: &'static str,
-    zh: &'static str,
-    aliases: &'static [&'static str],
-    note_zh: &'static str,
-    note_en: &'static str,
-) -> ColumnSpec {
-    ColumnSpec {
-        key,
-        zh,
-        en: key,
-        aliases,
-        required: false,
-        cell: CellKind::Text,
-        note_zh,
-        note_en,
-        choices: &[],
-    }
-}
-
-/// Development chains (SPEC C4, 党支部+协会+公司+市场): one per village and product, each link
-/// the village's party branch or a registered unit, empty while missing. Natural key: village
-/// and product.
-pub const CHAINS: KindSpec = KindSpec {
-    key: "chains",
-    zh: "发展链条",
-    en: "development chains",
-    natural_key: "village+product",
-    columns: &[
-        ECONOMY_VILLAGE,
-        ColumnSpec {
-            key: "product",
-            zh: "产品",
-            en: "product",
-            aliases: &["主导产品", "产品名称"],
-            required: true,
-            cell: CellKind::Text,
-            note_zh: "一般为该村主导产品的名称",
-            note_en: "Normally the name of one of the village's lead products",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "branch",
-            zh: "党支部",
-            en: "branch",
-            aliases: &["村党组织", "党组织", "支部", "party_branch", "branch_code"],
-            required: false,
-            cell: CellKind::Code,
-            note_zh: "党组织代码或全称；村党支部的代码一般是村的12位区划代码；留空表示缺此环节",
-            note_en: "Party organization code or full name; a village's branch normally has the village's 12-digit code; empty while the link is missing",
-            choices: &[],
-        },
-        chain_unit(
-            "association",
-            "协会/合作社",
-            &["协会", "合作社", "协会(合作社)", "cooperative"],
-            "协会或合作社：登记单位的统一社会信用代码或全称；留空表示缺此环节",
-            "Association or cooperative: a registered unit's credit code or full name; empty while missing",
-        ),
-        chain_unit(
-            "company",
-            "公司",
-            &["企业", "龙头企业"],
-            "登记单位的统一社会信用代码或全称；留空表示缺此环节",
-            "A registered unit's credit code or full name; empty while missing",
-        ),
-        chain_unit(
-            "market",
-            "市场",
-            &["销售市场"],
-            "登记单位的统一社会信用代码或全称；留空表示缺此环节",
-            "A registered unit's credit code or full name; empty while missing",
-        ),
-    ],
-};
-
-/// Party-building brands (SPEC C4, 党建品牌). Natural key: name and year.
-pub const BRANDS: KindSpec = KindSpec {
-    key: "brands",
-    zh: "党建品牌",
-    en: "party-building brands",
-    natural_key: "name+year",
-    columns: &[
-        ColumnSpec {
-            key: "name",
-            zh: "品牌名称",
-            en: "name",
-            aliases: &["党建品牌", "品牌"],
-            required: true,
-            cell: CellKind::Text,
-            note_zh: "",
-            note_en: "",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "owner",
-            zh: "所属单位或村",
-            en: "owner",
-            aliases: &["所属单位", "所属村", "创建单位", "owner_unit", "owner_village"],
-            required: true,
-            cell: CellKind::Code,
-            note_zh: "登记单位的统一社会信用代码或全称，或村(社区)的12位区划代码",
-            note_en: "A registered unit's credit code or full name, or a village's 12-digit division code",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "zone",
-            zh: "所属示范带",
-            en: "zone",
-            aliases: &["示范带", "片区"],
-            required: false,
-            cell: CellKind::Text,
-            note_zh: "示范带名称，如 一环、东峡线；须是品牌所属单位或村所在县的示范带",
-            note_en: "The zone's name, e.g. 一环 or 东峡线; a zone of the owner's county",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "level",
-            zh: "品牌级别",
-            en: "level",
-            aliases: &["级别", "命名级别"],
-            required: true,
-            cell: CellKind::Choice,
-            note_zh: "县级、市级、省级或国家级",
-            note_en: "county, city, province or national",
-            choices: crate::economy::BRAND_LEVELS,
-        },
-        ColumnSpec {
-            key: "year",
-            zh: "命名年度",
-            en: "year",
-            aliases: &["年度", "年份", "命名年份"],
-            required: true,
-            cell: CellKind::Integer,
-            note_zh: "品牌命名的年份，1949年至今年",
-            note_en: "Year the brand was named, from 1949 to this year",
-            choices: &[],
-        },
-    ],
-};
-
-/// Annual income of village collectives (SPEC C5, 村集体经济收入), one row per village, year
-/// and source. Natural key: village, year and source.
-pub const INCOME: KindSpec = KindSpec {
-    key: "income",
-    zh: "村集体经济收入",
-    en: "collective income",
-    natural_key: "village+year+source",
-    columns: &[
-        ECONOMY_VILLAGE,
-        ECONOMY_YEAR,
-        ColumnSpec {
-            key: "source",
-            zh: "收入来源",
-            en: "source",
-            aliases: &["来源", "收入项目", "收入类别"],
-            required: true,
-            cell: CellKind::Choice,
-            note_zh: "每行一个来源：经营收入、发包及上交收入、投资收益、服务收入、补助收入或其他收入",
-            note_en: "One source per row: operating, contracting and leasing, investment returns, services, subsidies or other",
-            choices: INCOME_SOURCES,
-        },
-        ColumnSpec {
-            key: "amount",
-            zh: "金额(元)",
-            en: "amount",
-            aliases: &["收入金额", "金额", "收入", "amount_yuan"],
-            required: true,
-            cell: CellKind::Decimal,
-            note_zh: "全年金额，单位元，不能为负，如 12,345.67 或 1.2万；表头写“金额(万元)”时按万元读",
-            note_en: "The year's amount in yuan, not negative, e.g. 12,345.67 or 1.2万; read in 万 (10,000 yuan) when the header says 万元",
-            choices: &[],
-        },
-    ],
-};
-
-/// Yearly income targets of village collectives (SPEC C5). Natural key: village and year.
-pub const TARGETS: KindSpec = KindSpec {
-    key: "targets",
-    zh: "收入目标",
-    en: "income targets",
-    natural_key: "village+year",
-    columns: &[
-        ECONOMY_VILLAGE,
-        ColumnSpec {
-            key: "year",
-            zh: "年度",
-            en: "year",
-            aliases: &["年份"],
-            required: true,
-            cell: CellKind::Integer,
-            note_zh: "须在村所在县示范带的建设期内（建设期前5年为基期，也可填写）",
-            note_en: "Within the years of the program of the village's county (or the five years before them, the baseline)",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "target",
-            zh: "目标收入(元)",
-            en: "target",
-            aliases: &["收入目标", "目标", "目标金额", "target_yuan"],
-            required: true,
-            cell: CellKind::Decimal,
-            note_zh: "当年村集体经济收入目标，单位元，如 50000 或 5万；表头写“目标收入(万元)”时按万元读",
-            note_en: "The year's collective income target in yuan, e.g. 50000 or 5万; read in 万 (10,000 yuan) when the header says 万元",
-            choices: &[],
-        },
-    ],
-};
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1037,7 +711,7 @@ mod tests {
                 .flat_map(char::to_lowercase)
                 .collect::<String>()
         };
-        for k in KINDS {
+        for k in kinds() {
             let mut seen = std::collections::HashMap::new();
             for c in k.columns {
                 for n in c.names() {
@@ -1060,21 +734,7 @@ mod tests {
         assert_eq!(kind("work_logs").map(|k| k.natural_key_columns().len()), Some(3));
         assert!(kind("dispatch").is_none());
         assert_eq!(kind("income").map(|k| k.natural_key_columns().len()), Some(3));
-        assert_eq!(kind("targets").map(|k| k.natural_key), Some("village+year"));
-    }
-
-    #[test]
-    fn income_source_choices_are_the_core_sources() {
-        use std::str::FromStr;
-
-        use crate::economy::IncomeSource;
-        let keys: Vec<&str> = INCOME_SOURCES.iter().map(|c| c.0).collect();
-        let core: Vec<&str> = IncomeSource::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(keys, core);
-        for &(key, zh, _) in INCOME_SOURCES {
-            let s = IncomeSource::from_str(key).expect("key parses");
-            assert_eq!(s.zh(), zh);
-            assert_eq!(IncomeSource::from_str(zh), Ok(s));
-        }
+        assert_eq!(kind("targets").map(|k| k.natural_key), Some("year+village"));
+        assert_eq!(kinds().len(), KIND_KEYS.len(), "every kind has a layout");
     }
 }

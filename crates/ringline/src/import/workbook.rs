@@ -824,7 +824,21 @@ mod tests {
         };
         let bytes = error_workbook(&source, &issues, &|i: &Issue| i.message.clone(), "zh-CN").expect("writes");
         let mut x = open(&bytes);
-        assert_eq!(x.sheet_names(), vec!["错误行".to_string(), "错误清单".to_string()]);
+        // The two sheets a person reads, and the hidden mark an import recognises.
+        assert_eq!(
+            x.sheet_names(),
+            vec![
+                "错误行".to_string(),
+                "错误清单".to_string(),
+                crate::import::table::ERROR_MARK.to_string()
+            ]
+        );
+        let hidden: Vec<bool> = x
+            .sheets_metadata()
+            .iter()
+            .map(|m| m.visible != calamine::SheetVisible::Visible)
+            .collect();
+        assert_eq!(hidden, [false, false, true]);
 
         let range = x.worksheet_range("错误行").expect("sheet");
         let rows1: Vec<&[Data]> = range.rows().collect();
@@ -911,7 +925,11 @@ mod tests {
         let mut x = open(&bytes);
         assert_eq!(
             x.sheet_names(),
-            vec!["Rows with errors".to_string(), "All errors".to_string()]
+            vec![
+                "Rows with errors".to_string(),
+                "All errors".to_string(),
+                crate::import::table::ERROR_MARK.to_string()
+            ]
         );
         let sheet1 = texts(&mut x, "Rows with errors");
         assert_eq!(sheet1.len(), 3);

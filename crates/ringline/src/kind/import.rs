@@ -38,6 +38,14 @@ impl Source for RowSource<'_> {
     fn get(&self, key: &str) -> Option<&str> {
         self.sheet.columns.get(key).map(|&i| self.row.get(i))
     }
+
+    fn header(&self, key: &str) -> Option<&str> {
+        self.sheet
+            .columns
+            .get(key)
+            .and_then(|&i| self.sheet.headers.get(i))
+            .map(String::as_str)
+    }
 }
 
 /// One field of a row that an update changes, as shown to the importer.

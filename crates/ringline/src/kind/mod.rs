@@ -194,6 +194,8 @@ pub enum Filter {
     /// A division code field within a subtree (`home_community`: a village, or a town for all
     /// its villages).
     Division(&'static str),
+    /// A calendar year equal to this one (`year`: 1949–2200).
+    Year(&'static str),
 }
 
 impl Filter {
@@ -202,7 +204,7 @@ impl Filter {
         match self {
             Filter::Text => "q",
             Filter::Under => "under",
-            Filter::Choice(k, _) | Filter::Flag(k) | Filter::Id(k, _) | Filter::Division(k) => k,
+            Filter::Choice(k, _) | Filter::Flag(k) | Filter::Id(k, _) | Filter::Division(k) | Filter::Year(k) => k,
         }
     }
 }
@@ -305,6 +307,16 @@ pub enum KindId {
     Programs,
     /// Zones (示范区 / 示范带).
     Zones,
+    /// Lead products (主导产品, 一村一品).
+    Products,
+    /// Development chains (发展链条: 党支部+协会+公司+市场).
+    Chains,
+    /// Party-building brands (党建品牌).
+    Brands,
+    /// Collective income by source (村集体经济收入).
+    Income,
+    /// Income targets (收入目标).
+    Targets,
 }
 
 impl KindId {
@@ -315,6 +327,11 @@ impl KindId {
         KindId::Units,
         KindId::Orgs,
         KindId::Members,
+        KindId::Products,
+        KindId::Chains,
+        KindId::Brands,
+        KindId::Income,
+        KindId::Targets,
     ];
 
     /// The kind's implementation, type-erased for the generic drivers.
@@ -325,6 +342,11 @@ impl KindId {
             KindId::Members => &Driver::<crate::registry::member::Members>::NEW,
             KindId::Programs => &Driver::<crate::zones::kinds::Programs>::NEW,
             KindId::Zones => &Driver::<crate::zones::kinds::Zones>::NEW,
+            KindId::Products => &Driver::<crate::economy::product::Products>::NEW,
+            KindId::Chains => &Driver::<crate::economy::chain::Chains>::NEW,
+            KindId::Brands => &Driver::<crate::economy::brand::Brands>::NEW,
+            KindId::Income => &Driver::<crate::economy::income::Income>::NEW,
+            KindId::Targets => &Driver::<crate::economy::income::Targets>::NEW,
         }
     }
 
@@ -360,7 +382,7 @@ pub struct ListQuery {
     pub q: Option<String>,
     /// Within this division subtree (a 12-digit code).
     pub under: Option<String>,
-    /// Choice, id and division filters: key → the checked value.
+    /// Choice, id, year and division filters: key → the checked value.
     pub values: HashMap<&'static str, String>,
     /// Flags set: their keys.
     pub flags: Vec<&'static str>,
@@ -381,7 +403,7 @@ impl ListQuery {
         }
     }
 
-    /// The value of a choice, id or division filter.
+    /// The value of a choice, id, year or division filter.
     pub fn value(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(String::as_str)
     }

@@ -30,6 +30,13 @@ pub const MAX_LONG_TEXT: usize = 5_000;
 pub trait Source {
     /// The text typed for `key`.
     fn get(&self, key: &str) -> Option<&str>;
+
+    /// The header of `key`'s column as written in a file (`金额(万元)`), when the values come
+    /// from one; `None` for forms and API bodies.
+    fn header(&self, key: &str) -> Option<&str> {
+        let _ = key;
+        None
+    }
 }
 
 /// Typed values by field key: a form, an API body, a stored record as a person would type it.
@@ -102,6 +109,10 @@ pub struct Overlay<'a> {
 impl Source for Overlay<'_> {
     fn get(&self, key: &str) -> Option<&str> {
         self.over.get(key).or_else(|| self.base.get(key))
+    }
+
+    fn header(&self, key: &str) -> Option<&str> {
+        self.over.get(key).and_then(|_| self.over.header(key))
     }
 }
 
@@ -490,6 +501,44 @@ impl<'a> Values<'a> {
             Ok(a) => Some(a),
             Err(e) => {
                 self.error(key, &raw, e.key(), e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Whether `key`'s column is headed in 万 (`金额(万元)`, `产值（万元）`): a plain number there
+    /// counts 万 (10,000 yuan). Always false for forms and API bodies, which take yuan.
+    pub fn in_wan(&self, key: &str) -> bool {
+        self.src.header(key).is_some_and(|h| h.contains('万'))
+    }
+
+    /// A year as people write it (`2025`, `2025年`, `2025年度`), required when the field is;
+    /// `None` when empty or not a whole number (the problem is recorded). Ranges are the kind's
+    /// to check.
+    pub fn year(&mut self, key: &str) -> Option<i32> {
+        let raw = self.raw(key).to_string();
+        let v = cell::clean(&raw);
+        if v.is_empty() {
+            if self.desc.field(key).is_some_and(|f| f.required) {
+                self.required(key);
+            }
+            return None;
+        }
+        let digits = v
+            .strip_suffix("年度")
+            .or_else(|| v.strip_suffix('年'))
+            .unwrap_or(&v)
+            .trim();
+        match cell::integer(digits) {
+            Ok(y) => match i32::try_from(y) {
+                Ok(y) => Some(y),
+                Err(_) => {
+                    self.error(key, &v, "value-out-of-range", "the number is too large");
+                    None
+                }
+            },
+            Err(e) => {
+                self.cell_error(key, &v, &e);
                 None
             }
         }

@@ -21,15 +21,15 @@ use std::collections::HashMap;
 
 use diesel::dsl::{count_star, not};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Bool;
 use ringline_core::division::DivisionCode;
 use ringline_core::mask::{mask_id_number, mask_phone};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Access, CodeFilter, Permission};
 use crate::audit::{self, Change};
-use crate::db::schema::{divisions, members, party_org_units, party_orgs, units};
-use crate::db::{DbConn, DbResult, MultiBackend, prefix_end};
+use crate::db::schema::{members, party_org_units, party_orgs, units};
+use crate::db::{DbConn, DbResult};
 
 /// Unit kinds whose coverage SPEC C3 measures: non-public enterprises and social organisations
 /// (两新组织).
@@ -41,78 +41,10 @@ pub const ORG_COVERAGE_MODES: [&str; 2] = ["own", "joint"];
 /// Establishment modes that give a unit work coverage (any of the three).
 pub const WORK_COVERAGE_MODES: [&str; 3] = ["own", "joint", "instructor"];
 
-/// Ids per `IN (…)` list when loading derived figures for a page (well below SQLite's 32,766
-/// and PostgreSQL's 65,535 bound parameters).
-pub(crate) const IN_CHUNK: usize = 1_000;
-
-diesel::define_sql_function! {
-    /// Lower case (ASCII on SQLite, all letters on PostgreSQL).
-    fn lower(x: Text) -> Text;
-}
-
-/// A boxed boolean condition on one table, combined with `AND` into a `WHERE` clause.
-pub(crate) type Pred<T> = Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>>;
-
-/// All conditions together; `TRUE` when there are none.
-pub(crate) fn all<T: 'static>(preds: Vec<Pred<T>>) -> Pred<T> {
-    preds
-        .into_iter()
-        .reduce(|a, b| Box::new(a.and(b)))
-        .unwrap_or_else(|| Box::new(true.into_sql::<Bool>()))
-}
-
-/// Pushes the conditions restricting `$col` (a division code column) to `$filter`
-/// (a [`CodeFilter`]).
-macro_rules! restrict_codes {
-    ($preds:expr, $col:expr, $filter:expr) => {
-        match $filter {
-            $crate::access::CodeFilter::None => {}
-            $crate::access::CodeFilter::Range(start, end) => {
-                $preds.push(Box::new($col.ge(start)));
-                if let Some(end) = end {
-                    $preds.push(Box::new($col.lt(end)));
-                }
-            }
-            $crate::access::CodeFilter::List(codes) => $preds.push(Box::new($col.eq_any(codes))),
-        }
-    };
-}
-pub(crate) use restrict_codes;
-
-/// The code range of the subtree `under` names (a division code in any form
-/// [`DivisionCode::parse`] accepts); a value that is no division code matches nothing.
-pub(crate) fn subtree(under: &str) -> CodeFilter {
-    match DivisionCode::parse(under) {
-        Ok(c) => CodeFilter::Range(c.prefix().to_string(), prefix_end(c.prefix())),
-        Err(_) => CodeFilter::List(Vec::new()),
-    }
-}
-
-/// A `LIKE` pattern matching names that contain `q` (case-insensitive for ASCII letters), with
-/// `%`, `_` and `\` in `q` taken literally; `None` when `q` is blank.
-pub(crate) fn contains_pattern(q: Option<&str>) -> Option<String> {
-    let q = q.map(str::trim).filter(|q| !q.is_empty())?;
-    let mut p = String::with_capacity(q.len() + 2);
-    p.push('%');
-    for c in q.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    Some(p)
-}
-
-/// A blank optional text is no filter.
-pub(crate) fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-/// The town code of a division code: its first 9 digits followed by `000`.
-pub fn town_code_of(code: &str) -> Option<String> {
-    (code.len() == 12 && code.is_ascii()).then(|| format!("{}000", &code[..9]))
-}
+pub use crate::db::query::town_code_of;
+pub(crate) use crate::db::query::{
+    IN_CHUNK, Pred, all, contains_pattern, division_names, given, lower, restrict_codes, subtree,
+};
 
 /// Age in whole years on `today` of someone born on `birth`.
 pub fn age_on(birth: chrono::NaiveDate, today: chrono::NaiveDate) -> i32 {
@@ -122,25 +54,6 @@ pub fn age_on(birth: chrono::NaiveDate, today: chrono::NaiveDate) -> i32 {
         age -= 1;
     }
     age.max(0)
-}
-
-/// Names of divisions by code (any status; public reference data, not scoped).
-pub(crate) fn division_names(
-    conn: &mut DbConn,
-    codes: impl IntoIterator<Item = String>,
-) -> DbResult<HashMap<String, String>> {
-    let mut codes: Vec<String> = codes.into_iter().collect();
-    codes.sort();
-    codes.dedup();
-    let mut out = HashMap::with_capacity(codes.len());
-    for chunk in codes.chunks(IN_CHUNK) {
-        let rows: Vec<(String, String)> = divisions::table
-            .filter(divisions::code.eq_any(chunk))
-            .select((divisions::code, divisions::name))
-            .load(conn)?;
-        out.extend(rows);
-    }
-    Ok(out)
 }
 
 fn dedup_ids(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {

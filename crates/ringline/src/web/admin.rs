@@ -566,7 +566,7 @@ pub async fn audit_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Qu
         .db
         .run(move |c| {
             let (entries, _) = audit::search(c, &access, &search, EXPORT_LIMIT, 0)?;
-            audit_workbook(t, &entries).map_err(|e| AppError::Internal(e.to_string()))
+            super::export::audit_workbook(t, &entries)
         })
         .await;
     match result {
@@ -583,39 +583,6 @@ pub async fn audit_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Qu
             .into_response(),
         Err(e) => error_page(t, e),
     }
-}
-
-/// Writes audit entries to an XLSX workbook with a bold, frozen header row.
-pub fn audit_workbook(t: Tr, entries: &[audit::Entry]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let keys = [
-        "audit-col-id",
-        "col-when",
-        "audit-col-user",
-        "audit-col-action",
-        "audit-col-entity",
-        "audit-col-record",
-        "audit-col-before",
-        "audit-col-after",
-        "audit-col-detail",
-    ];
-    let headers: Vec<String> = keys.iter().map(|k| t.get(k)).collect();
-    let rows: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| {
-            vec![
-                e.id.to_string(),
-                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                e.username.clone(),
-                e.action.clone(),
-                e.entity.clone(),
-                e.entity_id.clone(),
-                e.before_json.clone().unwrap_or_default(),
-                e.after_json.clone().unwrap_or_default(),
-                e.detail.clone(),
-            ]
-        })
-        .collect();
-    super::export::workbook(&t.get("audit-sheet"), &headers, &rows)
 }
 
 #[cfg(test)]

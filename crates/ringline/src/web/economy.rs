@@ -21,8 +21,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::api::Paging;
+use super::export::typed_workbook;
 use super::pages::{Chrome, error_page, html};
-use super::registry::{choice_label, division_code, export, headers, percent, stream_rows, stream_workbook};
+use super::records::EXPORT_PAGE;
+use super::registry::{choice_label, division_code, export, headers, percent};
 use super::{ApiUser, AppError, AppState, Guard, PageUser, Route, route};
 use crate::access::Access;
 use crate::db::DbConn;
@@ -33,6 +35,7 @@ use crate::economy::query::{
 use crate::economy::summary::{self, By, SummaryRow};
 use crate::economy::{BRAND_LEVELS, ChainLink, Cny, IncomeClass, IncomeSource, PRODUCT_CATEGORIES, Thresholds};
 use crate::i18n::Tr;
+use crate::kind::export::Cell;
 use crate::registry::query::{OrgFilter, PartyOrg};
 use crate::zones::{self, Zone};
 
@@ -84,9 +87,10 @@ async fn charts_js() -> impl IntoResponse {
 // ---------------------------------------------------------------------------------------------
 // Labels and figures
 
-/// Amount in yuan with separators and two decimals (`12,345.60`); empty for `None`.
-fn yuan(c: Option<Cny>) -> String {
-    c.map(|c| c.to_string()).unwrap_or_default()
+/// Whether the caller may create and edit economy records (the five kinds share their
+/// permissions): pages then offer the generic forms.
+fn may_write(u: &PageUser) -> bool {
+    u.access.can(crate::kind::KindId::Income.desc().perms.write)
 }
 
 /// Amount in 万 yuan (`1.23万`) for Chinese pages, yuan for English ones.
@@ -253,6 +257,7 @@ struct CountyPage {
     trend_chart: String,
     thresholds: String,
     any_illustrative: bool,
+    can_write: bool,
 }
 
 /// The thresholds in words, e.g. "empty shell: 0; weak: under 50,000.00; …".
@@ -342,6 +347,7 @@ async fn county_page(State(state): State<AppState>, u: PageUser, Query(q): Query
         towns: towns.into_iter().map(|r| row_view(t, r, By::Town, year)).collect(),
         thresholds: thresholds_text(t, &th),
         any_illustrative,
+        can_write: may_write(&u),
     })
 }
 
@@ -543,6 +549,7 @@ struct ZonePage {
     distribution_chart: String,
     class_chart: String,
     any_illustrative: bool,
+    can_write: bool,
 }
 
 async fn zone_page(
@@ -622,6 +629,7 @@ async fn zone_page(
         year,
         zones,
         zone,
+        can_write: may_write(&u),
     })
 }
 
@@ -644,6 +652,7 @@ struct VillagePage {
     income_chart: String,
     source_labels: Vec<String>,
     any_illustrative: bool,
+    can_write: bool,
     /// For a retired village: when, and that its records are history.
     retired: Option<String>,
 }
@@ -805,6 +814,7 @@ async fn village_page(State(state): State<AppState>, u: PageUser, Path(code): Pa
         chains: p.chains.into_iter().map(|x| chain_view(t, x)).collect(),
         brands: p.brands.into_iter().map(|x| brand_view(t, x)).collect(),
         any_illustrative,
+        can_write: may_write(&u),
     })
 }
 
@@ -857,33 +867,64 @@ const SUMMARY_HEADERS: [&str; 17] = [
     "illustrative",
 ];
 
-fn summary_row(t: Tr, v: &RowView) -> Vec<String> {
+/// A rate (0–1) as a percentage cell, or nothing.
+fn rate_cell(r: Option<f64>) -> Cell {
+    r.map_or(Cell::Empty, Cell::Rate)
+}
+
+/// An amount as a yuan cell, or nothing.
+fn yuan_cell(c: Option<Cny>) -> Cell {
+    c.map_or(Cell::Empty, |c| Cell::Yuan(c.to_yuan_f64()))
+}
+
+/// A count as a whole-number cell.
+fn int_cell(n: impl TryInto<i64>) -> Cell {
+    n.try_into().map_or(Cell::Empty, Cell::Int)
+}
+
+fn illustrative_cell(t: Tr, b: bool) -> Cell {
+    if b {
+        Cell::Text(t.get("illustrative"))
+    } else {
+        Cell::Empty
+    }
+}
+
+/// One row of the summary export: counts as whole numbers, shares and growth as percentages,
+/// amounts in yuan, the group's key as text.
+fn summary_row(t: Tr, v: &RowView) -> Vec<Cell> {
     let s = &v.r.summary;
     vec![
-        v.name.clone(),
-        v.r.year.to_string(),
-        v.r.villages.to_string(),
-        v.r.reported.to_string(),
-        s.counts.empty_shell.to_string(),
-        s.counts.weak.to_string(),
-        s.counts.ordinary.to_string(),
-        s.counts.strong.to_string(),
-        percent(s.share_at_least_50k),
-        yuan(Some(s.total)),
-        yuan(s.mean),
-        yuan(s.median),
-        growth(v.r.growth),
-        yuan(v.r.target_total),
-        v.r.key.clone(),
-        v.reporting.clone(),
-        if v.r.illustrative {
-            t.get("illustrative")
-        } else {
-            String::new()
-        },
+        Cell::Text(v.name.clone()),
+        int_cell(v.r.year),
+        int_cell(v.r.villages),
+        int_cell(v.r.reported),
+        int_cell(s.counts.empty_shell),
+        int_cell(s.counts.weak),
+        int_cell(s.counts.ordinary),
+        int_cell(s.counts.strong),
+        rate_cell(s.share_at_least_50k),
+        yuan_cell(Some(s.total)),
+        yuan_cell(s.mean),
+        yuan_cell(s.median),
+        rate_cell(v.r.growth),
+        yuan_cell(v.r.target_total),
+        Cell::Code(v.r.key.clone()),
+        rate_cell(v.r.reporting_rate()),
+        illustrative_cell(t, v.r.illustrative),
     ]
 }
 
+/// The name of a grouping for a sheet name (by zone, by town, county).
+fn by_label(t: Tr, by: By) -> String {
+    t.get(match by {
+        By::Zone => "econ-by-zone",
+        By::Town => "econ-by-town",
+        By::County => "econ-county",
+    })
+}
+
+/// GET /economy.xlsx — the summary per zone, town or county for a year, numbers typed.
 async fn summary_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<SummaryQuery>) -> Response {
     let t = u.t;
     let (year, by) = match check_year(q.year).and_then(|y| Ok((y, parse_by(&q.by)?))) {
@@ -895,11 +936,18 @@ async fn summary_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Quer
     let program = q.program;
     export(&state, t, "economy.xlsx", move |c| {
         let year = year.unwrap_or_else(summary::default_year);
-        let rows: Vec<Vec<String>> = summary::summary(c, &access, year, by, program, &th)?
+        let mut rows: Vec<Vec<Cell>> = summary::summary(c, &access, year, by, program, &th)?
             .into_iter()
             .map(|r| summary_row(t, &row_view(t, r, by, year)))
             .collect();
-        stream_rows(&t.get("econ-title"), &headers(t, &SUMMARY_HEADERS), rows)
+        let sheet = t.args(
+            "econ-sheet-summary",
+            &[("year", year.to_string()), ("by", by_label(t, by))],
+        );
+        let index = t.get("reg-col-id");
+        typed_workbook(&sheet, Some(&index), &headers(t, &SUMMARY_HEADERS), |_| {
+            Ok(std::mem::take(&mut rows))
+        })
     })
     .await
 }
@@ -951,6 +999,8 @@ const VILLAGE_HEADERS: [&str; 8] = [
     "econ-target-yuan",
 ];
 
+/// GET /economy/villages.xlsx — each village's income in a year (or every year) by source,
+/// with class, growth and target; numbers typed, codes as text.
 async fn villages_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Query<VillagesQuery>) -> Response {
     let t = u.t;
     let filter = match q.filter() {
@@ -967,27 +1017,28 @@ async fn villages_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Que
                 .map(|s| format!("{}({})", source_label(t, *s), t.get("econ-yuan"))),
         );
         headers.push(t.get("illustrative"));
-        stream_workbook(&t.get("econ-villages"), &headers, |limit, offset| {
-            let (rows, _) = query::incomes(c, &access, &filter, &th, limit, offset)?;
+        let sheet = match filter.year {
+            Some(y) => t.args("econ-sheet-villages-year", &[("year", y.to_string())]),
+            None => t.get("econ-sheet-villages"),
+        };
+        let index = t.get("reg-col-id");
+        typed_workbook(&sheet, Some(&index), &headers, |offset| {
+            let (rows, _) = query::incomes(c, &access, &filter, &th, EXPORT_PAGE, offset)?;
             Ok(rows
                 .into_iter()
                 .map(|v| {
                     let mut row = vec![
-                        v.village_code.clone(),
-                        v.village_name.clone().unwrap_or_default(),
-                        v.town_name.clone().unwrap_or_default(),
-                        v.year.to_string(),
-                        yuan(Some(v.total)),
-                        class_label(t, v.class),
-                        growth(v.growth),
-                        yuan(v.target),
+                        Cell::Code(v.village_code.clone()),
+                        Cell::Text(v.village_name.clone().unwrap_or_default()),
+                        Cell::Text(v.town_name.clone().unwrap_or_default()),
+                        int_cell(v.year),
+                        yuan_cell(Some(v.total)),
+                        Cell::Text(class_label(t, v.class)),
+                        rate_cell(v.growth),
+                        yuan_cell(v.target),
                     ];
-                    row.extend(IncomeSource::ALL.iter().map(|s| yuan(v.amount(*s))));
-                    row.push(if v.illustrative {
-                        t.get("illustrative")
-                    } else {
-                        String::new()
-                    });
+                    row.extend(IncomeSource::ALL.iter().map(|s| yuan_cell(v.amount(*s))));
+                    row.push(illustrative_cell(t, v.illustrative));
                     row
                 })
                 .collect())

@@ -9,6 +9,7 @@ use super::pages::error_page;
 use super::{AppError, AppState, PageUser};
 use crate::divisions::{self, ListFilter};
 use crate::i18n::Tr;
+use crate::kind::export::Cell;
 use crate::zones;
 
 /// A one-sheet workbook: a bold, frozen header row, then the rows as text (codes stay text so
@@ -185,7 +186,22 @@ fn headers(t: Tr, keys: &[&str]) -> Vec<String> {
     keys.iter().map(|k| t.get(k)).collect()
 }
 
-/// GET /divisions.xlsx — the divisions the user may see (towns and villages with their points).
+/// Serves a typed workbook of rows computed at once (small lists: divisions, zone villages,
+/// coverage, the audit log), numbered 1…n in a first 序号 column.
+fn rows_workbook(sheet: &str, t: Tr, headers: Vec<String>, rows: Vec<Vec<Cell>>) -> Result<Vec<u8>, AppError> {
+    let mut rows = Some(rows);
+    typed_workbook(sheet, Some(&t.get("reg-col-id")), &headers, |_| {
+        Ok(rows.take().unwrap_or_default())
+    })
+}
+
+/// An optional number as a cell (empty when absent).
+fn number_cell(v: Option<f64>, decimals: u8) -> Cell {
+    v.map_or(Cell::Empty, |v| Cell::Number(v, decimals))
+}
+
+/// GET /divisions.xlsx — the divisions the user may see (towns and villages with their points):
+/// codes as text, coordinates as numbers (WGS-84 degrees, 6 decimals).
 pub async fn divisions_xlsx(State(state): State<AppState>, u: PageUser) -> Response {
     let t = u.t;
     let access = u.access.clone();
@@ -193,22 +209,22 @@ pub async fn divisions_xlsx(State(state): State<AppState>, u: PageUser) -> Respo
         .db
         .run(move |c| {
             let rows = divisions::list(c, &access, &ListFilter::default(), i64::MAX, 0)?;
-            let rows: Vec<Vec<String>> = rows
+            let rows: Vec<Vec<Cell>> = rows
                 .into_iter()
                 .map(|d| {
                     vec![
-                        d.code,
-                        d.name,
-                        t.get(&format!("level-{}", d.level)),
-                        d.parent_code.unwrap_or_default(),
-                        d.parent_name.unwrap_or_default(),
-                        d.urban_rural_code.unwrap_or_default(),
-                        d.lon.map(|v| format!("{v:.6}")).unwrap_or_default(),
-                        d.lat.map(|v| format!("{v:.6}")).unwrap_or_default(),
+                        Cell::Code(d.code),
+                        Cell::Text(d.name),
+                        Cell::Text(t.get(&format!("level-{}", d.level))),
+                        d.parent_code.map_or(Cell::Empty, Cell::Code),
+                        d.parent_name.map_or(Cell::Empty, Cell::Text),
+                        d.urban_rural_code.map_or(Cell::Empty, Cell::Code),
+                        number_cell(d.lon, 6),
+                        number_cell(d.lat, 6),
                         if d.approximate {
-                            t.get("approximate-point")
+                            Cell::Text(t.get("approximate-point"))
                         } else {
-                            String::new()
+                            Cell::Empty
                         },
                     ]
                 })
@@ -227,7 +243,7 @@ pub async fn divisions_xlsx(State(state): State<AppState>, u: PageUser) -> Respo
                     "col-point",
                 ],
             );
-            workbook(&t.get("nav-divisions"), &h, &rows).map_err(|e| AppError::Internal(e.to_string()))
+            rows_workbook(&t.get("nav-divisions"), t, h, rows)
         })
         .await;
     match result {
@@ -236,7 +252,8 @@ pub async fn divisions_xlsx(State(state): State<AppState>, u: PageUser) -> Respo
     }
 }
 
-/// GET /zones/{id}/members.xlsx — a zone's member villages within the user's scope.
+/// GET /zones/{id}/members.xlsx — a zone's member villages within the user's scope (distance in
+/// km as a number, 3 decimals).
 pub async fn zone_members_xlsx(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
     let t = u.t;
     let access = u.access.clone();
@@ -244,33 +261,89 @@ pub async fn zone_members_xlsx(State(state): State<AppState>, u: PageUser, Path(
         .db
         .run(move |c| {
             let zone = zones::zone(c, &access, id)?.ok_or(AppError::NotFound)?;
-            let rows: Vec<Vec<String>> = zones::zone_members(c, &access, id)?
+            let rows: Vec<Vec<Cell>> = zones::zone_members(c, &access, id)?
                 .into_iter()
                 .map(|m| {
                     vec![
-                        m.code,
-                        m.name,
-                        m.town_name.unwrap_or_default(),
-                        t.get(&format!("reason-{}", m.reason.replace('_', "-"))),
-                        m.distance_km.map(|d| format!("{d:.3}")).unwrap_or_default(),
+                        Cell::Code(m.code),
+                        Cell::Text(m.name),
+                        m.town_name.map_or(Cell::Empty, Cell::Text),
+                        Cell::Text(t.get(&format!("reason-{}", m.reason.replace('_', "-")))),
+                        number_cell(m.distance_km, 3),
                     ]
                 })
                 .collect();
             let h = headers(t, &["col-code", "col-name", "col-town", "col-reason", "col-distance"]);
-            // Sheet names may not hold some characters and are at most 31 long.
-            let sheet: String = t
-                .pick(&zone.name, &zone.name_en)
-                .chars()
-                .filter(|c| !"[]:*?/\\".contains(*c))
-                .take(31)
-                .collect();
-            workbook(&sheet, &h, &rows).map_err(|e| AppError::Internal(e.to_string()))
+            rows_workbook(t.pick(&zone.name, &zone.name_en), t, h, rows)
         })
         .await;
     match result {
         Ok(bytes) => xlsx_response(&format!("zone-{id}-members.xlsx"), bytes),
         Err(e) => error_page(t, e),
     }
+}
+
+/// The coverage rows as typed cells: counts as integers, rates as percentages (empty when a
+/// group has no units).
+pub fn coverage_cells(rows: Vec<(String, String, crate::registry::coverage::CoverageRow)>) -> Vec<Vec<Cell>> {
+    rows.into_iter()
+        .map(|(key, name, r)| {
+            vec![
+                Cell::Code(key),
+                Cell::Text(name),
+                Cell::Int(r.units),
+                Cell::Int(r.org_covered),
+                r.org_rate.map_or(Cell::Empty, Cell::Rate),
+                Cell::Int(r.work_covered),
+                r.work_rate.map_or(Cell::Empty, Cell::Rate),
+            ]
+        })
+        .collect()
+}
+
+/// The audit log as a typed workbook: number, time (China time), user, translated action and
+/// record kind, record, values before and after, detail.
+///
+/// # Errors
+/// [`AppError::Internal`] when the workbook cannot be written.
+pub fn audit_workbook(t: Tr, entries: &[crate::audit::Entry]) -> Result<Vec<u8>, AppError> {
+    let keys = [
+        "audit-col-id",
+        "col-when",
+        "audit-col-user",
+        "audit-col-action",
+        "audit-col-entity",
+        "audit-col-record",
+        "audit-col-before",
+        "audit-col-after",
+        "audit-col-detail",
+    ];
+    let label = |prefix: &str, v: &str| {
+        let key = format!("{prefix}-{v}");
+        let s = t.get(&key);
+        if s == key { v.to_string() } else { s }
+    };
+    let rows: Vec<Vec<Cell>> = entries
+        .iter()
+        .map(|e| {
+            let entity = crate::kind::KindId::ALL
+                .iter()
+                .find(|k| k.desc().entity == e.entity)
+                .map_or_else(|| label("audit-entity", &e.entity), |k| k.desc().one(t));
+            vec![
+                Cell::Int(e.id),
+                Cell::Text(crate::clock::in_china(e.at).format("%Y-%m-%d %H:%M:%S").to_string()),
+                Cell::Text(e.username.clone()),
+                Cell::Text(label("audit-action", &e.action)),
+                Cell::Text(entity),
+                Cell::Code(e.entity_id.clone()),
+                e.before_json.clone().map_or(Cell::Empty, Cell::Text),
+                e.after_json.clone().map_or(Cell::Empty, Cell::Text),
+                Cell::Text(e.detail.clone()),
+            ]
+        })
+        .collect();
+    rows_workbook(&t.get("audit-sheet"), t, headers(t, &keys), rows)
 }
 
 #[cfg(test)]

@@ -550,14 +550,22 @@ async fn guard_mw(State((state, guard)): State<(AppState, Guard)>, req: Request,
         }
     }
     let path = req.uri().path().to_string();
-    req.extensions_mut().insert(Caller {
+    let caller = Caller {
         user,
         access,
         token,
         t,
         path,
-    });
-    next.run(req).await
+    };
+    req.extensions_mut().insert(caller.clone());
+    let response = next.run(req).await;
+    // An error page rendered without the caller (see `pages::error_page`) gets the full frame:
+    // the navigation of a logged-in user, so a refused form or a missing record is not a dead
+    // end.
+    match response.extensions().get::<pages::ErrorShown>().cloned() {
+        Some(shown) => pages::error_page_for(&caller, response.status(), shown),
+        None => response,
+    }
 }
 
 /// Percent-encodes a string for a query value.

@@ -224,6 +224,7 @@ pub fn error_page(t: Tr, e: AppError) -> Response {
         tracing::error!(error = %cause, "internal error");
     }
     let status = e.status();
+    let message = e.message(t);
     let page = ErrorPage {
         c: Chrome {
             t,
@@ -231,7 +232,32 @@ pub fn error_page(t: Tr, e: AppError) -> Response {
             path: "/".into(),
         },
         status: status.as_u16(),
-        message: e.message(t),
+        message: message.clone(),
+    };
+    let mut response = (status, html(&page)).into_response();
+    response.extensions_mut().insert(ErrorShown { message });
+    response
+}
+
+/// The message of an error page rendered by [`error_page`], kept on the response so the login
+/// guard can render it again in the caller's frame ([`error_page_for`]).
+#[derive(Debug, Clone)]
+pub struct ErrorShown {
+    /// The message, in the page language.
+    pub message: String,
+}
+
+/// An error page in the frame of a logged-in caller (navigation, language switch, account).
+pub fn error_page_for(u: &PageUser, status: StatusCode, shown: ErrorShown) -> Response {
+    // The language switch leads home: the path of a record that does not exist (or is outside
+    // the scope) is not repeated, so both answers are the same page.
+    let page = ErrorPage {
+        c: Chrome {
+            path: "/".into(),
+            ..Chrome::of(u)
+        },
+        status: status.as_u16(),
+        message: shown.message,
     };
     (status, html(&page)).into_response()
 }

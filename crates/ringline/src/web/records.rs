@@ -64,7 +64,7 @@ pub fn routes() -> Vec<Route> {
             M::GET,
             leak(format!("/{key}/new")),
             w,
-            get(move |s, u| new_form(k, s, u)),
+            get(move |s, u, q| new_form(k, s, u, q)),
         ));
         r.push(route(
             M::POST,
@@ -215,6 +215,17 @@ pub fn list_query(d: &Desc, params: &HashMap<String, String>, default_limit: i64
                     return Err(bad(
                         format!("invalid-{}", k.replace('_', "-")),
                         format!("{k} must be a whole number"),
+                    ));
+                }
+            },
+            Filter::Year(k) => match v.trim_end_matches('年').parse::<i32>() {
+                Ok(y) if (1949..=2200).contains(&y) => {
+                    q.values.insert(k, y.to_string());
+                }
+                _ => {
+                    return Err(bad(
+                        format!("invalid-{}", k.replace('_', "-")),
+                        format!("{k} must be a year from 1949 to 2200, such as 2025"),
                     ));
                 }
             },
@@ -398,6 +409,13 @@ fn filter_views(t: Tr, d: &Desc, params: &HashMap<String, String>, towns: &[(Str
                     widget: "select",
                     value: v,
                 },
+                Filter::Year(k) => FilterView {
+                    key,
+                    label: d.label(t, k),
+                    options: vec![],
+                    widget: "text",
+                    value: v,
+                },
                 Filter::Flag(k) => FilterView {
                     key,
                     label: t.get(&format!("{}-filter-{}", d.key, k.replace('_', "-"))),
@@ -454,8 +472,8 @@ struct ListPage {
     masked: bool,
     /// The related record the list is narrowed to: (label, its name, its page).
     narrowed: Option<(String, String, String)>,
-    /// A record was just retired.
-    retired: bool,
+    /// What was just done to a record (retired, deleted), if anything.
+    done: Option<String>,
 }
 
 fn to_params(q: HashMap<String, String>) -> HashMap<String, String> {
@@ -508,11 +526,21 @@ async fn list_page(
         Err(e) => return error_page(t, e),
     };
     let columns: Vec<_> = d.columns.iter().filter(|c| c.list).collect();
+    // A kind without a column linking to its own records (income rows, targets) links each
+    // row's first cell to the record's page.
+    let links_itself = columns
+        .iter()
+        .any(|c| matches!(c.show, Show::Link(kind, _) if kind == k));
     let rows: Vec<(Vec<CellView>, bool)> = page
         .items
         .iter()
         .map(|r| {
-            let cells = columns.iter().map(|c| cell_view(cell(t, c, r, &places))).collect();
+            let mut cells: Vec<CellView> = columns.iter().map(|c| cell_view(cell(t, c, r, &places))).collect();
+            if !links_itself && let (Some(first), Some(id)) = (cells.first_mut(), r.get("id").filter(|v| !v.is_null()))
+            {
+                let id = id.as_str().map_or_else(|| id.to_string(), str::to_string);
+                first.href = Some(format!("/{}/{id}", d.key));
+            }
             (cells, r.get("illustrative").and_then(|v| v.as_bool()).unwrap_or(false))
         })
         .collect();
@@ -544,7 +572,13 @@ async fn list_page(
         rows,
         masked: d.fields.iter().any(|f| f.personal),
         narrowed: narrowed.map(|(_, kind, id, name)| (kind.desc().one(t), name, format!("/{}/{id}", kind.key()))),
-        retired: params.contains_key("retired_id"),
+        done: params.contains_key("retired_id").then(|| {
+            t.get(if d.retire == Retire::Delete {
+                "record-deleted"
+            } else {
+                "record-retired"
+            })
+        }),
     })
 }
 
@@ -640,6 +674,8 @@ struct DetailPage {
     saved: Option<String>,
     can_edit: bool,
     can_retire: bool,
+    /// The kind is retired by deletion (the button says so).
+    delete: bool,
 }
 
 /// The success message and the Edit / Retire buttons of a record's page (kinds with a page of
@@ -655,6 +691,8 @@ pub struct Actions {
     pub can_edit: bool,
     /// The caller may retire.
     pub can_retire: bool,
+    /// The kind is retired by deletion (the button says so).
+    pub delete: bool,
 }
 
 impl Actions {
@@ -667,6 +705,7 @@ impl Actions {
             saved: saved_message(u.t, saved),
             can_edit: u.access.can(d.perms.write),
             can_retire: d.retire != Retire::Never && u.access.can(d.perms.retire),
+            delete: d.retire == Retire::Delete,
         }
     }
 }
@@ -731,6 +770,7 @@ async fn detail_page(
         saved: saved_message(t, sq.saved.as_deref()),
         can_edit: u.access.can(d.perms.write),
         can_retire: d.retire != Retire::Never && u.access.can(d.perms.retire),
+        delete: d.retire == Retire::Delete,
     })
 }
 
@@ -1009,14 +1049,22 @@ fn form_page(
     })
 }
 
-async fn new_form(k: KindId, State(state): State<AppState>, u: PageUser) -> Response {
+/// The new-record form, its fields filled from the query's parameters that name fields
+/// (`/income/new?village=630121103201` from a village's page); other parameters are ignored.
+async fn new_form(
+    k: KindId,
+    State(state): State<AppState>,
+    u: PageUser,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     let t = u.t;
+    let d = k.desc();
+    let start = Raw(params
+        .into_iter()
+        .filter(|(key, _)| d.field(key).is_some_and(|f| !f.personal))
+        .collect());
     let u2 = u.clone();
-    match state
-        .db
-        .run(move |c| form_page(&u2, c, k, None, &Raw::default(), &[]))
-        .await
-    {
+    match state.db.run(move |c| form_page(&u2, c, k, None, &start, &[])).await {
         Ok(p) => html(&p),
         Err(e) => error_page(t, e),
     }
@@ -1159,7 +1207,14 @@ fn retire_page(
         key: d.key,
         id: id.to_string(),
         kind_name: d.name(t),
-        title: t.args("record-retire-title", &[("kind", d.one(t))]),
+        title: t.args(
+            if d.retire == Retire::Delete {
+                "record-delete-title"
+            } else {
+                "record-retire-title"
+            },
+            &[("kind", d.one(t))],
+        ),
         warning: t.args(
             if d.retire == Retire::Delete {
                 "record-delete-warning"
@@ -1609,6 +1664,7 @@ pub fn add_openapi(doc: &mut utoipa::openapi::OpenApi) {
                 ),
                 Filter::Flag(key) => (Type::Boolean, format!("{key}: true narrows the list")),
                 Filter::Id(key, kind) => (Type::Integer, format!("{key}: the id of a record of {}", kind.key())),
+                Filter::Year(key) => (Type::Integer, format!("{key}: a calendar year (1949–2200)")),
                 Filter::Division(key) => (
                     Type::String,
                     format!("{key}: a division code (a town takes its villages)"),
@@ -1804,6 +1860,13 @@ mod tests {
             (q.value("kind"), q.under.as_deref(), q.q.as_deref(), q.limit),
             (None, Some("630121103000"), None, 1000)
         );
+        let income = KindId::Income.desc();
+        let q = list_query(income, &params(&[("year", "2025年")]), 100).expect("year");
+        assert_eq!(q.value("year"), Some("2025"));
+        for bad in ["1948", "2201", "二〇二五", "2025.5"] {
+            let e = list_query(income, &params(&[("year", bad)]), 100).expect_err("year");
+            assert_eq!(e.code(), "invalid-year", "{bad}");
+        }
         let q = list_query(KindId::Members.desc(), &params(&[("org_id", "12")]), 100).expect("id");
         assert_eq!(q.value("org_id"), Some("12"));
         assert_eq!(

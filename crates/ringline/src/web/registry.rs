@@ -817,21 +817,12 @@ async fn coverage_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Que
                 "coverage-col-work-rate",
             ],
         );
-        let rows = rows
-            .into_iter()
-            .map(|v| {
-                vec![
-                    v.r.key,
-                    v.name,
-                    v.r.units.to_string(),
-                    v.r.org_covered.to_string(),
-                    v.org_rate,
-                    v.r.work_covered.to_string(),
-                    v.work_rate,
-                ]
-            })
-            .collect();
-        stream_rows(&t.get("nav-coverage"), &h, rows)
+        let rows = rows.into_iter().map(|v| (v.r.key.clone(), v.name, v.r)).collect();
+        let rows = super::export::coverage_cells(rows);
+        let mut rows = Some(rows);
+        super::export::typed_workbook(&t.get("nav-coverage"), Some(&t.get("reg-col-id")), &h, |_| {
+            Ok(rows.take().unwrap_or_default())
+        })
     })
     .await
 }

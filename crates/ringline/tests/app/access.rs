@@ -126,7 +126,8 @@ fn reviewed() -> Vec<(&'static str, &'static str, Guard)> {
 }
 
 /// Who may write and retire each record kind (SPEC C3, C10: county and town administrators
-/// keep the registry within their scope), and whether the kind has a detail page of its own.
+/// keep the registry within their scope; the economy kinds (C4, C5) are theirs too, as their
+/// imports have been), and whether the kind has a detail page of its own.
 fn reviewed_kinds() -> Vec<(&'static str, Guard, bool)> {
     use Guard::Perm;
     use Permission::Import;
@@ -138,6 +139,11 @@ fn reviewed_kinds() -> Vec<(&'static str, Guard, bool)> {
         ("units", Perm(Import), true),
         ("orgs", Perm(Import), true),
         ("members", Perm(Import), true),
+        ("products", Perm(Import), false),
+        ("chains", Perm(Import), false),
+        ("brands", Perm(Import), false),
+        ("income", Perm(Import), false),
+        ("targets", Perm(Import), false),
     ]
 }
 

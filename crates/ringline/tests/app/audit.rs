@@ -324,7 +324,11 @@ async fn audit_search_filters_and_exports(app: TestApp) {
     assert!(x.header("content-disposition").starts_with("attachment;"));
     let rows = xlsx_cells(&x.body);
     assert_eq!(rows.len() as i64, 1 + total);
-    let ids: Vec<String> = rows[1..].iter().map(|r| r[0].clone()).collect();
+    // 序号 1…n, then the entry numbers as numbers.
+    let typed = crate::harness::xlsx_data(&x.body);
+    assert_eq!(typed[1][0], calamine::Data::Float(1.0));
+    assert!(matches!(typed[1][1], calamine::Data::Float(_)), "{:?}", typed[1]);
+    let ids: Vec<String> = rows[1..].iter().map(|r| r[1].clone()).collect();
     let api_ids: Vec<String> = all["items"]
         .as_array()
         .expect("items")
@@ -339,17 +343,17 @@ async fn audit_search_filters_and_exports(app: TestApp) {
         rows[1..]
             .iter()
             .map(|r| (
-                r[2].as_str(),
                 r[3].as_str(),
                 r[4].as_str(),
                 r[5].as_str(),
-                r[8].as_str()
+                r[6].as_str(),
+                r[9].as_str()
             ))
             .collect::<Vec<_>>(),
         vec![
-            ("dongxia", "unmask", "user", a_s.as_str(), "phone"),
-            ("admin", "unmask", "user", a_s.as_str(), "phone"),
-            ("admin", "unmask", "user", a_s.as_str(), "phone"),
+            ("dongxia", "personal data shown", "user", a_s.as_str(), "phone"),
+            ("admin", "personal data shown", "user", a_s.as_str(), "phone"),
+            ("admin", "personal data shown", "user", a_s.as_str(), "phone"),
         ]
     );
     let create = xlsx_cells(
@@ -359,7 +363,7 @@ async fn audit_search_filters_and_exports(app: TestApp) {
             .body,
     );
     assert_eq!(create.len(), 2);
-    assert!(create[1][7].contains("138****5678"), "after: {:?}", create[1]);
+    assert!(create[1][8].contains("138****5678"), "after: {:?}", create[1]);
     assert!(!create.concat().iter().any(|c| c.contains("13812345678")));
 }
 

@@ -30,7 +30,7 @@ use ringline::db::schema::{
 };
 use ringline::economy::query::{self, BrandFilter, ChainFilter, IncomeFilter, LinkRef, ProductFilter, SourceAmount};
 use ringline::economy::summary::{self, By, SummaryRow};
-use ringline::economy::write::{self, NewBrand, NewChain, NewIncome, NewProduct};
+use ringline::economy::write::{self, NewBrand, NewChain, NewIncome, NewProduct, NewTarget};
 use ringline::generate;
 use ringline::registry::{self, NewOrg, NewUnit};
 use ringline::zones;
@@ -85,26 +85,32 @@ fn load_fixture(conn: &mut DbConn) {
             )
         })
         .collect();
-    let income: Vec<NewIncome<'_>> = rows
+    let income: Vec<NewIncome> = rows
         .iter()
         .map(|(v, y, s, a)| NewIncome {
-            village_code: v,
+            village_code: v.to_string(),
             year: *y,
             source: *s,
             amount: *a,
+            illustrative: false,
         })
         .collect();
-    write::upsert_income(conn, &income, false).expect("income");
-    let targets: Vec<(String, i32, Cny)> = fixture_text("economy/a_targets.csv")
+    write::insert_income(conn, &income).expect("income");
+    let targets: Vec<NewTarget> = fixture_text("economy/a_targets.csv")
         .lines()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f[0].to_string(), f[1].parse().expect("year"), cny(fen(f[2])))
+            NewTarget {
+                village_code: f[0].to_string(),
+                year: f[1].parse().expect("year"),
+                target: cny(fen(f[2])),
+                illustrative: false,
+            }
         })
         .collect();
-    write::upsert_targets(conn, &targets, false).expect("targets");
+    write::insert_targets(conn, &targets).expect("targets");
 }
 
 fn access(conn: &mut DbConn, role: Role, scope: &str) -> Access {
@@ -630,7 +636,7 @@ async fn scope_limits_figures_and_hides_links(app: TestApp) {
         .select(party_orgs::id)
         .first(&mut *conn)
         .expect("branch id");
-    write::upsert_chains(
+    write::insert_chains(
         &mut conn,
         &[NewChain {
             village_code: A1.into(),
@@ -639,11 +645,11 @@ async fn scope_limits_figures_and_hides_links(app: TestApp) {
             association_unit_id: Some(cooperative),
             company_unit_id: Some(company),
             market_unit_id: None,
+            illustrative: false,
         }],
-        false,
     )
     .expect("chain");
-    write::upsert_products(
+    write::insert_products(
         &mut conn,
         &[
             NewProduct {
@@ -656,6 +662,7 @@ async fn scope_limits_figures_and_hides_links(app: TestApp) {
                 output_value: Some(Cny::from_yuan(960_000)),
                 households: Some(24),
                 income_per_household: Some(Cny::from_yuan(21_000)),
+                illustrative: false,
             },
             NewProduct {
                 village_code: B1.into(),
@@ -667,12 +674,12 @@ async fn scope_limits_figures_and_hides_links(app: TestApp) {
                 output_value: Some(Cny::from_yuan(3_600_000)),
                 households: Some(150),
                 income_per_household: Some(Cny::from_yuan(11_000)),
+                illustrative: false,
             },
         ],
-        false,
     )
     .expect("products");
-    write::upsert_brands(
+    write::insert_brands(
         &mut conn,
         &[
             NewBrand {
@@ -683,6 +690,7 @@ async fn scope_limits_figures_and_hides_links(app: TestApp) {
                 zone_id: Some(dongxia_line),
                 level: "county".into(),
                 year: 2024,
+                illustrative: false,
             },
             NewBrand {
                 name: "城关“葱香党旗红”".into(),
@@ -692,9 +700,9 @@ async fn scope_limits_figures_and_hides_links(app: TestApp) {
                 zone_id: None,
                 level: "city".into(),
                 year: 2025,
+                illustrative: false,
             },
         ],
-        false,
     )
     .expect("brands");
 

@@ -237,15 +237,31 @@ async fn income_imports_to_exact_fen(app: TestApp) {
     let r = run(&mut conn, &system, "income", &changed, true, OnExisting::Update);
     assert_eq!((r.updated, r.unchanged, r.skipped, r.applied), (1, 6, 0, true));
     assert_eq!(income_rows(&mut conn)[1].3, 1_234_570);
+    // The audit entry names the record by its id and keeps the values as typed, in yuan.
     let (id, before, after) = last_update(&mut conn, "collective_income");
-    assert_eq!(id, "630121103201/2025/operating");
+    let stored: i64 = collective_income::table
+        .filter(collective_income::village_code.eq("630121103201"))
+        .filter(collective_income::year.eq(2025))
+        .filter(collective_income::source.eq("operating"))
+        .select(collective_income::id)
+        .first(&mut conn)
+        .expect("the row");
+    assert_eq!(id, stored.to_string());
     let (before, after): (Value, Value) = (
         serde_json::from_str(&before).expect("json"),
         serde_json::from_str(&after).expect("json"),
     );
     assert_eq!(
-        (before["amount_fen"].as_i64(), after["amount_fen"].as_i64()),
-        (Some(1_234_560), Some(1_234_570))
+        (before["amount"].as_str(), after["amount"].as_str()),
+        (Some("12345.60"), Some("12345.70"))
+    );
+    assert_eq!(
+        (
+            after["village"].as_str(),
+            after["year"].as_str(),
+            after["source"].as_str()
+        ),
+        (Some("630121103201"), Some("2025"), Some("operating"))
     );
     let r = run(&mut conn, &system, "income", &changed, true, OnExisting::Update);
     assert_eq!((r.new, r.updated, r.unchanged), (0, 0, 7));
@@ -486,7 +502,7 @@ async fn products_chains_brands_and_targets(app: TestApp) {
     );
     let (_, before, after) = last_update(&mut conn, "lead_product");
     assert!(
-        before.contains("\"households\":85") && after.contains("\"households\":88"),
+        before.contains("\"households\":\"85\"") && after.contains("\"households\":\"88\""),
         "{before} → {after}"
     );
 
@@ -564,9 +580,17 @@ async fn products_chains_brands_and_targets(app: TestApp) {
     let r = run(&mut conn, &system, "chains", &p, true, OnExisting::Update);
     assert_eq!((r.skipped, r.updated), (0, 1));
     assert_eq!(links(&mut conn, "630121103202"), (None, Some(coop), None, Some(trade)));
+    // The audit entry keeps the links as typed: the market by its credit code (or its name when
+    // it has none), empty before.
     let (_, before, after) = last_update(&mut conn, "development_chain");
+    let (code, name): (Option<String>, String) = units::table
+        .find(trade)
+        .select((units::credit_code, units::name))
+        .first(&mut conn)
+        .expect("the market");
+    let market = code.unwrap_or(name);
     assert!(
-        before.contains("\"market_unit_id\":null") && after.contains(&format!("\"market_unit_id\":{trade}")),
+        before.contains("\"market\":\"\"") && after.contains(&format!("\"market\":\"{market}\"")),
         "{before} → {after}"
     );
 
@@ -658,9 +682,16 @@ async fn products_chains_brands_and_targets(app: TestApp) {
     let r = run(&mut conn, &system, "targets", &p, true, OnExisting::Update);
     assert_eq!(r.updated, 1);
     let (id, before, after) = last_update(&mut conn, "income_target");
-    assert_eq!(id, "630121103202/2026");
+    let stored: i64 = income_targets::table
+        .filter(income_targets::village_code.eq("630121103202"))
+        .filter(income_targets::year.eq(2026))
+        .select(income_targets::id)
+        .first(&mut conn)
+        .expect("the target");
+    assert_eq!(id, stored.to_string());
+    // 100,000 yuan before, 12万 = 120,000 yuan after.
     assert!(
-        before.contains("10000000") && after.contains("12000000"),
+        before.contains("\"target\":\"100000.00\"") && after.contains("\"target\":\"120000.00\""),
         "{before} → {after}"
     );
     assert_eq!(economy_counts(&mut conn), [5, 3, 3, 0, 3]);
@@ -847,11 +878,12 @@ async fn templates_page_api_and_command_line(app: TestApp) {
         ),
         (
             "en",
-            vec!["village", "year", "source", "amount"],
+            vec!["Village", "Year", "Source", "Amount"],
             "operating,contracting and leasing",
         ),
     ] {
-        let bytes = ringline::import::workbook::template(&spec::INCOME, lang).expect("template");
+        let bytes =
+            ringline::import::workbook::template(spec::kind("income").expect("income"), lang).expect("template");
         assert_eq!(xlsx_cells(&bytes)[0], headers, "{lang}");
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
         let mut xml = String::new();

@@ -2,14 +2,16 @@
 //! hand below, and the Datong demo's village profile.
 
 use ringline::access::Access;
-use ringline::economy::write::{self, NewBrand, NewChain, NewIncome, NewProduct};
+use ringline::economy::write::{self, NewBrand, NewChain, NewIncome, NewProduct, NewTarget};
 use ringline::economy::{Cny, IncomeSource};
 use ringline::generate;
 use serde_json::Value;
 
 use crate::calls::add_user;
 use crate::datong;
-use crate::harness::{TestApp, xlsx_cells};
+use calamine::Data;
+
+use crate::harness::TestApp;
 
 on_both_backends!(
     economy_pages_match_the_hand_computation,
@@ -53,18 +55,28 @@ fn fixture(app: &TestApp) {
         (KEMAER, 2025, IncomeSource::ContractingLeasing, 120_000),
         (XIGUAN, 2025, IncomeSource::Operating, 20_000),
     ];
-    let income: Vec<NewIncome<'_>> = rows
+    let income: Vec<NewIncome> = rows
         .iter()
         .map(|(v, y, s, a)| NewIncome {
-            village_code: v,
+            village_code: v.to_string(),
             year: *y,
             source: *s,
             amount: yuan(*a),
+            illustrative: false,
         })
         .collect();
-    write::upsert_income(&mut conn, &income, false).expect("income");
-    write::upsert_targets(&mut conn, &[(NANTAN.to_string(), 2025, yuan(60_000))], false).expect("targets");
-    write::upsert_products(
+    write::insert_income(&mut conn, &income).expect("income");
+    write::insert_targets(
+        &mut conn,
+        &[NewTarget {
+            village_code: NANTAN.to_string(),
+            year: 2025,
+            target: yuan(60_000),
+            illustrative: false,
+        }],
+    )
+    .expect("targets");
+    write::insert_products(
         &mut conn,
         &[NewProduct {
             village_code: NANTAN.into(),
@@ -76,11 +88,11 @@ fn fixture(app: &TestApp) {
             output_value: Some(yuan(1_200_000)),
             households: Some(40),
             income_per_household: Some(yuan(8_000)),
+            illustrative: false,
         }],
-        false,
     )
     .expect("products");
-    write::upsert_chains(
+    write::insert_chains(
         &mut conn,
         &[NewChain {
             village_code: NANTAN.into(),
@@ -89,11 +101,11 @@ fn fixture(app: &TestApp) {
             association_unit_id: None,
             company_unit_id: None,
             market_unit_id: None,
+            illustrative: false,
         }],
-        false,
     )
     .expect("chains");
-    write::upsert_brands(
+    write::insert_brands(
         &mut conn,
         &[NewBrand {
             name: "南滩红色牧场".into(),
@@ -103,11 +115,21 @@ fn fixture(app: &TestApp) {
             zone_id: None,
             level: "province".into(),
             year: 2024,
+            illustrative: false,
         }],
-        false,
     )
     .expect("brands");
     add_user(&mut conn, "dongxia1", "dongxia-pass-123", "town-admin", DONGXIA, None);
+}
+
+/// The first sheet of an XLSX workbook: its name and its cells as calamine reads them (numbers
+/// as numbers, texts as texts).
+fn xlsx_data(bytes: &[u8]) -> (String, Vec<Vec<Data>>) {
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX workbook");
+    let first = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&first).expect("its first sheet");
+    (first, range.rows().map(<[Data]>::to_vec).collect())
 }
 
 fn row<'a>(rows: &'a Value, key: &str) -> &'a Value {
@@ -191,19 +213,66 @@ async fn economy_pages_match_the_hand_computation(app: TestApp) {
     );
     assert_eq!(town.get(&format!("/villages/{NANTAN}")).await.status, 200);
 
-    // Exports.
+    // Exports: a 序号 column 1…n, counts and years as whole numbers, shares and growth as
+    // fractions with a percent format, amounts in yuan as numbers, codes as text, and a sheet
+    // named for what it holds.
     let x = admin.get("/economy.xlsx?year=2025&by=town").await;
     assert_eq!(x.status, 200);
-    let cells = xlsx_cells(&x.body);
-    let dongxia = cells.iter().find(|r| r[0] == "东峡镇").expect("东峡镇 row");
-    assert_eq!(&dongxia[2..9], &["14", "3", "1", "0", "1", "1", "66.7%"]);
-    assert_eq!(dongxia[9], "175,000.00");
+    let (sheet, rows) = xlsx_data(&x.body);
+    assert_eq!(sheet, "2025年集体经济按乡镇");
+    assert_eq!(rows[0][0], Data::String("序号".into()));
+    for (i, r) in rows[1..].iter().enumerate() {
+        assert_eq!(r[0], Data::Float((i + 1) as f64), "row numbers 1…n");
+    }
+    let dongxia = rows
+        .iter()
+        .find(|r| r[1] == Data::String("东峡镇".into()))
+        .expect("东峡镇 row");
+    // Year 2025; 14 villages, 3 reported; classes 1 empty shell, 0 weak, 1 ordinary, 1 strong.
+    let floats = |r: &[Data]| -> Vec<f64> {
+        r.iter()
+            .map(|d| match d {
+                Data::Float(f) => *f,
+                Data::Int(i) => *i as f64,
+                other => panic!("{other:?} is no number"),
+            })
+            .collect()
+    };
+    assert_eq!(floats(&dongxia[2..9]), [2025.0, 14.0, 3.0, 1.0, 0.0, 1.0, 1.0]);
+    // ≥ ¥50,000: 2 of 3; total 175,000; mean 17,500,000 / 3 = 5,833,333.33 fen → 5,833,333 fen
+    // = 58,333.33 yuan; median 55,000; growth +25 %; target 60,000; reporting 3 of 14.
+    let n = floats(&dongxia[9..15]);
+    assert!((n[0] - 2.0 / 3.0).abs() < 1e-12, "{n:?}");
+    assert_eq!(&n[1..3], [175_000.0, 58_333.33]);
+    assert_eq!(n[3], 55_000.0);
+    assert!((n[4] - 0.25).abs() < 1e-12, "{n:?}");
+    assert_eq!(n[5], 60_000.0);
+    assert_eq!(dongxia[15], Data::String(DONGXIA.into()), "the town's code is text");
+    assert!((floats(&dongxia[16..17])[0] - 3.0 / 14.0).abs() < 1e-12);
+
     let x = town.get("/economy/villages.xlsx?year=2025").await;
-    let cells = xlsx_cells(&x.body);
-    assert_eq!(cells.len(), 1 + 3);
-    assert!(cells[1..].iter().all(|r| r[0].starts_with("630121103")));
-    let nantan = cells.iter().find(|r| r[0] == NANTAN).expect("南滩村");
-    assert_eq!(nantan[4], "55,000.00");
+    let (sheet, rows) = xlsx_data(&x.body);
+    assert_eq!(sheet, "2025年各村集体经济收入");
+    assert_eq!(rows.len(), 1 + 3);
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| matches!(&r[1], Data::String(c) if c.starts_with("630121103"))),
+        "codes are text"
+    );
+    let nantan = rows
+        .iter()
+        .find(|r| r[1] == Data::String(NANTAN.into()))
+        .expect("南滩村");
+    // 2025: total 55,000 (30,000 operating + 25,000 subsidies), growth 55,000 / 40,000 − 1 =
+    // +37.5 %, target 60,000.
+    assert_eq!(floats(&nantan[4..6]), [2025.0, 55_000.0]);
+    assert_eq!(nantan[6], Data::String("一般村".into()));
+    assert!((floats(&nantan[7..8])[0] - 0.375).abs() < 1e-12);
+    assert_eq!(floats(&nantan[8..9]), [60_000.0]);
+    assert_eq!(nantan[9], Data::Float(30_000.0), "operating");
+    assert_eq!(nantan[13], Data::Float(25_000.0), "subsidies");
+    assert_eq!(nantan[10], Data::Empty, "no contracting income");
 
     // The charting library is served from the binary.
     let js = admin.get("/static/echarts.min.js").await;

@@ -423,6 +423,15 @@ pub fn xlsx_cells(bytes: &[u8]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The cells of an XLSX workbook's first sheet as calamine reads them (numbers stay numbers).
+pub fn xlsx_data(bytes: &[u8]) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX workbook");
+    let first = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&first).expect("its first sheet");
+    range.rows().map(<[calamine::Data]>::to_vec).collect()
+}
+
 /// What is wrong with the security headers of a response (SPEC C10: on every page), if anything.
 pub fn security_header_problems(h: &reqwest::header::HeaderMap) -> Vec<String> {
     let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();

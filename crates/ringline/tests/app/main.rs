@@ -43,6 +43,7 @@ mod dispatch;
 mod dispatch_web;
 mod economy;
 mod economy_import;
+mod economy_kinds;
 mod economy_web;
 mod generate;
 mod harness;

@@ -202,14 +202,33 @@ const KIND_WRITERS: &[(&str, &[&str])] = &[
     ("units", &["county", "town", "zadmin"]),
     ("orgs", &["county", "town", "zadmin"]),
     ("members", &["county", "town", "zadmin"]),
+    ("products", &["county", "town", "zadmin"]),
+    ("chains", &["county", "town", "zadmin"]),
+    ("brands", &["county", "town", "zadmin"]),
+    ("income", &["county", "town", "zadmin"]),
+    ("targets", &["county", "town", "zadmin"]),
 ];
+
+/// The kinds of [`KIND_WRITERS`] whose records the matrix world holds besides the registry's
+/// (see [`add_economy`]): their `{id}` routes are tried inside and outside each scope.
+const ECONOMY_KINDS: [&str; 5] = ["products", "chains", "brands", "income", "targets"];
+
+/// The economy kind a path names a record of (`/income/{id}/edit`, `/api/v1/chains/{id}`).
+fn economy_kind(path: &str) -> Option<&'static str> {
+    let rest = path.strip_prefix("/api/v1").unwrap_or(path);
+    ECONOMY_KINDS
+        .into_iter()
+        .find(|k| rest.starts_with(&format!("/{k}/{{id}}")))
+}
 
 /// Kinds that are never retired (a program keeps its history): no retire routes.
 const NEVER_RETIRED: &[&str] = &["programs"];
 
 /// The rows of the kinds' generic routes: everyone reads their scope; writers get the forms
 /// (an empty create form is refused as invalid, an empty edit changes nothing, a retirement
-/// with an unknown reason is refused as invalid), others are forbidden.
+/// with an unknown reason and a date that is no date is refused as invalid before anything is
+/// retired — kinds retired by deletion take no reason, the date stops them), others are
+/// forbidden. Kinds without a page of their own get the generic detail page.
 fn kind_table() -> String {
     let mut out = String::new();
     for (k, writers) in KIND_WRITERS {
@@ -227,6 +246,10 @@ fn kind_table() -> String {
                 .join(" ")
         };
         let all = |s: &str| vec![s; COLUMNS.len()].join(" ");
+        let own_page = ringline::kind::KindId::parse(k).is_some_and(ringline::web::records::has_own_page);
+        if !own_page {
+            out.push_str(&format!("GET /{k}/{{id}} {}\n", all("200/404")));
+        }
         let retire = [
             ("GET", format!("/{k}/{{id}}/retire"), cell("200/404", "403/403")),
             ("POST", format!("/{k}/{{id}}/retire"), cell("422/404", "403/403")),
@@ -377,6 +400,9 @@ struct Values {
     units: (i64, Vec<i64>),
     orgs: (i64, Vec<i64>),
     members: (i64, Vec<i64>),
+    /// Records of the economy kinds inside the caller's scope and outside it, by kind key (see
+    /// [`add_economy`]).
+    economy: BTreeMap<&'static str, (i64, Vec<i64>)>,
     /// Every division code the caller sees (in lists and details).
     visible: BTreeSet<String>,
     /// The division codes whose records the caller sees: `visible`, less a zone's towns and
@@ -538,6 +564,9 @@ fn fill(w: &World, c: &Caller, path: &str, v: Variant) -> String {
         path.replace("{id}", &pick_id(c.v.orgs.0, &c.v.orgs.1).to_string())
     } else if path.contains("/members/{id}") {
         path.replace("{id}", &pick_id(c.v.members.0, &c.v.members.1).to_string())
+    } else if let Some(k) = economy_kind(path) {
+        let (inside, outside) = &c.v.economy[k];
+        path.replace("{id}", &pick_id(*inside, outside).to_string())
     } else if path.contains("{code}") {
         let code = match v {
             Variant::Inside => c.v.codes.0.clone(),
@@ -566,6 +595,8 @@ fn outside_count(c: &Caller, route: &str) -> usize {
         c.v.orgs.1.len()
     } else if route.contains("/members/{id}") {
         c.v.members.1.len()
+    } else if let Some(k) = economy_kind(route) {
+        c.v.economy[k].1.len()
     } else {
         1
     }
@@ -823,13 +854,19 @@ fn check(c: &Caller, w: &World, method: &str, route: &str, v: Variant, expected:
                     ));
                 }
             }
-            "/api/v1/units" | "/api/v1/orgs" | "/api/v1/members" => {
+            "/api/v1/units" | "/api/v1/orgs" | "/api/v1/members" | "/api/v1/brands" | "/api/v1/products"
+            | "/api/v1/chains" | "/api/v1/income" | "/api/v1/targets" => {
                 let outside: BTreeSet<String> = body["items"]
                     .as_array()
                     .map(|items| {
                         items
                             .iter()
-                            .filter_map(|d| d["division_code"].as_str().map(String::from))
+                            .filter_map(|d| {
+                                d["division_code"]
+                                    .as_str()
+                                    .or_else(|| d["village_code"].as_str())
+                                    .map(String::from)
+                            })
                             .filter(|d| !c.v.records.contains(d))
                             .collect()
                     })
@@ -1046,6 +1083,128 @@ fn add_registry(conn: &mut ringline::db::DbConn) -> BTreeMap<&'static str, (i64,
     out
 }
 
+/// Records of the five economy kinds for the matrix, one of each kind per place of
+/// [`add_registry`]: at 南滩村, 麻其村, 克麻尔村, 西关村 and 城台社区 (湟源县); for 城关镇 and its town
+/// level at 贝寺村 (a 城关镇 village outside the 城关线), except the town level's brand, which
+/// 城关镇's government owns (a brand at the town's own code, outside the zone). Chains link only
+/// the place's own branch, so what an edit form shows stays in the scope. Years lie within both
+/// programs' windows (2021–2028) and have begun. Returns the ids by (place, kind key).
+fn add_economy(
+    conn: &mut ringline::db::DbConn,
+    reg: &BTreeMap<&'static str, (i64, i64, i64)>,
+) -> BTreeMap<(String, &'static str), i64> {
+    use ringline::economy::write::{self, NewBrand, NewChain, NewIncome, NewProduct, NewTarget};
+    use ringline::economy::{Cny, IncomeSource};
+    let places: [(&str, &str, Option<i64>); 7] = [
+        (NANTAN, NANTAN, Some(reg[NANTAN].1)),
+        (MAQI, MAQI, Some(reg[MAQI].1)),
+        (KEMAER, KEMAER, Some(reg[KEMAER].1)),
+        (XIGUAN, XIGUAN, Some(reg[XIGUAN].1)),
+        (CHENGTAI, CHENGTAI, Some(reg[CHENGTAI].1)),
+        (CHENGGUAN, BEISI, None),
+        (CHENGGUAN_TOWN_LEVEL, BEISI, None),
+    ];
+    let mut out = BTreeMap::new();
+    let mut done: BTreeMap<&str, &str> = BTreeMap::new();
+    for (place, village, branch) in places {
+        let id = |ids: Vec<i64>| ids[0];
+        if let Some(first) = done.get(village) {
+            // Another place keeps its records in this village: the same records.
+            for k in ECONOMY_KINDS {
+                let v = out[&(first.to_string(), k)];
+                out.insert((place.to_string(), k), v);
+            }
+            continue;
+        }
+        done.insert(village, place);
+        let p = id(write::insert_products(
+            conn,
+            &[NewProduct {
+                village_code: village.into(),
+                year: 2025,
+                name: format!("矩阵产品{}", &village[9..]),
+                category: "planting".into(),
+                scale: Some(100.0),
+                scale_unit: "亩".into(),
+                output_value: Some(Cny::from_yuan(80_000)),
+                households: Some(12),
+                income_per_household: Some(Cny::from_yuan(3_000)),
+                illustrative: false,
+            }],
+        )
+        .expect("product"));
+        let ch = id(write::insert_chains(
+            conn,
+            &[NewChain {
+                village_code: village.into(),
+                product: format!("矩阵产品{}", &village[9..]),
+                branch_org_id: branch,
+                association_unit_id: None,
+                company_unit_id: None,
+                market_unit_id: None,
+                illustrative: false,
+            }],
+        )
+        .expect("chain"));
+        let b = id(write::insert_brands(
+            conn,
+            &[NewBrand {
+                name: format!("矩阵品牌{}", &village[9..]),
+                owner_unit_id: None,
+                owner_village: Some(village.into()),
+                division_code: village.into(),
+                zone_id: None,
+                level: "county".into(),
+                year: 2024,
+                illustrative: false,
+            }],
+        )
+        .expect("brand"));
+        let i = id(write::insert_income(
+            conn,
+            &[NewIncome {
+                village_code: village.into(),
+                year: 2025,
+                source: IncomeSource::Operating,
+                amount: Cny::from_yuan(60_000),
+                illustrative: false,
+            }],
+        )
+        .expect("income"));
+        let t = id(write::insert_targets(
+            conn,
+            &[NewTarget {
+                village_code: village.into(),
+                year: 2026,
+                target: Cny::from_yuan(70_000),
+                illustrative: false,
+            }],
+        )
+        .expect("target"));
+        for (k, v) in ECONOMY_KINDS.into_iter().zip([p, ch, b, i, t]) {
+            out.insert((place.to_string(), k), v);
+        }
+    }
+    // The town level's brand: owned by 城关镇's government, at the town's code.
+    let government = reg[CHENGGUAN_TOWN_LEVEL].0;
+    let b = write::insert_brands(
+        conn,
+        &[NewBrand {
+            name: "矩阵品牌城关镇".into(),
+            owner_unit_id: Some(government),
+            owner_village: None,
+            division_code: CHENGGUAN.into(),
+            zone_id: None,
+            level: "city".into(),
+            year: 2024,
+            illustrative: false,
+        }],
+    )
+    .expect("town brand")[0];
+    out.insert((CHENGGUAN_TOWN_LEVEL.to_string(), "brands"), b);
+    out
+}
+
 /// Sets up the users of the matrix; returns the callers (logged in) and the world.
 async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
     let mut conn = app.conn();
@@ -1064,6 +1223,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
     assert!(line_members.contains(XIGUAN) && !line_members.contains(BEISI));
     let (huangyuan_program, huangyuan_zone) = calls::add_huangyuan(&mut conn);
     let reg = add_registry(&mut conn);
+    let eco = add_economy(&mut conn, &reg);
 
     let zone_scope = format!("zone:{chengguan_line}");
     let specs: [(&str, &str, &str); 8] = [
@@ -1144,6 +1304,13 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
             (i.1, o.iter().map(|x| x.1).collect()),
             (i.2, o.iter().map(|x| x.2).collect()),
         );
+        let economy: BTreeMap<&'static str, (i64, Vec<i64>)> = ECONOMY_KINDS
+            .iter()
+            .map(|k| {
+                let id = |place: &str| eco[&(place.to_string(), *k)];
+                (*k, (id(inside), outside.iter().map(|p| id(p)).collect()))
+            })
+            .collect();
         let v = match column {
             "county" => Values {
                 codes: (s(XIGUAN), vec![s(CHENGTAI)]),
@@ -1153,6 +1320,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 units,
                 orgs,
                 members,
+                economy: economy.clone(),
                 visible: csv_codes(),
                 records: csv_codes(),
             },
@@ -1164,6 +1332,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 units,
                 orgs,
                 members,
+                economy: economy.clone(),
                 visible: dongxia.clone(),
                 records: dongxia.clone(),
             },
@@ -1175,6 +1344,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 units,
                 orgs,
                 members,
+                economy: economy.clone(),
                 visible: one(NANTAN),
                 records: one(NANTAN),
             },
@@ -1186,6 +1356,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 units,
                 orgs,
                 members,
+                economy: economy.clone(),
                 visible: one(MAQI),
                 records: one(MAQI),
             },
@@ -1197,6 +1368,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 units,
                 orgs,
                 members,
+                economy: economy.clone(),
                 visible: one(KEMAER),
                 records: one(KEMAER),
             },
@@ -1208,6 +1380,7 @@ async fn setup(app: &TestApp) -> (Vec<Caller>, World) {
                 units,
                 orgs,
                 members,
+                economy: economy.clone(),
                 visible: zone_visible.clone(),
                 records: zone_records.clone(),
             },
@@ -1411,7 +1584,7 @@ async fn dongxia_town_admin_sees_only_its_villages_everywhere(app: TestApp) {
     let (_, none) = town.get_json(&format!("/api/v1/divisions?parent={CHENGGUAN}")).await;
     assert_eq!(none["total"], 0);
     let xlsx = xlsx_cells(&town.get("/divisions.xlsx").await.body);
-    let xlsx_codes: BTreeSet<String> = xlsx[1..].iter().map(|r| r[0].clone()).collect();
+    let xlsx_codes: BTreeSet<String> = xlsx[1..].iter().map(|r| r[1].clone()).collect();
     assert_eq!(xlsx_codes, dongxia, "the export holds the town and its villages");
     let mut per_zone = Vec::new();
     for z in &zones {

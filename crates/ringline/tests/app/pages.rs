@@ -347,6 +347,16 @@ async fn every_response_carries_the_security_headers(app: TestApp) {
         assert_eq!(r.status(), status, "{path}");
         check(&path, &r);
     }
+    // A logged-in user's error page keeps the navigation, so it is no dead end.
+    for path in ["/divisions/999999999999", "/members/999999999", "/members?limit=0"] {
+        let r = app.get(path).await;
+        assert!(r.status().is_client_error(), "{path}");
+        let html = r.text().await.expect("body");
+        assert!(
+            html.contains("<a href=\"/members\">"),
+            "{path}: no navigation in {html}"
+        );
+    }
 }
 
 async fn zone_page_lists_members_with_the_reason(app: TestApp) {
@@ -564,16 +574,18 @@ async fn exports_hold_what_the_user_may_see(app: TestApp) {
     app.login().await;
     let (_, zones) = program_and_zone_ids(&app).await;
 
-    // The county admin: header + Datong's 1 + 20 + 313 divisions, codes as text, in code order.
+    // The county admin: header + Datong's 1 + 20 + 313 divisions, numbered 1…n, codes as text,
+    // in code order, coordinates as numbers.
     let rows = xlsx_rows(&app.client, app.url("/divisions.xlsx")).await;
     assert_eq!(rows.len(), 1 + 334);
-    assert_eq!(rows[1][0], datong::COUNTY);
-    assert!(rows[1..].iter().all(|r| r[0].len() == 12 && r[0].starts_with("630121")));
+    assert_eq!((rows[1][0].as_str(), rows[1][1].as_str()), ("1", datong::COUNTY));
+    assert!(rows[1..].iter().all(|r| r[1].len() == 12 && r[1].starts_with("630121")));
     let p = datong::wgs(101.680874, 36.931111);
-    let row = rows.iter().find(|r| r[0] == "630121100202").expect("闇门滩村");
-    assert_eq!(row[1], "闇门滩村委会");
+    let row = rows.iter().find(|r| r[1] == "630121100202").expect("闇门滩村");
+    assert_eq!(row[2], "闇门滩村委会");
+    let number = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
     assert!(
-        row.contains(&format!("{:.6}", p.lon)) && row.contains(&format!("{:.6}", p.lat)),
+        (number(&row[7]) - p.lon).abs() < 1e-6 && (number(&row[8]) - p.lat).abs() < 1e-6,
         "{row:?}"
     );
     let ring = xlsx_rows(&app.client, app.url(&format!("/zones/{}/members.xlsx", zones[0]))).await;
@@ -584,7 +596,7 @@ async fn exports_hold_what_the_user_may_see(app: TestApp) {
     app.login_as(&town, "dongxia", "town-pass-1234").await;
     let rows = xlsx_rows(&town, app.url("/divisions.xlsx")).await;
     assert_eq!(rows.len(), 1 + 15);
-    assert!(rows[1..].iter().all(|r| r[0].starts_with("630121103")));
+    assert!(rows[1..].iter().all(|r| r[1].starts_with("630121103")));
     let line = xlsx_rows(&town, app.url(&format!("/zones/{}/members.xlsx", zones[1]))).await;
     assert_eq!(line.len(), 1 + 14);
     let ring = xlsx_rows(&town, app.url(&format!("/zones/{}/members.xlsx", zones[0]))).await;

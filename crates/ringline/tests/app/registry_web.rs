@@ -175,6 +175,36 @@ async fn coverage_shows_the_hand_computed_rates(app: TestApp) {
     );
     let county = admin.get("/coverage?by=county").await.text();
     assert_eq!(cells(&row_of(&county, "57.1%"))[1..], ["7", "4", "57.1%", "5", "71.4%"]);
+    // The export holds numbers: counts as integers, rates as fractions shown as percentages
+    // (东峡镇: 4 counted, 2 → 2/4 = 0.5, 3 → 3/4 = 0.75), codes as text, 序号 1…n.
+    use calamine::Data;
+    let x = crate::harness::xlsx_data(&admin.get("/coverage.xlsx").await.body);
+    let dongxia = x
+        .iter()
+        .find(|r| r.get(2) == Some(&Data::String("东峡镇".into())))
+        .expect("东峡镇 row");
+    assert_eq!(
+        dongxia[1..],
+        [
+            Data::String("630121103000".into()),
+            Data::String("东峡镇".into()),
+            Data::Float(4.0),
+            Data::Float(2.0),
+            Data::Float(0.5),
+            Data::Float(3.0),
+            Data::Float(0.75)
+        ]
+    );
+    assert_eq!(x[1][0], Data::Float(1.0));
+    // Divisions: coordinates as numbers (WGS-84 degrees).
+    let d = crate::harness::xlsx_data(&admin.get("/divisions.xlsx").await.body);
+    assert!(
+        d[1..]
+            .iter()
+            .any(|r| matches!(r.get(7), Some(Data::Float(lon)) if (100.0..103.0).contains(lon))),
+        "{:?}",
+        &d[..3]
+    );
     let zones = admin.get("/coverage?by=zone").await.text();
     assert_eq!(
         cells(&row_of(&zones, "东峡线")),
@@ -285,10 +315,12 @@ async fn coverage_shows_the_hand_computed_rates(app: TestApp) {
     assert!(x.header("content-disposition").contains("coverage-town.xlsx"));
     let rows = xlsx_cells(&x.body);
     assert_eq!(rows.len(), 21, "a header and the 20 towns");
-    let d = rows.iter().find(|r| r[0] == DONGXIA).expect("东峡镇");
-    assert_eq!(d[1..], ["东峡镇", "4", "2", "50.0%", "3", "75.0%"]);
+    let d = rows.iter().find(|r| r[1] == DONGXIA).expect("东峡镇");
+    assert_eq!(d[2..], ["东峡镇", "4", "2", "0.5", "3", "0.75"]);
     let rows = xlsx_cells(&admin.get("/coverage.xlsx?by=county").await.body);
-    assert_eq!(rows[1], [COUNTY, "大通回族土族自治县", "7", "4", "57.1%", "5", "71.4%"]);
+    // 4/7 and 5/7 as fractions (shown as 57.1% and 71.4% by the cell format).
+    assert_eq!(rows[1][..5], ["1", COUNTY, "大通回族土族自治县", "7", "4"]);
+    assert!((rows[1][5].parse::<f64>().unwrap_or(0.0) - 4.0 / 7.0).abs() < 1e-12);
 
     // English.
     admin.english().await;

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use ringline::db::schema::{
-    cadres, dispatch_batches, lead_products, members, party_orgs, programs, residencies, units, users, zones,
+    brands, cadres, collective_income, development_chains, dispatch_batches, income_targets, lead_products, members,
+    party_orgs, programs, residencies, units, users, zones,
 };
 use ringline::generate;
 
@@ -136,6 +137,50 @@ fn demo_ids(cx: &Ctx) -> HashMap<&'static str, String> {
                     .order(residencies::id)
                     .first(conn),
                 "residency",
+            ),
+        ),
+        (
+            "products",
+            first(
+                lead_products::table
+                    .select(lead_products::id)
+                    .order(lead_products::id)
+                    .first(conn),
+                "lead product",
+            ),
+        ),
+        (
+            "chains",
+            first(
+                development_chains::table
+                    .select(development_chains::id)
+                    .order(development_chains::id)
+                    .first(conn),
+                "development chain",
+            ),
+        ),
+        (
+            "brands",
+            first(brands::table.select(brands::id).order(brands::id).first(conn), "brand"),
+        ),
+        (
+            "income",
+            first(
+                collective_income::table
+                    .select(collective_income::id)
+                    .order(collective_income::id)
+                    .first(conn),
+                "collective income",
+            ),
+        ),
+        (
+            "targets",
+            first(
+                income_targets::table
+                    .select(income_targets::id)
+                    .order(income_targets::id)
+                    .first(conn),
+                "income target",
             ),
         ),
         (
