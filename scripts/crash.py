@@ -210,7 +210,7 @@ def prepare(backend, binary, work, members_files, division_file):
     # Dispatch: the demo database and its draft batch.
     backend.create_empty("crash_base_dispatch")
     cli("crash_base_dispatch", ["generate"])
-    batches = cli("crash_base_dispatch", ["dispatch", "batches", "--format", "csv"]).splitlines()
+    batches = cli("crash_base_dispatch", ["dispatch", "list", "--format", "csv"]).splitlines()
     header = batches[0].split(",")
     drafts = [line.split(",") for line in batches[1:] if "draft" in line.split(",")]
     if not drafts:

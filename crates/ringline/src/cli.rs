@@ -85,12 +85,6 @@ pub enum Command {
     /// Generate illustrative registry data: the county demo, or province/nation scale data for
     /// benchmarks, into the database or into import files (--out).
     Generate(generate_cmd::GenerateArgs),
-    /// Dispatch batches of cadres (选派批次): plan, list, confirm.
-    #[command(subcommand)]
-    Dispatch(dispatch_cmd::DispatchCmd),
-    /// The roster of dispatched cadres and the skill list.
-    #[command(subcommand)]
-    Cadres(dispatch_cmd::CadresCmd),
     /// Collective economy of villages (村集体经济): summaries per zone, town or county, and
     /// each village's income by source.
     #[command(subcommand)]
@@ -415,6 +409,7 @@ fn open(config: &Config) -> Result<Db> {
 
 /// [`open`], also telling what the first-start seeding did.
 fn open_seeded(config: &Config) -> Result<(Db, seed::Seeded)> {
+    crate::cadres::set_young_max_age(config.young_max_age);
     let db = Db::open(&config.database_url)
         .with_context(|| format!("opening the database {}", config.database_display()))?;
     let mut conn = db.conn()?;
@@ -449,8 +444,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(args) => import::run(&config, args),
         Command::Coverage { by, program, format } => coverage_cmd(&config, by, program, format),
         Command::Generate(args) => generate_cmd::run(&config, args),
-        Command::Dispatch(cmd) => dispatch_cmd::dispatch(&config, cmd),
-        Command::Cadres(cmd) => dispatch_cmd::cadres_cmd(&config, cmd),
         Command::Economy(cmd) => economy_cmd::economy(&config, cmd),
         Command::Backup { file } => backup_cmd(&config, &file),
         Command::Restore { file } => restore_cmd(&config, &file),

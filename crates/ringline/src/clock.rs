@@ -17,7 +17,28 @@ pub struct Clock {
     fixed: Option<NaiveDateTime>,
 }
 
+/// The clock of this process (see [`Clock::current`]): `None` is the system clock.
+static CURRENT: std::sync::RwLock<Option<NaiveDateTime>> = std::sync::RwLock::new(None);
+
+/// Stops the clock of this process at `utc` (`None`: the system clock again) — for a demo or a
+/// training session on a fixed date, and for tests. Every reader of "today" that has no clock
+/// handed to it ([`Clock::current`]) follows it.
+pub fn set_current(utc: Option<NaiveDateTime>) {
+    if let Ok(mut c) = CURRENT.write() {
+        *c = utc;
+    }
+}
+
 impl Clock {
+    /// The clock of this process: the system clock unless [`set_current`] fixed it. The web
+    /// server copies it into its state at start; the command line and the data layer read it
+    /// where no clock is handed to them.
+    pub fn current() -> Clock {
+        Clock {
+            fixed: CURRENT.read().ok().and_then(|c| *c),
+        }
+    }
+
     /// The system clock.
     pub const fn system() -> Clock {
         Clock { fixed: None }
@@ -54,6 +75,19 @@ pub fn in_china(utc: NaiveDateTime) -> NaiveDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_process_clock_can_be_fixed_and_released() {
+        let at = NaiveDateTime::parse_from_str("2026-03-01 17:00:00", "%Y-%m-%d %H:%M:%S").expect("time");
+        set_current(Some(at));
+        // 17:00 UTC is 01:00 the next day in Beijing.
+        assert_eq!(
+            Clock::current().today(),
+            NaiveDate::from_ymd_opt(2026, 3, 2).expect("date")
+        );
+        set_current(None);
+        assert_eq!(Clock::current(), Clock::system());
+    }
 
     #[test]
     fn china_date_changes_at_16_utc() {

@@ -91,7 +91,7 @@ pub struct Division {
 
 /// The date in China (UTC+8, no daylight saving) of a stored UTC timestamp.
 pub fn china_date(at: chrono::NaiveDateTime) -> chrono::NaiveDate {
-    (at + chrono::Duration::hours(8)).date()
+    crate::clock::in_china(at).date()
 }
 
 /// Every retired division: code → the day (China time) it was retired.

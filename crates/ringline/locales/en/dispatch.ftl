@@ -24,7 +24,7 @@ dispatch-age-limit = Young cadres only (aged { $age } or less)
 dispatch-any-age = Any age
 dispatch-weights = { $per } points per priority point of a matched need; { $twin } points when the cadre's unit is twinned with the village
 dispatch-confirmed-at = Confirmed
-dispatch-residencies = { $count ->
+dispatch-residencies-count = { $count ->
     [one] { $count } residency
    *[other] { $count } residencies
 }
@@ -124,3 +124,17 @@ dispatch-no = No
 dispatch-export-plan = Export the plan (XLSX)
 dispatch-export-needs = Export village needs (XLSX)
 dispatch-export-logs = Export work logs (XLSX)
+
+dispatch-plan-outdated-note = The plan is out of date: the batch's settings, pins or forbidden pairs changed since it was computed. Below is the last plan; run it again before confirming.
+dispatch-confirm-understood = I have checked the plan and understand that confirming creates the residencies and cannot be undone
+dispatch-eligible = { $cadre }, aged { $age }
+dispatch-new-batch = New dispatch batch
+error-dispatch-batch-confirmed = The batch is confirmed; its plan and rules can no longer change, nor can it be deleted.
+res-confirm = Confirm
+res-confirmed-by = Confirmed by { $who }
+res-unconfirmed = To be confirmed by the town
+res-unconfirmed-count = { $count ->
+    [one] 1 month to confirm
+   *[other] { $count } months to confirm
+}
+cadre-left = Left the roster:

@@ -212,3 +212,21 @@ import-change-fields = 原值 → 新值
 issue-header-unknown-column = “{ $column }”列不是这类记录的列，不会导入；最接近的已知列名是“{ $nearest }”——如果这一列就是它，请改列名。
 issue-error-workbook = 这是一个错误工作簿：只包含有错误的行。请在原文件中改正，或者先导入这些行，再导入其余行。
 issue-file-no-such-sheet = { $detail }
+
+issue-twinning-other-county = 该单位不在这个村所在的县；请与本县的单位结对。
+issue-dispatch-batch-county = 选派批次由覆盖全县的用户在本县内设置；请选择您所在的县。
+issue-dispatch-size-range = 批次人数不对：下限不能大于上限，人数在0到10000之间。
+issue-dispatch-per-village = 每村人数填1到100。
+issue-dispatch-young-max-age = 年龄上限在18到70岁之间；不限年龄请留空。
+issue-dispatch-term = 任期在1到120个月之间。
+issue-dispatch-weights = 计分在-1000到1000分之间。
+issue-dispatch-outside-term = { $value } 不在这段驻村任期内（{ $start } 至 { $end }）。
+issue-key-taken-dispatch = 已有名为“{ $value }”的选派批次；请换一个名称。
+issue-key-taken-work-logs = 这名干部 { $value } 已有一条驻村日志；一天记一条，请打开那一条修改。
+issue-dispatch-leave-overlap = { $start } 至 { $end } 的请假（{ $status ->
+    [approved] 已批准
+   *[pending] 待审批
+}）已包含其中的日子；请修改那条请假或选择其他日期。
+issue-dispatch-attendance-missing = { $value } 还没有填报天数；请先填报。
+issue-dispatch-attendance-confirmed = { $value } 的天数已由 { $who } 确认。
+issue-dispatch-confirm-unticked = 请勾选“确认后不能撤销”，再确认选派。

@@ -29,13 +29,15 @@
 //!
 //! # Life of a batch
 //!
-//! A batch is created as a `draft`. [`run`] computes the plan and stores it in `batch_pairs`
-//! (replacing the last one), or stores the infeasibility reason and returns it. Changing the
-//! batch's settings or its pins/forbidden pairs clears the stored plan: run it again. [`confirm`]
-//! re-plans inside its transaction, refuses when the result differs from the stored plan (the
-//! roster, needs or twinning changed since), creates one residency per pair (start = the
-//! reference date, end = [`term_end`] after [`Batch::term_months`]) and marks the batch
-//! `confirmed`: no more runs or rule changes.
+//! A batch is created as a `draft` (the record kind [`super::batch_kind::Batches`]: forms, API,
+//! command line). [`run`] computes the plan and stores it in `batch_pairs` (replacing the last
+//! one), or stores the infeasibility reason and returns it. Changing the batch's settings or its
+//! pins/forbidden pairs keeps the last plan, marked out of date ([`Batch::plan_outdated`]:
+//! `planned_at` is cleared, the pairs stay) until it is run again; an out-of-date plan is not
+//! confirmed. [`confirm`] re-plans inside its transaction, refuses when the result differs
+//! from the stored plan (the roster, needs or twinning changed since), creates one residency per
+//! pair (start = the reference date, end = [`term_end`] after [`Batch::term_months`]) and marks
+//! the batch `confirmed`: no more runs or rule changes.
 //!
 //! Batches are few, so their visibility ([`Access::sees_county`] of the batch's county) is
 //! checked in Rust after loading; everything below a batch is filtered by its scope keys.
@@ -46,13 +48,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use ringline_core::dispatch as opt;
 use serde::{Deserialize, Serialize};
 
-use super::{DispatchError, Skill, require, scope_prefix, skills, skills_of, term_end, unit_names, visible_village};
+use super::{DispatchError, Skill, require, scope_prefix, skills, skills_of, term_end, visible_village};
 use crate::access::{Access, Permission};
 use crate::audit::{self, Change};
 use crate::db::schema::{
@@ -85,7 +87,7 @@ pub const DRAFT: &str = "draft";
 /// `dispatch_batches.status` of a confirmed batch.
 pub const CONFIRMED: &str = "confirmed";
 
-/// The settings of a batch, for [`create_batch`] and [`update_batch`].
+/// The settings of a batch, for [`create_batch`] (the demo generator and tests).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchInput {
     /// Name, unique (e.g. 2026年第一批驻村干部选派).
@@ -130,59 +132,23 @@ impl BatchInput {
         }
     }
 
-    fn validate(&self, conn: &mut DbConn, access: &Access) -> Result<(String, String), DispatchError> {
-        let name = ringline_core::text::check_name(&self.name, 100)
-            .map_err(|e| DispatchError::invalid("dispatch-batch-name", format!("batch name: {e}")))?;
-        let county = ringline_core::division::DivisionCode::parse(&self.county_code)
-            .map_err(|e| DispatchError::invalid(e.key(), e.to_string()))?;
-        let level: Option<String> = divisions::table
-            .find(county.as_str())
-            .select(divisions::level)
-            .first(conn)
-            .optional()?;
-        if level.as_deref() != Some("county") || !access.sees_county(county.as_str()) {
-            return Err(DispatchError::invalid(
-                "dispatch-batch-county",
-                format!("{} is not a county in use here", county.as_str()),
-            ));
-        }
-        if !access.covers_county(county.as_str()) {
-            return Err(DispatchError::Forbidden);
-        }
-        if self.min_size > self.max_size || self.max_size > 10_000 {
-            return Err(DispatchError::invalid(
-                "dispatch-size-range",
-                format!(
-                    "the batch size range {}–{} is not valid: the minimum may not exceed the maximum (at most 10,000)",
-                    self.min_size, self.max_size
-                ),
-            ));
-        }
-        if !(1..=100).contains(&self.per_village) {
-            return Err(DispatchError::invalid(
-                "dispatch-per-village",
-                "cadres per village: give a number from 1 to 100",
-            ));
-        }
-        if self.young_max_age.is_some_and(|a| !(18..=70).contains(&a)) {
-            return Err(DispatchError::invalid(
-                "dispatch-young-max-age",
-                "the young age limit is between 18 and 70 years (leave it empty for any age)",
-            ));
-        }
-        if !(1..=120).contains(&self.term_months) {
-            return Err(DispatchError::invalid(
-                "dispatch-term",
-                "the term is between 1 and 120 months",
-            ));
-        }
-        if !(-1000..=1000).contains(&self.per_priority_point) || !(-1000..=1000).contains(&self.twinning_bonus) {
-            return Err(DispatchError::invalid(
-                "dispatch-weights",
-                "score weights are between -1000 and 1000 points",
-            ));
-        }
-        Ok((name, county.as_str().to_string()))
+    /// The settings as a person would type them (for [`create_batch`]).
+    pub fn raw(&self) -> crate::kind::Raw {
+        crate::kind::Raw::of([
+            ("name", self.name.clone()),
+            ("county", self.county_code.clone()),
+            ("reference_date", self.reference_date.to_string()),
+            ("min_size", self.min_size.to_string()),
+            ("max_size", self.max_size.to_string()),
+            ("per_village", self.per_village.to_string()),
+            (
+                "young_max_age",
+                self.young_max_age.map(|a| a.to_string()).unwrap_or_default(),
+            ),
+            ("term_months", self.term_months.to_string()),
+            ("per_priority_point", self.per_priority_point.to_string()),
+            ("twinning_bonus", self.twinning_bonus.to_string()),
+        ])
     }
 }
 
@@ -216,9 +182,13 @@ pub struct Batch {
     pub twinning_bonus: i32,
     /// `draft` or `confirmed` (confirmed when `confirmed_at` is set).
     pub status: String,
-    /// When the plan was last run (`None`: never, or cleared by a change).
+    /// When the plan was last run with the current settings and rules (`None`: never, or a
+    /// change since, which leaves the last plan out of date).
     #[schema(value_type = Option<String>)]
     pub planned_at: Option<chrono::NaiveDateTime>,
+    /// The stored plan predates a change of the settings, pins or forbidden pairs: it is shown
+    /// as the last plan, marked out of date, and cannot be confirmed until run again.
+    pub plan_outdated: bool,
     /// When the last run found no plan: the reason's key (the optimiser's
     /// [`Infeasible::key`](ringline_core::dispatch::Infeasible::key)).
     pub plan_error_key: Option<String>,
@@ -378,6 +348,7 @@ fn to_batches(conn: &mut DbConn, access: &Access, rows: Vec<BatchRow>) -> DbResu
             let error = r.error();
             let id_text = r.id.to_string();
             Batch {
+                plan_outdated: r.planned_at.is_none() && pairs > 0,
                 status: if r.is_draft() { DRAFT } else { CONFIRMED }.to_string(),
                 plan_error_key: error.as_ref().map(|e| e.0.clone()),
                 plan_error: error.map(|e| e.1),
@@ -446,13 +417,15 @@ pub fn default_batch(conn: &mut DbConn, access: &Access) -> DbResult<Option<Batc
     Ok(to_batches(conn, access, rows)?.into_iter().next())
 }
 
-/// Creates a draft batch. Needs [`Permission::Dispatch`]; audited. Returns its id.
+/// Creates a draft batch from its settings, checked as the record kind
+/// [`Batches`](super::batch_kind::Batches) checks a form (needs [`Permission::Dispatch`] and a
+/// scope covering the county; audited). Returns its id.
 ///
 /// # Errors
-/// [`DispatchError::Invalid`]: `dispatch-batch-name`, `dispatch-batch-county`,
-/// `dispatch-size-range`, `dispatch-per-village`, `dispatch-young-max-age`, `dispatch-term`,
-/// `dispatch-weights`, `dispatch-batch-name-taken`.
-pub fn create_batch(conn: &mut DbConn, access: &Access, input: &BatchInput) -> Result<i64, DispatchError> {
+/// [`WriteError::Invalid`](crate::kind::WriteError) with each problem's rule key
+/// (`dispatch-size-range`, `dispatch-per-village`, `dispatch-young-max-age`, `dispatch-term`,
+/// `dispatch-weights`, `dispatch-batch-county`, `key-taken-dispatch` for a name in use …).
+pub fn create_batch(conn: &mut DbConn, access: &Access, input: &BatchInput) -> Result<i64, crate::kind::WriteError> {
     create_batch_as(conn, access, input, false)
 }
 
@@ -462,62 +435,22 @@ pub(crate) fn create_batch_as(
     access: &Access,
     input: &BatchInput,
     illustrative: bool,
-) -> Result<i64, DispatchError> {
+) -> Result<i64, crate::kind::WriteError> {
+    let mut cx = crate::kind::Cx::new(conn, access, crate::clock::Clock::current());
+    cx.illustrative = illustrative;
+    let id = crate::kind::write::create::<super::batch_kind::Batches>(&mut cx, &input.raw())?;
+    id.parse()
+        .map_err(|_| crate::kind::WriteError::Db(crate::db::DbError::Task("a batch id is a number".into())))
+}
+
+/// Whether the caller may act on the batch `id` now: it is a draft they see, in a county their
+/// scope covers, and they have [`Permission::Dispatch`] (pages ask before anything else).
+///
+/// # Errors
+/// [`DispatchError::Forbidden`], [`DispatchError::NotFound`], [`DispatchError::Confirmed`].
+pub fn may_act(conn: &mut DbConn, access: &Access, id: i64) -> Result<(), DispatchError> {
     require(access, Permission::Dispatch)?;
-    crate::db::write_transaction(conn, |conn| {
-        let (name, county) = input.validate(conn, access)?;
-        name_free(conn, &name, None)?;
-        let id: i64 = diesel::insert_into(dispatch_batches::table)
-            .values((
-                dispatch_batches::name.eq(&name),
-                dispatch_batches::county_code.eq(&county),
-                dispatch_batches::min_size.eq(as_i32(input.min_size)),
-                dispatch_batches::max_size.eq(as_i32(input.max_size)),
-                dispatch_batches::per_village.eq(as_i32(input.per_village)),
-                dispatch_batches::young_max_age.eq(input.young_max_age.map(as_i32)),
-                dispatch_batches::reference_date.eq(input.reference_date),
-                dispatch_batches::term_months.eq(as_i32(input.term_months)),
-                dispatch_batches::per_priority_point.eq(input.per_priority_point),
-                dispatch_batches::twinning_bonus.eq(input.twinning_bonus),
-                dispatch_batches::illustrative.eq(illustrative),
-                dispatch_batches::created_at.eq(now()),
-            ))
-            .returning(dispatch_batches::id)
-            .get_result(conn)?;
-        let id_text = id.to_string();
-        audit::record(
-            conn,
-            access,
-            Change {
-                action: "create",
-                entity: "dispatch_batch",
-                entity_id: &id_text,
-                after: Some(serde_json::json!(input)),
-                scope: scope_prefix(&county),
-                ..Default::default()
-            },
-        )?;
-        Ok(id)
-    })
-}
-
-fn as_i32(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-fn name_free(conn: &mut DbConn, name: &str, except: Option<i64>) -> Result<(), DispatchError> {
-    let taken: Option<i64> = dispatch_batches::table
-        .filter(dispatch_batches::name.eq(name))
-        .select(dispatch_batches::id)
-        .first(conn)
-        .optional()?;
-    match taken {
-        Some(id) if Some(id) != except => Err(DispatchError::invalid(
-            "dispatch-batch-name-taken",
-            format!("a batch named {name:?} already exists; choose another name"),
-        )),
-        _ => Ok(()),
-    }
+    draft_row(conn, access, id).map(|_| ())
 }
 
 /// A draft batch the caller may change: one they see ([`DispatchError::NotFound`] otherwise)
@@ -535,9 +468,9 @@ fn draft_row(conn: &mut DbConn, access: &Access, id: i64) -> Result<BatchRow, Di
     Ok(row)
 }
 
-/// Forgets the stored plan (after a change of settings or rules).
-fn clear_plan(conn: &mut DbConn, id: i64) -> DbResult<()> {
-    diesel::delete(batch_pairs::table.filter(batch_pairs::batch_id.eq(id))).execute(conn)?;
+/// Marks the stored plan out of date (after a change of settings or rules): the pairs stay, to
+/// be shown as the last plan, until the batch is run again.
+pub(crate) fn mark_outdated(conn: &mut DbConn, id: i64) -> DbResult<()> {
     diesel::update(dispatch_batches::table.find(id))
         .set((
             dispatch_batches::planned_at.eq(None::<chrono::NaiveDateTime>),
@@ -545,83 +478,6 @@ fn clear_plan(conn: &mut DbConn, id: i64) -> DbResult<()> {
         ))
         .execute(conn)?;
     Ok(())
-}
-
-/// Changes a draft batch's settings; clears its plan. Needs [`Permission::Dispatch`]; audited.
-///
-/// # Errors
-/// As [`create_batch`]; [`DispatchError::Confirmed`] for a confirmed batch.
-pub fn update_batch(conn: &mut DbConn, access: &Access, id: i64, input: &BatchInput) -> Result<(), DispatchError> {
-    require(access, Permission::Dispatch)?;
-    crate::db::write_transaction(conn, |conn| {
-        let before = draft_row(conn, access, id)?;
-        let (name, county) = input.validate(conn, access)?;
-        name_free(conn, &name, Some(id))?;
-        if county != before.county_code {
-            diesel::delete(batch_rules::table.filter(batch_rules::batch_id.eq(id))).execute(conn)?;
-        }
-        diesel::update(dispatch_batches::table.find(id))
-            .set((
-                dispatch_batches::name.eq(&name),
-                dispatch_batches::county_code.eq(&county),
-                dispatch_batches::min_size.eq(as_i32(input.min_size)),
-                dispatch_batches::max_size.eq(as_i32(input.max_size)),
-                dispatch_batches::per_village.eq(as_i32(input.per_village)),
-                dispatch_batches::young_max_age.eq(input.young_max_age.map(as_i32)),
-                dispatch_batches::reference_date.eq(input.reference_date),
-                dispatch_batches::term_months.eq(as_i32(input.term_months)),
-                dispatch_batches::per_priority_point.eq(input.per_priority_point),
-                dispatch_batches::twinning_bonus.eq(input.twinning_bonus),
-            ))
-            .execute(conn)?;
-        clear_plan(conn, id)?;
-        let id_text = id.to_string();
-        audit::record(
-            conn,
-            access,
-            Change {
-                action: "update",
-                entity: "dispatch_batch",
-                entity_id: &id_text,
-                before: Some(serde_json::json!({
-                    "name": before.name, "county_code": before.county_code,
-                    "min_size": before.min_size, "max_size": before.max_size,
-                    "per_village": before.per_village, "young_max_age": before.young_max_age,
-                    "reference_date": before.reference_date, "term_months": before.term_months,
-                    "per_priority_point": before.per_priority_point, "twinning_bonus": before.twinning_bonus,
-                })),
-                after: Some(serde_json::json!(input)),
-                scope: scope_prefix(&county),
-                ..Default::default()
-            },
-        )?;
-        Ok(())
-    })
-}
-
-/// Deletes a draft batch with its rules and plan. Needs [`Permission::Dispatch`]; audited.
-pub fn delete_batch(conn: &mut DbConn, access: &Access, id: i64) -> Result<(), DispatchError> {
-    require(access, Permission::Dispatch)?;
-    crate::db::write_transaction(conn, |conn| {
-        let row = draft_row(conn, access, id)?;
-        diesel::delete(batch_rules::table.filter(batch_rules::batch_id.eq(id))).execute(conn)?;
-        diesel::delete(batch_pairs::table.filter(batch_pairs::batch_id.eq(id))).execute(conn)?;
-        diesel::delete(dispatch_batches::table.find(id)).execute(conn)?;
-        let id_text = id.to_string();
-        audit::record(
-            conn,
-            access,
-            Change {
-                action: "delete",
-                entity: "dispatch_batch",
-                entity_id: &id_text,
-                before: Some(serde_json::json!({"name": row.name})),
-                scope: scope_prefix(&row.county_code),
-                ..Default::default()
-            },
-        )?;
-        Ok(())
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -663,6 +519,10 @@ pub struct BatchRule {
     pub cadre_id: i64,
     /// The cadre's name.
     pub cadre_name: String,
+    /// The cadre's birth year.
+    pub cadre_birth_year: i32,
+    /// The cadre's source unit or town.
+    pub cadre_source: Option<String>,
     /// The village (12 digits); `None` when it lies outside the caller's scope (the rule is
     /// shown for its cadre).
     pub village_code: Option<String>,
@@ -705,10 +565,13 @@ pub fn rules(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResult<Vec<
         conn,
         rows.iter().filter(|r| access.sees_code(&r.3)).map(|r| r.3.clone()),
     )?;
+    let tags = super::cadre_tags(conn, &rows.iter().map(|r| r.0).collect::<Vec<_>>())?;
     Ok(rows
         .into_iter()
         .map(
             |(cadre_id, cadre_name, _, village_code, kind, created_at, created_by)| BatchRule {
+                cadre_birth_year: tags.get(&cadre_id).map_or(0, |t| t.birth_year),
+                cadre_source: tags.get(&cadre_id).and_then(|t| t.source.clone()),
                 cadre_id,
                 cadre_name,
                 village_name: names.get(&village_code).cloned(),
@@ -725,6 +588,7 @@ pub fn rules(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResult<Vec<
 fn county_cadre(conn: &mut DbConn, access: &Access, county: &str, cadre_id: i64) -> Result<String, DispatchError> {
     let division: Option<String> = cadres::table
         .find(cadre_id)
+        .filter(cadres::retired_on.is_null())
         .select(cadres::division_code)
         .first(conn)
         .optional()?;
@@ -735,7 +599,7 @@ fn county_cadre(conn: &mut DbConn, access: &Access, county: &str, cadre_id: i64)
 }
 
 /// Pins (`RuleKind::Pin`) or forbids a pair in a draft batch, replacing an earlier rule for the
-/// same pair, and clears the stored plan (run it again). Needs [`Permission::Dispatch`]; the
+/// same pair, and marks the stored plan out of date (run it again). Needs [`Permission::Dispatch`]; the
 /// cadre must be on the county's roster and the village an active village of the county, both
 /// visible; audited.
 pub fn set_rule(
@@ -770,7 +634,7 @@ pub fn set_rule(
                 batch_rules::created_by.eq(&access.username),
             ))
             .execute(conn)?;
-        clear_plan(conn, batch_id)?;
+        mark_outdated(conn, batch_id)?;
         let id_text = format!("{batch_id}:{cadre_id}:{village}");
         audit::record(
             conn,
@@ -789,8 +653,8 @@ pub fn set_rule(
     })
 }
 
-/// Removes the pin or forbidden mark of a pair in a draft batch (clearing the stored plan when
-/// there was one). Needs [`Permission::Dispatch`]; audited. Returns false when the pair had
+/// Removes the pin or forbidden mark of a pair in a draft batch (marking the stored plan out of
+/// date). Needs [`Permission::Dispatch`]; audited. Returns false when the pair had
 /// none.
 pub fn remove_rule(
     conn: &mut DbConn,
@@ -814,7 +678,7 @@ pub fn remove_rule(
             return Ok(false);
         };
         diesel::delete(batch_rules::table.find((batch_id, cadre_id, &village))).execute(conn)?;
-        clear_plan(conn, batch_id)?;
+        mark_outdated(conn, batch_id)?;
         let id_text = format!("{batch_id}:{cadre_id}:{village}");
         audit::record(
             conn,
@@ -856,6 +720,7 @@ fn build_inputs(conn: &mut DbConn, b: &BatchRow) -> DbResult<Inputs> {
         .select(residencies::cadre_id);
     let rows: Vec<(i64, NaiveDate, Option<i64>, Option<String>)> = cadres::table
         .filter(county_filter!(cadres::table, cadres::division_code, &b.county_code))
+        .filter(cadres::retired_on.is_null())
         .filter(diesel::dsl::not(cadres::id.eq_any(busy)))
         .order(cadres::id.asc())
         .select((
@@ -1052,6 +917,8 @@ pub struct PlannedPair {
     pub cadre_name: String,
     /// Age on the batch's reference date.
     pub cadre_age: i32,
+    /// The cadre's birth year (with the source, tells two cadres of one name apart).
+    pub cadre_birth_year: i32,
     /// The cadre's source unit or town.
     pub cadre_source: Option<String>,
     /// The cadre's skills (keys).
@@ -1089,8 +956,9 @@ pub struct Plan {
 type PairPerson = (String, NaiveDate, Option<i64>, Option<String>, String);
 
 /// The stored plan of a batch the caller sees; `None` when unknown or outside the scope. Its
-/// pairs are empty when the batch was never run, its plan was cleared by a change, or the last
-/// run was infeasible ([`Batch::plan_error`]).
+/// pairs are empty when the batch was never run or the last run was infeasible
+/// ([`Batch::plan_error`]); after a change of the settings or rules they are the last plan,
+/// out of date ([`Batch::plan_outdated`]).
 pub fn stored_plan(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResult<Option<Plan>> {
     let Some(b) = batch(conn, access, batch_id)? else {
         return Ok(None);
@@ -1130,7 +998,7 @@ pub fn stored_plan(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResul
         .collect();
     let skill_list = skills(conn)?;
     let cadre_skills = skills_of(conn, &ids)?;
-    let units = unit_names(conn, people.values().filter_map(|p| p.2))?;
+    let units = super::unit_names(conn, people.values().filter_map(|p| p.2))?;
     // A village outside the scope is neither coded nor named, nor is its town.
     let names = division_names(
         conn,
@@ -1155,6 +1023,7 @@ pub fn stored_plan(conn: &mut DbConn, access: &Access, batch_id: i64) -> DbResul
                 cadre_id,
                 cadre_name: person.map(|p| p.0.clone()).unwrap_or_default(),
                 cadre_age: person.map_or(0, |p| age_on(p.1, b.reference_date)),
+                cadre_birth_year: person.map_or(0, |p| p.1.year()),
                 cadre_source: person.and_then(|p| match (p.2, &p.3) {
                     (Some(u), _) => units.get(&u).cloned(),
                     (None, Some(t)) => names.get(t).cloned(),
@@ -1274,8 +1143,12 @@ pub fn confirm(conn: &mut DbConn, access: &Access, batch_id: i64) -> Result<Vec<
             .filter(batch_pairs::batch_id.eq(batch_id))
             .select((batch_pairs::cadre_id, batch_pairs::village_code, batch_pairs::score))
             .load(conn)?;
-        if b.planned_at.is_none() || b.plan_error.is_some() || stored.is_empty() {
+        if b.plan_error.is_some() || stored.is_empty() {
             return Err(DispatchError::NoPlan);
+        }
+        if b.planned_at.is_none() {
+            // The last plan predates a change of the settings or rules.
+            return Err(DispatchError::PlanOutdated);
         }
         let i = build_inputs(conn, &b)?;
         let fresh = opt::plan(&i.cadres, &i.villages, &i.twinning, &i.rules, &i.weights)

@@ -26,14 +26,20 @@
 //! # Who may write
 //!
 //! - [`Permission::Dispatch`] (county administrators): batches, pins and forbidden pairs, runs,
-//!   confirmation (these with a scope covering the batch's county), village needs, twinning, the
-//!   skill list, evaluations.
+//!   confirmation (these with a scope covering the batch's county), the skill list, evaluations.
+//! - [`Permission::Import`] (county and town administrators): the roster, twinning and village
+//!   needs within their scope — the record kinds of [`kinds`], written through forms, the API,
+//!   the command line and imports with one check each.
 //! - [`Permission::RecordResidency`] (county and town administrators, village reporters,
-//!   dispatched cadres): work logs, attendance, leave requests, for residencies in their scope.
-//! - [`Permission::DecideLeave`] (county and town administrators): leave decisions; a town
-//!   administrator decides only town-level requests (up to 3 days), a county administrator any.
-//! - The roster itself is written by the import framework (kind `cadres`, with update or skip)
-//!   and the demo generator, through [`insert_cadres`] and [`replace_cadre_skills`].
+//!   dispatched cadres): work logs ([`work_log`]), attendance, leave requests, for residencies in
+//!   their scope.
+//! - [`Permission::DecideLeave`] (county and town administrators): leave decisions (a town
+//!   administrator decides only town-level requests, up to 3 days, a county administrator any)
+//!   and the confirmation of the attendance days a cadre reports.
+//!
+//! The record kinds ([`crate::kind`]): [`kinds::Cadres`], [`kinds::Twinning`], [`kinds::Needs`],
+//! [`work_log::WorkLogs`] and [`batch_kind::Batches`]; the demo generator writes in bulk through
+//! [`insert_cadres`], [`insert_twinning`] and [`upsert_needs`].
 
 /// The `WHERE` clause restricting `$col` (a division code column of `$table`) to the caller's
 /// scope and, when given, to the subtree `$under` (an `Option<&str>`).
@@ -49,11 +55,14 @@ macro_rules! code_scope {
 }
 
 pub mod batch;
+pub mod batch_kind;
+pub mod kinds;
 pub mod residency;
+pub mod work_log;
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use ringline_core::division::DivisionCode;
 use ringline_core::mask::{mask_id_number, mask_phone};
@@ -62,7 +71,8 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Access, CodeFilter, Permission};
 use crate::audit::{self, Change};
 use crate::db::schema::{
-    cadre_skills, cadres, dispatch_batches, divisions, residencies, skills, twinning, units, village_needs,
+    cadre_skills, cadres, dispatch_batches, divisions, residencies, skill_aliases, skills, twinning, units,
+    village_needs,
 };
 use crate::db::{DbConn, DbError, DbResult, now};
 use crate::registry::query::{
@@ -76,6 +86,21 @@ diesel::define_sql_function! {
 
 /// The optimiser's default "young" age limit (SPEC C7: ≤ 40), re-exported for callers.
 pub use ringline_core::dispatch::DEFAULT_YOUNG_MAX_AGE;
+
+/// The configured "young" age limit (`young_max_age` in the configuration), set once at start.
+static YOUNG_MAX_AGE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(DEFAULT_YOUNG_MAX_AGE);
+
+/// Sets the configured "young" age limit (the web server and the command line, from
+/// [`crate::config::Config::young_max_age`]): the roster's "young" column and filter, and a new
+/// batch's default limit, judge by it.
+pub fn set_young_max_age(years: u32) {
+    YOUNG_MAX_AGE.store(years, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The configured "young" age limit (default [`DEFAULT_YOUNG_MAX_AGE`]).
+pub fn young_max_age() -> u32 {
+    YOUNG_MAX_AGE.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Why a dispatch call was refused. [`DispatchError::code`] gives a stable kebab-case code for
 /// the API and translations.
@@ -112,12 +137,17 @@ pub enum DispatchError {
         "the roster, village needs, twinning or rules changed since the plan was computed; run the plan again and review it before confirming"
     )]
     PlanOutdated,
+    /// A record kind's check refused the input: every problem by field (a work log entered on
+    /// the residency page).
+    #[error("{}", .0.iter().map(|i| i.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Issues(Vec<crate::import::Issue>),
 }
 
 impl DispatchError {
     /// Stable code: `internal`, `forbidden`, `not-found`, the code of [`DispatchError::Invalid`],
     /// the optimiser's [`Infeasible::key`](ringline_core::dispatch::Infeasible::key),
-    /// `dispatch-batch-confirmed`, `dispatch-no-plan` or `dispatch-plan-outdated`.
+    /// `dispatch-batch-confirmed`, `dispatch-no-plan`, `dispatch-plan-outdated` or
+    /// `invalid-input` (a kind's check: [`DispatchError::Issues`]).
     pub fn code(&self) -> &'static str {
         match self {
             DispatchError::Db(_) => "internal",
@@ -128,6 +158,7 @@ impl DispatchError {
             DispatchError::Confirmed => "dispatch-batch-confirmed",
             DispatchError::NoPlan => "dispatch-no-plan",
             DispatchError::PlanOutdated => "dispatch-plan-outdated",
+            DispatchError::Issues(_) => "invalid-input",
         }
     }
 
@@ -135,6 +166,39 @@ impl DispatchError {
         DispatchError::Invalid {
             code,
             message: message.into(),
+        }
+    }
+
+    /// A problem with one field, translated by its key (`issue-<key>` with `args`).
+    pub(crate) fn issue(
+        field: &str,
+        value: &str,
+        key: &str,
+        message: impl Into<String>,
+        args: Vec<(&'static str, String)>,
+    ) -> Self {
+        DispatchError::Issues(vec![crate::import::Issue {
+            field: field.to_string(),
+            column: field.to_string(),
+            value: value.to_string(),
+            key: key.to_string(),
+            message: message.into(),
+            args,
+            ..crate::import::Issue::default()
+        }])
+    }
+}
+
+impl From<crate::kind::WriteError> for DispatchError {
+    fn from(e: crate::kind::WriteError) -> Self {
+        use crate::kind::WriteError as W;
+        match e {
+            W::Invalid(issues) => DispatchError::Issues(issues),
+            W::NotFound => DispatchError::NotFound,
+            W::Forbidden => DispatchError::Forbidden,
+            W::Conflict("dispatch-batch-confirmed", _) => DispatchError::Confirmed,
+            W::Conflict(code, message) => DispatchError::Invalid { code, message },
+            W::Db(d) => DispatchError::Db(d),
         }
     }
 }
@@ -207,11 +271,79 @@ pub fn skills(conn: &mut DbConn) -> DbResult<Vec<Skill>> {
         .load(conn)?)
 }
 
-/// Adds a skill or renames an existing one (by key). Needs [`Permission::Dispatch`]; audited.
+/// A skill label people type, a label in both languages (pages show the reader's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Label {
+    /// Chinese.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+/// The skill list with the old labels of renamed skills: what a file, form or API body may
+/// name a skill by.
+#[derive(Debug, Clone, Default)]
+pub struct SkillList {
+    /// The skills, in display order.
+    pub skills: Vec<Skill>,
+    /// Old labels still accepted: `(alias, skill key)`.
+    pub aliases: Vec<(String, String)>,
+}
+
+impl SkillList {
+    /// Loads the list and the aliases.
+    pub fn load(conn: &mut DbConn) -> DbResult<SkillList> {
+        let aliases = skill_aliases::table
+            .order(skill_aliases::alias.asc())
+            .select((skill_aliases::alias, skill_aliases::skill))
+            .load(conn)?;
+        Ok(SkillList {
+            skills: skills(conn)?,
+            aliases,
+        })
+    }
+
+    /// The key of the skill `typed` names: its key, a current label in either language, or an
+    /// old label of a renamed skill (case, spaces and full-width forms ignored).
+    ///
+    /// # Errors
+    /// The current Chinese labels joined with `、`, for the message naming what is allowed.
+    pub fn resolve(&self, typed: &str) -> Result<String, String> {
+        let view: Vec<(&str, &str, &str)> = self
+            .skills
+            .iter()
+            .map(|s| (s.key.as_str(), s.zh.as_str(), s.en.as_str()))
+            .chain(self.aliases.iter().map(|(a, k)| (k.as_str(), a.as_str(), a.as_str())))
+            .collect();
+        match ringline_core::cell::choice(typed, &view) {
+            Ok(k) => Ok(k.to_string()),
+            Err(_) => Err(self.skills.iter().map(|s| s.zh.as_str()).collect::<Vec<_>>().join("、")),
+        }
+    }
+
+    /// The labels of a skill key (the key itself in both when it is not on the list).
+    pub fn label(&self, key: &str) -> Label {
+        match self.skills.iter().find(|s| s.key == key) {
+            Some(s) => Label {
+                zh: s.zh.clone(),
+                en: s.en.clone(),
+            },
+            None => Label {
+                zh: key.to_string(),
+                en: key.to_string(),
+            },
+        }
+    }
+}
+
+/// Adds a skill or renames an existing one (by key); a renamed skill keeps its old labels as
+/// aliases, so files and forms written with them still name it. Needs [`Permission::Dispatch`];
+/// audited.
 ///
 /// # Errors
 /// [`DispatchError::Invalid`] (`dispatch-skill-key`, `dispatch-skill-label`) for a key that is
-/// not 1–32 lower-case letters, digits or `_`, or an empty or invisible-character label.
+/// not 1–32 lower-case letters, digits or `_`, or an empty or invisible-character label;
+/// `dispatch-skill-label-taken` for a label another skill has (or had).
 pub fn set_skill(conn: &mut DbConn, access: &Access, skill: &Skill) -> Result<(), DispatchError> {
     require(access, Permission::Dispatch)?;
     let key = skill.key.trim();
@@ -231,24 +363,44 @@ pub fn set_skill(conn: &mut DbConn, access: &Access, skill: &Skill) -> Result<()
     let en = ringline_core::text::check_name(&skill.en, 60)
         .map_err(|e| DispatchError::invalid("dispatch-skill-label", format!("English label: {e}")))?;
     crate::db::write_transaction(conn, |conn| {
-        let before: Option<Skill> = skills::table
-            .find(key)
-            .select(Skill::as_select())
-            .first(conn)
-            .optional()?;
+        let list = SkillList::load(conn)?;
+        // A label names one skill: another skill's label or old label is refused.
+        for label in [&zh, &en] {
+            if let Ok(other) = list.resolve(label)
+                && other != key
+            {
+                return Err(DispatchError::invalid(
+                    "dispatch-skill-label-taken",
+                    format!("the label {label:?} names the skill {other:?}; choose another label"),
+                ));
+            }
+        }
+        let before: Option<Skill> = list.skills.iter().find(|s| s.key == key).cloned();
         let after = Skill {
             key: key.to_string(),
-            zh,
-            en,
+            zh: zh.clone(),
+            en: en.clone(),
             sort_order: skill.sort_order,
         };
-        if before.is_some() {
+        if let Some(b) = &before {
             diesel::update(skills::table.find(key))
                 .set((
                     skills::zh.eq(&after.zh),
                     skills::en.eq(&after.en),
                     skills::sort_order.eq(after.sort_order),
                 ))
+                .execute(conn)?;
+            // The old labels stay accepted; a label in use again is no longer an alias.
+            for old in [&b.zh, &b.en] {
+                let fold = |s: &str| s.trim().to_lowercase();
+                if fold(old) != fold(&after.zh) && fold(old) != fold(&after.en) {
+                    diesel::delete(skill_aliases::table.find(old)).execute(conn)?;
+                    diesel::insert_into(skill_aliases::table)
+                        .values((skill_aliases::alias.eq(old), skill_aliases::skill.eq(key)))
+                        .execute(conn)?;
+                }
+            }
+            diesel::delete(skill_aliases::table.filter(skill_aliases::alias.eq_any([&after.zh, &after.en])))
                 .execute(conn)?;
         } else {
             diesel::insert_into(skills::table)
@@ -379,9 +531,12 @@ impl AgeRule {
         }
     }
 
-    /// Ages today (UTC) with the default limit.
+    /// Ages today (China time) with the configured limit ([`young_max_age`]).
     pub fn today() -> AgeRule {
-        AgeRule::on(chrono::Utc::now().date_naive())
+        AgeRule {
+            on: crate::clock::Clock::current().today(),
+            young_max_age: young_max_age(),
+        }
     }
 }
 
@@ -411,6 +566,8 @@ pub struct Cadre {
     pub sex: String,
     /// Birth date (from the ID number).
     pub birth_date: NaiveDate,
+    /// Its year: with the source, what tells two cadres of one name apart.
+    pub birth_year: i32,
     /// Age in whole years on the [`AgeRule`]'s date.
     pub age: i32,
     /// Whether the age is within the [`AgeRule`]'s young limit.
@@ -433,9 +590,21 @@ pub struct Cadre {
     pub division_code: String,
     /// Skill keys, sorted.
     pub skills: Vec<String>,
+    /// Their labels, in the same order.
+    pub skill_labels: Vec<Label>,
     /// A residency that has not ended on the [`AgeRule`]'s date (the cadre is then not
     /// available for a new batch).
     pub residency: Option<CurrentResidency>,
+    /// That residency's village name (for lists).
+    pub residency_village: Option<String>,
+    /// Its last day.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub residency_end: Option<NaiveDate>,
+    /// When the cadre left the roster (retired records only).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub retired_on: Option<NaiveDate>,
+    /// Why ([`kinds::CADRE_LEAVE_REASONS`]).
+    pub retire_reason: Option<String>,
     /// Generated for the demo, not real.
     pub illustrative: bool,
 }
@@ -454,6 +623,8 @@ struct CadreRow {
     home_village: Option<String>,
     division_code: String,
     illustrative: bool,
+    retired_on: Option<NaiveDate>,
+    retire_reason: Option<String>,
 }
 
 /// Filters of the roster.
@@ -474,6 +645,9 @@ pub struct CadreFilter {
     pub available: Option<bool>,
     /// Only cadres of this source unit.
     pub unit_id: Option<i64>,
+    /// Also cadres who left the roster.
+    #[serde(default)]
+    pub retired: bool,
 }
 
 fn cadre_pred(access: &Access, f: &CadreFilter, ages: AgeRule) -> Pred<cadres::table> {
@@ -511,6 +685,9 @@ fn cadre_pred(access: &Access, f: &CadreFilter, ages: AgeRule) -> Pred<cadres::t
     if let Some(unit) = f.unit_id {
         p.push(Box::new(cadres::source_unit_id.assume_not_null().eq(unit)));
     }
+    if !f.retired {
+        p.push(Box::new(cadres::retired_on.is_null()));
+    }
     all(p)
 }
 
@@ -541,9 +718,13 @@ pub fn cadres(
 
 /// One cadre, masked; `None` when unknown or outside the caller's scope.
 pub fn cadre(conn: &mut DbConn, access: &Access, id: i64, ages: AgeRule) -> DbResult<Option<Cadre>> {
+    let all = CadreFilter {
+        retired: true,
+        ..CadreFilter::default()
+    };
     let row: Option<CadreRow> = cadres::table
         .filter(cadres::id.eq(id))
-        .filter(cadre_pred(access, &CadreFilter::default(), ages))
+        .filter(cadre_pred(access, &all, ages))
         .select(CadreRow::as_select())
         .first(conn)
         .optional()?;
@@ -561,9 +742,13 @@ pub fn cadre_unmasked(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<O
         return Ok(None);
     }
     crate::db::write_transaction(conn, |conn| {
+        let all = CadreFilter {
+            retired: true,
+            ..CadreFilter::default()
+        };
         let row: Option<(String, Option<String>, String)> = cadres::table
             .filter(cadres::id.eq(id))
-            .filter(cadre_pred(access, &CadreFilter::default(), AgeRule::today()))
+            .filter(cadre_pred(access, &all, AgeRule::today()))
             .select((cadres::id_number, cadres::phone, cadres::division_code))
             .first(conn)
             .optional()?;
@@ -603,6 +788,75 @@ pub(crate) fn unit_names(conn: &mut DbConn, ids: impl IntoIterator<Item = i64>) 
     Ok(out)
 }
 
+/// What tells a cadre apart wherever cadres are listed or picked: the name, the birth year and
+/// the source unit or town (two cadres may share a name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CadreTag {
+    /// Name.
+    pub name: String,
+    /// Birth year.
+    pub birth_year: i32,
+    /// Source unit or town.
+    pub source: Option<String>,
+    /// Scope key (the source town or the source unit's division).
+    pub division_code: String,
+}
+
+impl CadreTag {
+    /// "name (birth year, source)", as lists and pickers show a cadre.
+    pub fn label(&self) -> String {
+        match &self.source {
+            Some(s) => format!("{} ({}, {s})", self.name, self.birth_year),
+            None => format!("{} ({})", self.name, self.birth_year),
+        }
+    }
+}
+
+/// The [`CadreTag`]s of cadres by id (any scope: a residency or a plan names its cadre).
+pub(crate) fn cadre_tags(conn: &mut DbConn, ids: &[i64]) -> DbResult<HashMap<i64, CadreTag>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    type Row = (i64, String, NaiveDate, Option<i64>, Option<String>, String);
+    let mut rows: Vec<Row> = Vec::new();
+    for part in ids.chunks(IN_CHUNK) {
+        rows.extend(
+            cadres::table
+                .filter(cadres::id.eq_any(part))
+                .select((
+                    cadres::id,
+                    cadres::name,
+                    cadres::birth_date,
+                    cadres::source_unit_id,
+                    cadres::source_town,
+                    cadres::division_code,
+                ))
+                .load::<Row>(conn)?,
+        );
+    }
+    let units = unit_names(conn, rows.iter().filter_map(|r| r.3))?;
+    let towns = division_names(conn, rows.iter().filter_map(|r| r.4.clone()))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, birth, unit, town, division_code)| {
+            let source = match (unit, &town) {
+                (Some(u), _) => units.get(&u).cloned(),
+                (None, Some(t)) => towns.get(t).cloned(),
+                (None, None) => None,
+            };
+            (
+                id,
+                CadreTag {
+                    name,
+                    birth_year: birth.year(),
+                    source,
+                    division_code,
+                },
+            )
+        })
+        .collect())
+}
+
 /// Skill keys of each cadre among `ids`, sorted.
 pub(crate) fn skills_of(conn: &mut DbConn, ids: &[i64]) -> DbResult<HashMap<i64, Vec<String>>> {
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
@@ -623,6 +877,7 @@ fn with_cadre_details(conn: &mut DbConn, rows: Vec<CadreRow>, ages: AgeRule) -> 
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let units = unit_names(conn, rows.iter().filter_map(|r| r.source_unit_id))?;
     let skills = skills_of(conn, &ids)?;
+    let list = SkillList::load(conn)?;
     let mut current: HashMap<i64, (i64, String, NaiveDate, NaiveDate)> = HashMap::new();
     for part in ids.chunks(IN_CHUNK) {
         let found: Vec<(i64, i64, String, NaiveDate, NaiveDate)> = residencies::table
@@ -657,21 +912,29 @@ fn with_cadre_details(conn: &mut DbConn, rows: Vec<CadreRow>, ages: AgeRule) -> 
                 (None, Some(t)) => names.get(t).cloned(),
                 (None, None) => None,
             };
+            let keys = skills.get(&r.id).cloned().unwrap_or_default();
+            let residency = current.get(&r.id).map(|(id, v, s, e)| CurrentResidency {
+                id: *id,
+                village_name: names.get(v).cloned(),
+                village_code: v.clone(),
+                start_date: *s,
+                end_date: *e,
+            });
             Cadre {
                 age,
+                birth_year: r.birth_date.year(),
                 young: u32::try_from(age).is_ok_and(|a| a <= ages.young_max_age),
                 id_number: mask_id_number(&r.id_number),
                 phone: r.phone.as_deref().map(mask_phone),
                 source_name,
                 home_village_name: r.home_village.as_ref().and_then(|h| names.get(h).cloned()),
-                skills: skills.get(&r.id).cloned().unwrap_or_default(),
-                residency: current.get(&r.id).map(|(id, v, s, e)| CurrentResidency {
-                    id: *id,
-                    village_name: names.get(v).cloned(),
-                    village_code: v.clone(),
-                    start_date: *s,
-                    end_date: *e,
-                }),
+                skill_labels: keys.iter().map(|k| list.label(k)).collect(),
+                skills: keys,
+                residency_village: residency.as_ref().and_then(|r| r.village_name.clone()),
+                residency_end: residency.as_ref().map(|r| r.end_date),
+                residency,
+                retired_on: r.retired_on,
+                retire_reason: r.retire_reason,
                 id: r.id,
                 name: r.name,
                 sex: r.sex,
@@ -692,8 +955,13 @@ fn with_cadre_details(conn: &mut DbConn, rows: Vec<CadreRow>, ages: AgeRule) -> 
 /// A twinning pair (结对帮扶): a county unit and a village.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TwinningPair {
+    /// Id (`UNIT-VILLAGE`, as in URLs).
+    pub id: String,
     /// The unit's id.
     pub unit_id: i64,
+    /// The unit's id when the caller may open the unit's page (its division is in the scope);
+    /// a county unit twinned with a village of a town lies outside the town's scope.
+    pub unit_link: Option<i64>,
     /// Its name.
     pub unit_name: String,
     /// Its kind key (`agency`, `soe` …).
@@ -704,6 +972,8 @@ pub struct TwinningPair {
     pub village_name: Option<String>,
     /// The village's town (12 digits).
     pub town_code: Option<String>,
+    /// The town's name.
+    pub town_name: Option<String>,
     /// Generated for the demo, not real.
     pub illustrative: bool,
 }
@@ -719,25 +989,34 @@ pub fn twinning(conn: &mut DbConn, access: &Access, under: Option<&str>) -> DbRe
     let mut unit_ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     unit_ids.sort_unstable();
     unit_ids.dedup();
-    let mut unit_info: HashMap<i64, (String, String)> = HashMap::new();
+    let mut unit_info: HashMap<i64, (String, String, String)> = HashMap::new();
     for part in unit_ids.chunks(IN_CHUNK) {
-        let found: Vec<(i64, String, String)> = units::table
+        let found: Vec<(i64, String, String, String)> = units::table
             .filter(units::id.eq_any(part))
-            .select((units::id, units::name, units::kind))
+            .select((units::id, units::name, units::kind, units::division_code))
             .load(conn)?;
-        unit_info.extend(found.into_iter().map(|(id, n, k)| (id, (n, k))));
+        unit_info.extend(found.into_iter().map(|(id, n, k, d)| (id, (n, k, d))));
     }
-    let names = division_names(conn, rows.iter().map(|r| r.1.clone()))?;
+    let names = division_names(
+        conn,
+        rows.iter()
+            .flat_map(|r| [Some(r.1.clone()), town_code_of(&r.1)])
+            .flatten(),
+    )?;
     let mut out: Vec<TwinningPair> = rows
         .into_iter()
         .map(|(unit_id, village_code, illustrative)| {
-            let (unit_name, unit_kind) = unit_info.get(&unit_id).cloned().unwrap_or_default();
+            let (unit_name, unit_kind, division) = unit_info.get(&unit_id).cloned().unwrap_or_default();
+            let town_code = town_code_of(&village_code);
             TwinningPair {
+                id: format!("{unit_id}-{village_code}"),
                 unit_id,
+                unit_link: access.sees_code(&division).then_some(unit_id),
                 unit_name,
                 unit_kind,
                 village_name: names.get(&village_code).cloned(),
-                town_code: town_code_of(&village_code),
+                town_name: town_code.as_ref().and_then(|t| names.get(t).cloned()),
+                town_code,
                 village_code,
                 illustrative,
             }
@@ -789,67 +1068,6 @@ pub(crate) fn visible_village(conn: &mut DbConn, access: &Access, code: &str) ->
         )),
         _ => Err(DispatchError::NotFound),
     }
-}
-
-/// Twins a unit with a village. Needs [`Permission::Dispatch`] and the village in scope;
-/// audited. Returns false when the pair was already stored.
-pub fn set_twinning(conn: &mut DbConn, access: &Access, unit_id: i64, village: &str) -> Result<bool, DispatchError> {
-    require(access, Permission::Dispatch)?;
-    crate::db::write_transaction(conn, |conn| {
-        let village = visible_village(conn, access, village)?;
-        let unit: Option<String> = units::table.find(unit_id).select(units::name).first(conn).optional()?;
-        let Some(unit) = unit else {
-            return Err(DispatchError::NotFound);
-        };
-        let added = insert_twinning(conn, &[(unit_id, village.clone())], false)? > 0;
-        if added {
-            let id = format!("{unit_id}:{village}");
-            audit::record(
-                conn,
-                access,
-                Change {
-                    action: "create",
-                    entity: "twinning",
-                    entity_id: &id,
-                    after: Some(serde_json::json!({"unit_id": unit_id, "unit": unit, "village_code": village})),
-                    scope: scope_prefix(&village),
-                    ..Default::default()
-                },
-            )?;
-        }
-        Ok(added)
-    })
-}
-
-/// Ends a twinning pair. Needs [`Permission::Dispatch`] and the village in scope; audited.
-/// Returns false when there was no such pair.
-pub fn remove_twinning(conn: &mut DbConn, access: &Access, unit_id: i64, village: &str) -> Result<bool, DispatchError> {
-    require(access, Permission::Dispatch)?;
-    crate::db::write_transaction(conn, |conn| {
-        let village = visible_village(conn, access, village)?;
-        let n = diesel::delete(
-            twinning::table
-                .filter(twinning::unit_id.eq(unit_id))
-                .filter(twinning::village_code.eq(&village)),
-        )
-        .execute(conn)?;
-        if n > 0 {
-            let id = format!("{unit_id}:{village}");
-            audit::record(
-                conn,
-                access,
-                Change {
-                    action: "delete",
-                    entity: "twinning",
-                    entity_id: &id,
-                    before: Some(serde_json::json!({"unit_id": unit_id, "village_code": village})),
-                    scope: scope_prefix(&village),
-                    ..Default::default()
-                },
-            )?;
-        }
-        Ok(n > 0)
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -953,89 +1171,6 @@ pub fn upsert_needs(conn: &mut DbConn, rows: &[(String, String, i32)], illustrat
         }
     }
     Ok(())
-}
-
-/// Sets a village's need for a skill to a priority (1–3). Needs [`Permission::Dispatch`] and
-/// the village in scope; audited.
-///
-/// # Errors
-/// [`DispatchError::Invalid`] (`dispatch-priority`, `dispatch-unknown-skill`).
-pub fn set_need(
-    conn: &mut DbConn,
-    access: &Access,
-    village: &str,
-    skill: &str,
-    priority: i32,
-) -> Result<(), DispatchError> {
-    require(access, Permission::Dispatch)?;
-    if !(1..=3).contains(&priority) {
-        return Err(DispatchError::invalid(
-            "dispatch-priority",
-            "a need's priority is 1, 2 or 3 (most urgent)",
-        ));
-    }
-    crate::db::write_transaction(conn, |conn| {
-        let village = visible_village(conn, access, village)?;
-        let known: i64 = skills::table.filter(skills::key.eq(skill)).count().get_result(conn)?;
-        if known == 0 {
-            return Err(DispatchError::invalid(
-                "dispatch-unknown-skill",
-                format!("{skill:?} is not on the skill list"),
-            ));
-        }
-        let before: Option<i32> = village_needs::table
-            .filter(village_needs::village_code.eq(&village))
-            .filter(village_needs::skill.eq(skill))
-            .select(village_needs::priority)
-            .first(conn)
-            .optional()?;
-        upsert_needs(conn, &[(village.clone(), skill.to_string(), priority)], false)?;
-        let id = format!("{village}:{skill}");
-        audit::record(
-            conn,
-            access,
-            Change {
-                action: if before.is_some() { "update" } else { "create" },
-                entity: "village_need",
-                entity_id: &id,
-                before: before.map(|p| serde_json::json!({"priority": p})),
-                after: Some(serde_json::json!({"priority": priority})),
-                scope: scope_prefix(&village),
-                ..Default::default()
-            },
-        )?;
-        Ok(())
-    })
-}
-
-/// Removes a village's need for a skill. Needs [`Permission::Dispatch`]; audited. Returns
-/// false when there was none.
-pub fn remove_need(conn: &mut DbConn, access: &Access, village: &str, skill: &str) -> Result<bool, DispatchError> {
-    require(access, Permission::Dispatch)?;
-    crate::db::write_transaction(conn, |conn| {
-        let village = visible_village(conn, access, village)?;
-        let n = diesel::delete(
-            village_needs::table
-                .filter(village_needs::village_code.eq(&village))
-                .filter(village_needs::skill.eq(skill)),
-        )
-        .execute(conn)?;
-        if n > 0 {
-            let id = format!("{village}:{skill}");
-            audit::record(
-                conn,
-                access,
-                Change {
-                    action: "delete",
-                    entity: "village_need",
-                    entity_id: &id,
-                    scope: scope_prefix(&village),
-                    ..Default::default()
-                },
-            )?;
-        }
-        Ok(n > 0)
-    })
 }
 
 /// Whether `code` lies within the county `county` (both 12-digit codes).

@@ -5,9 +5,11 @@
 //! the end-of-term evaluation.
 //!
 //! Scope key of all of them: the residency's village (`residencies.village_code`). Writes need
-//! [`Permission::RecordResidency`] (logs, attendance, leave requests),
-//! [`Permission::DecideLeave`] with the level rule ([`may_decide`]) or [`Permission::Dispatch`]
-//! (evaluation), and the residency within the caller's scope; each is audited.
+//! [`Permission::RecordResidency`] (attendance, leave requests; work logs are the record kind
+//! [`super::work_log::WorkLogs`]), [`Permission::DecideLeave`] (leave decisions with the level
+//! rule, [`may_decide`]; the town's confirmation of the days a cadre reports,
+//! [`confirm_attendance`]) or [`Permission::Dispatch`] (evaluation), and the residency within
+//! the caller's scope; each is audited. Leave requests of one residency never overlap.
 
 use std::collections::HashMap;
 
@@ -16,7 +18,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{DispatchError, require, scope_prefix, unit_names};
+use super::{DispatchError, require, scope_prefix};
 use crate::access::{Access, CodeFilter, Permission};
 use crate::audit::{self, Change};
 use crate::auth::Role;
@@ -61,8 +63,14 @@ pub struct Residency {
     pub cadre_id: i64,
     /// The cadre's name.
     pub cadre_name: String,
+    /// The cadre's birth year (with the source, tells two cadres of one name apart).
+    pub cadre_birth_year: i32,
     /// The cadre's source unit or town.
     pub cadre_source: Option<String>,
+    /// Whether the caller may open the cadre's page: the cadre's scope key (the source) is in
+    /// the caller's scope. A town sees the residencies in its villages, not the roster of
+    /// another town or of the county's units.
+    pub cadre_visible: bool,
     /// The village (12 digits).
     pub village_code: String,
     /// Its name.
@@ -92,6 +100,8 @@ pub struct Residency {
     pub attendance_months: i64,
     /// Months below [`MIN_DAYS_PER_MONTH`].
     pub short_months: i64,
+    /// Months whose days nobody at the town or county has confirmed yet.
+    pub unconfirmed_months: i64,
     /// Leave requests waiting for a decision.
     pub pending_leave: i64,
     /// Generated for the demo, not real.
@@ -172,14 +182,14 @@ pub fn residencies(
         .offset(offset)
         .select(ResidencyRow::as_select())
         .load(conn)?;
-    Ok((with_details(conn, rows)?, total))
+    Ok((with_details(conn, access, rows)?, total))
 }
 
 /// One residency; `None` when unknown or outside the caller's scope.
 pub fn residency(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<Option<Residency>> {
     let row = visible(conn, access, id)?;
     Ok(match row {
-        Some(r) => with_details(conn, vec![r])?.into_iter().next(),
+        Some(r) => with_details(conn, access, vec![r])?.into_iter().next(),
         None => None,
     })
 }
@@ -201,20 +211,10 @@ fn counts_by_residency(rows: Vec<(i64, i64)>) -> HashMap<i64, i64> {
     rows.into_iter().collect()
 }
 
-fn with_details(conn: &mut DbConn, rows: Vec<ResidencyRow>) -> DbResult<Vec<Residency>> {
+fn with_details(conn: &mut DbConn, access: &Access, rows: Vec<ResidencyRow>) -> DbResult<Vec<Residency>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut cadre_ids: Vec<i64> = rows.iter().map(|r| r.cadre_id).collect();
-    cadre_ids.sort_unstable();
-    cadre_ids.dedup();
-    let mut people: HashMap<i64, (String, Option<i64>, Option<String>)> = HashMap::new();
-    for part in cadre_ids.chunks(IN_CHUNK) {
-        let found: Vec<(i64, String, Option<i64>, Option<String>)> = cadres::table
-            .filter(cadres::id.eq_any(part))
-            .select((cadres::id, cadres::name, cadres::source_unit_id, cadres::source_town))
-            .load(conn)?;
-        people.extend(found.into_iter().map(|(id, n, u, t)| (id, (n, u, t))));
-    }
-    let units = unit_names(conn, people.values().filter_map(|p| p.1))?;
+    let cadre_ids: Vec<i64> = rows.iter().map(|r| r.cadre_id).collect();
+    let people = super::cadre_tags(conn, &cadre_ids)?;
     let mut batch_ids: Vec<i64> = rows.iter().map(|r| r.batch_id).collect();
     batch_ids.sort_unstable();
     batch_ids.dedup();
@@ -224,8 +224,13 @@ fn with_details(conn: &mut DbConn, rows: Vec<ResidencyRow>) -> DbResult<Vec<Resi
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
-    let (mut logs, mut months, mut short, mut pending) =
-        (HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new());
+    let (mut logs, mut months, mut short, mut pending, mut unconfirmed) = (
+        HashMap::new(),
+        HashMap::new(),
+        HashMap::new(),
+        HashMap::new(),
+        HashMap::new(),
+    );
     for part in ids.chunks(IN_CHUNK) {
         logs.extend(counts_by_residency(
             work_logs::table
@@ -249,6 +254,14 @@ fn with_details(conn: &mut DbConn, rows: Vec<ResidencyRow>) -> DbResult<Vec<Resi
                 .select((attendance::residency_id, count_star()))
                 .load(conn)?,
         ));
+        unconfirmed.extend(counts_by_residency(
+            attendance::table
+                .filter(attendance::residency_id.eq_any(part))
+                .filter(attendance::confirmed_at.is_null())
+                .group_by(attendance::residency_id)
+                .select((attendance::residency_id, count_star()))
+                .load(conn)?,
+        ));
         pending.extend(counts_by_residency(
             leave_requests::table
                 .filter(leave_requests::residency_id.eq_any(part))
@@ -262,22 +275,20 @@ fn with_details(conn: &mut DbConn, rows: Vec<ResidencyRow>) -> DbResult<Vec<Resi
         conn,
         rows.iter()
             .flat_map(|r| [Some(r.village_code.clone()), town_code_of(&r.village_code)])
-            .flatten()
-            .chain(people.values().filter_map(|p| p.2.clone())),
+            .flatten(),
     )?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let person = people.get(&r.cadre_id);
+            let person = people.get(&r.cadre_id).cloned().unwrap_or_default();
             let town_code = town_code_of(&r.village_code);
             Residency {
                 batch_name: batch_names.get(&r.batch_id).cloned().unwrap_or_default(),
-                cadre_name: person.map(|p| p.0.clone()).unwrap_or_default(),
-                cadre_source: person.and_then(|p| match (p.1, &p.2) {
-                    (Some(u), _) => units.get(&u).cloned(),
-                    (None, Some(t)) => names.get(t).cloned(),
-                    _ => None,
-                }),
+                cadre_visible: access.sees_code(&person.division_code),
+                cadre_name: person.name,
+                cadre_birth_year: person.birth_year,
+                cadre_source: person.source,
+                unconfirmed_months: unconfirmed.get(&r.id).copied().unwrap_or(0),
                 village_name: names.get(&r.village_code).cloned(),
                 town_name: town_code.as_ref().and_then(|t| names.get(t).cloned()),
                 town_code,
@@ -419,78 +430,15 @@ pub fn work_logs(
     Ok((rows, total))
 }
 
-/// A work log entry with its residency's cadre and village, for exports across residencies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScopedWorkLog {
-    /// The entry.
-    pub log: WorkLog,
-    /// The cadre's name.
-    pub cadre_name: String,
-    /// The residency's village (12 digits).
-    pub village_code: String,
-}
-
-/// Work log entries of every residency matching `filter` within the caller's scope (scope on
-/// the residency's village, in SQL), ordered by village, cadre, date and id. Names of villages
-/// are left to the caller ([`division_names`]).
-pub fn scoped_work_logs(
-    conn: &mut DbConn,
-    access: &Access,
-    filter: &ResidencyFilter,
-    limit: i64,
-    offset: i64,
-) -> DbResult<Vec<ScopedWorkLog>> {
-    type Joined = diesel::dsl::InnerJoinQuerySource<work_logs::table, residencies::table>;
-    let mut p: Vec<Pred<Joined>> = Vec::new();
-    crate::registry::query::restrict_codes!(p, residencies::village_code, access.code_filter());
-    if let Some(under) = given(&filter.under) {
-        crate::registry::query::restrict_codes!(p, residencies::village_code, crate::registry::query::subtree(under));
-    }
-    if let Some(b) = filter.batch_id {
-        p.push(Box::new(residencies::batch_id.eq(b)));
-    }
-    if let Some(c) = filter.cadre_id {
-        p.push(Box::new(residencies::cadre_id.eq(c)));
-    }
-    let rows: Vec<(WorkLog, i64, String)> = work_logs::table
-        .inner_join(residencies::table)
-        .filter(crate::registry::query::all(p))
-        .order((
-            residencies::village_code.asc(),
-            residencies::cadre_id.asc(),
-            work_logs::date.asc(),
-            work_logs::id.asc(),
-        ))
-        .limit(limit)
-        .offset(offset)
-        .select((WorkLog::as_select(), residencies::cadre_id, residencies::village_code))
-        .load(conn)?;
-    let mut ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut names: HashMap<i64, String> = HashMap::new();
-    for part in ids.chunks(IN_CHUNK) {
-        let found: Vec<(i64, String)> = cadres::table
-            .filter(cadres::id.eq_any(part))
-            .select((cadres::id, cadres::name))
-            .load(conn)?;
-        names.extend(found);
-    }
-    Ok(rows
-        .into_iter()
-        .map(|(log, cadre_id, village_code)| ScopedWorkLog {
-            log,
-            cadre_name: names.get(&cadre_id).cloned().unwrap_or_default(),
-            village_code,
-        })
-        .collect())
-}
-
-/// Adds a work log entry for a day of the term. Needs [`Permission::RecordResidency`] and the
+/// Adds a work log entry for a day of the term: the record kind
+/// [`WorkLogs`](super::work_log::WorkLogs)'s check and write, as the residency page's form does
+/// ([`super::work_log::add_for_residency`]). Needs [`Permission::RecordResidency`] and the
 /// residency in scope; audited. Returns the entry's id.
 ///
 /// # Errors
-/// [`clean_log`]'s; `dispatch-outside-term` for a day outside the term.
+/// [`DispatchError::Issues`] with the check's problems (`dispatch-outside-term`,
+/// `dispatch-log-too-long`, `key-taken-work-logs` for a second log of the day …);
+/// [`DispatchError::NotFound`]; [`DispatchError::Forbidden`].
 pub fn add_work_log(
     conn: &mut DbConn,
     access: &Access,
@@ -498,37 +446,10 @@ pub fn add_work_log(
     date: NaiveDate,
     content: &str,
 ) -> Result<i64, DispatchError> {
-    require(access, Permission::RecordResidency)?;
-    let content = clean_log(content)?;
-    crate::db::write_transaction(conn, |conn| {
-        let r = visible_or_404(conn, access, residency_id)?;
-        within_term(&r, date, "day")?;
-        let id: i64 = diesel::insert_into(work_logs::table)
-            .values(NewWorkLog {
-                residency_id,
-                date,
-                content: content.clone(),
-                illustrative: false,
-                created_at: now(),
-                created_by: access.username.clone(),
-            })
-            .returning(work_logs::id)
-            .get_result(conn)?;
-        let id_text = id.to_string();
-        audit::record(
-            conn,
-            access,
-            Change {
-                action: "create",
-                entity: "work_log",
-                entity_id: &id_text,
-                after: Some(serde_json::json!({"residency_id": residency_id, "date": date, "content": content})),
-                scope: scope_prefix(&r.village_code),
-                ..Default::default()
-            },
-        )?;
-        Ok(id)
-    })
+    let mut cx = crate::kind::Cx::new(conn, access, crate::clock::Clock::current());
+    let id = super::work_log::add_for_residency(&mut cx, residency_id, &date.to_string(), content)?;
+    id.parse()
+        .map_err(|_| DispatchError::Db(crate::db::DbError::Task("a work log id is a number".into())))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -549,6 +470,12 @@ pub struct AttendanceMonth {
     pub updated_at: chrono::NaiveDateTime,
     /// By whom.
     pub updated_by: String,
+    /// Who at the town or county confirmed the days ([`confirm_attendance`]); `None`: not
+    /// confirmed yet (a changed figure is unconfirmed again).
+    pub confirmed_by: Option<String>,
+    /// When (UTC).
+    #[schema(value_type = Option<String>)]
+    pub confirmed_at: Option<chrono::NaiveDateTime>,
 }
 
 /// `(year, month)` of a `YYYY-MM` text.
@@ -573,7 +500,15 @@ pub fn attendance(conn: &mut DbConn, access: &Access, residency_id: i64) -> DbRe
     if visible(conn, access, residency_id)?.is_none() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(String, i32, chrono::NaiveDateTime, String)> = attendance::table
+    type Row = (
+        String,
+        i32,
+        chrono::NaiveDateTime,
+        String,
+        Option<String>,
+        Option<chrono::NaiveDateTime>,
+    );
+    let rows: Vec<Row> = attendance::table
         .filter(attendance::residency_id.eq(residency_id))
         .order(attendance::month.asc())
         .select((
@@ -581,23 +516,30 @@ pub fn attendance(conn: &mut DbConn, access: &Access, residency_id: i64) -> DbRe
             attendance::days,
             attendance::updated_at,
             attendance::updated_by,
+            attendance::confirmed_by,
+            attendance::confirmed_at,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(month, days, updated_at, updated_by)| AttendanceMonth {
-            month,
-            days,
-            compliant: days >= MIN_DAYS_PER_MONTH,
-            updated_at,
-            updated_by,
-        })
+        .map(
+            |(month, days, updated_at, updated_by, confirmed_by, confirmed_at)| AttendanceMonth {
+                month,
+                days,
+                compliant: days >= MIN_DAYS_PER_MONTH,
+                updated_at,
+                updated_by,
+                confirmed_by,
+                confirmed_at,
+            },
+        )
         .collect())
 }
 
 /// Records (or corrects) the days in the village in a month of the term. Needs
 /// [`Permission::RecordResidency`] and the residency in scope; audited. The answer flags a
-/// month below [`MIN_DAYS_PER_MONTH`] (`compliant: false`).
+/// month below [`MIN_DAYS_PER_MONTH`] (`compliant: false`). A changed figure is no longer
+/// confirmed ([`confirm_attendance`]).
 ///
 /// # Errors
 /// `dispatch-month` for a month that is not `YYYY-MM` or lies outside the term;
@@ -649,6 +591,14 @@ pub fn set_attendance(
                     attendance::updated_by.eq(&access.username),
                 ))
                 .execute(conn)?;
+            if before != Some(days) {
+                diesel::update(attendance::table.find((residency_id, &month)))
+                    .set((
+                        attendance::confirmed_by.eq(None::<String>),
+                        attendance::confirmed_at.eq(None::<chrono::NaiveDateTime>),
+                    ))
+                    .execute(conn)?;
+            }
         } else {
             diesel::insert_into(attendance::table)
                 .values((
@@ -674,13 +624,95 @@ pub fn set_attendance(
                 ..Default::default()
             },
         )?;
+        let (confirmed_by, confirmed_at): (Option<String>, Option<chrono::NaiveDateTime>) = attendance::table
+            .find((residency_id, &month))
+            .select((attendance::confirmed_by, attendance::confirmed_at))
+            .first(conn)?;
         Ok(AttendanceMonth {
             month: month.clone(),
             days,
             compliant: days >= MIN_DAYS_PER_MONTH,
             updated_at: at,
             updated_by: access.username.clone(),
+            confirmed_by,
+            confirmed_at,
         })
+    })
+}
+
+/// Confirms the days recorded for a month of a residency the caller sees (the town's check of
+/// what a cadre reports). Needs [`Permission::DecideLeave`] (county and town administrators);
+/// audited with the confirmed figure. Confirming again after a correction confirms the new
+/// figure.
+///
+/// # Errors
+/// `dispatch-month` for a month that is not `YYYY-MM`; [`DispatchError::Issues`] with
+/// `dispatch-attendance-missing` when no days are recorded for it or
+/// `dispatch-attendance-confirmed` when the figure is confirmed already;
+/// [`DispatchError::NotFound`]; [`DispatchError::Forbidden`].
+pub fn confirm_attendance(
+    conn: &mut DbConn,
+    access: &Access,
+    residency_id: i64,
+    month: &str,
+) -> Result<AttendanceMonth, DispatchError> {
+    require(access, Permission::DecideLeave)?;
+    let Some((y, m)) = parse_month(month) else {
+        return Err(DispatchError::invalid(
+            "dispatch-month",
+            format!("{month:?} is not a month; write it as 2026-03"),
+        ));
+    };
+    let month = format!("{y:04}-{m:02}");
+    crate::db::write_transaction(conn, |conn| {
+        let r = visible_or_404(conn, access, residency_id)?;
+        let row: Option<(i32, Option<String>)> = attendance::table
+            .find((residency_id, &month))
+            .select((attendance::days, attendance::confirmed_by))
+            .first(conn)
+            .optional()?;
+        let Some((days, confirmed)) = row else {
+            return Err(DispatchError::issue(
+                "month",
+                &month,
+                "dispatch-attendance-missing",
+                format!("no days are recorded for {month}; record them first"),
+                Vec::new(),
+            ));
+        };
+        if let Some(by) = confirmed {
+            return Err(DispatchError::issue(
+                "month",
+                &month,
+                "dispatch-attendance-confirmed",
+                format!("the days of {month} were confirmed already by {by}"),
+                vec![("who", by)],
+            ));
+        }
+        let at = now();
+        diesel::update(attendance::table.find((residency_id, &month)))
+            .set((
+                attendance::confirmed_by.eq(Some(&access.username)),
+                attendance::confirmed_at.eq(Some(at)),
+            ))
+            .execute(conn)?;
+        let id_text = format!("{residency_id}:{month}");
+        audit::record(
+            conn,
+            access,
+            Change {
+                action: "confirm",
+                entity: "attendance",
+                entity_id: &id_text,
+                after: Some(serde_json::json!({"days": days})),
+                scope: scope_prefix(&r.village_code),
+                ..Default::default()
+            },
+        )?;
+        attendance(conn, access, residency_id)?
+            .into_iter()
+            .find(|a| a.month == month)
+            .ok_or(DispatchError::NotFound)
     })
 }
 
@@ -804,6 +836,10 @@ pub struct LeaveRequest {
     pub residency_id: i64,
     /// The cadre's name.
     pub cadre_name: String,
+    /// The cadre's birth year.
+    pub cadre_birth_year: i32,
+    /// The cadre's source unit or town.
+    pub cadre_source: Option<String>,
     /// The village (12 digits).
     pub village_code: String,
     /// Its name.
@@ -924,23 +960,26 @@ pub fn leave_requests(conn: &mut DbConn, access: &Access, filter: &LeaveFilter) 
 
 fn leave_details(conn: &mut DbConn, rows: Vec<LeaveRow>) -> DbResult<Vec<LeaveRequest>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.residency_id).collect();
-    let mut stays: HashMap<i64, (String, String)> = HashMap::new();
+    let mut stays: HashMap<i64, (i64, String)> = HashMap::new();
     for part in ids.chunks(IN_CHUNK) {
-        let found: Vec<(i64, String, String)> = residencies::table
-            .inner_join(cadres::table)
+        let found: Vec<(i64, i64, String)> = residencies::table
             .filter(residencies::id.eq_any(part))
-            .select((residencies::id, cadres::name, residencies::village_code))
+            .select((residencies::id, residencies::cadre_id, residencies::village_code))
             .load(conn)?;
-        stays.extend(found.into_iter().map(|(id, n, v)| (id, (n, v))));
+        stays.extend(found.into_iter().map(|(id, c, v)| (id, (c, v))));
     }
+    let tags = super::cadre_tags(conn, &stays.values().map(|s| s.0).collect::<Vec<_>>())?;
     let names = division_names(conn, stays.values().map(|s| s.1.clone()))?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let (cadre_name, village_code) = stays.get(&r.residency_id).cloned().unwrap_or_default();
+            let (cadre_id, village_code) = stays.get(&r.residency_id).cloned().unwrap_or_default();
+            let who = tags.get(&cadre_id).cloned().unwrap_or_default();
             LeaveRequest {
                 village_name: names.get(&village_code).cloned(),
-                cadre_name,
+                cadre_name: who.name,
+                cadre_birth_year: who.birth_year,
+                cadre_source: who.source,
                 village_code,
                 id: r.id,
                 residency_id: r.residency_id,
@@ -1024,12 +1063,15 @@ pub fn insert_leave(conn: &mut DbConn, rows: &[NewLeave]) -> DbResult<()> {
     Ok(())
 }
 
-/// Requests leave from `start` to `end` (both included, within the term). The days are counted
+/// Requests leave from `start` to `end` (both included, within the term, sharing no day with
+/// another pending or approved request of the residency). The days are counted
 /// ([`leave_days`]) and the approver set ([`approver_level`]: up to 3 days the town, longer the
 /// county). Needs [`Permission::RecordResidency`] and the residency in scope; audited.
 ///
 /// # Errors
 /// `dispatch-leave-dates` when `end` is before `start`; `dispatch-outside-term`;
+/// [`DispatchError::Issues`] with `dispatch-leave-overlap` when a pending or approved request
+/// of the residency shares a day;
 /// `dispatch-note-too-long`.
 pub fn request_leave(
     conn: &mut DbConn,
@@ -1051,6 +1093,31 @@ pub fn request_leave(
         let r = visible_or_404(conn, access, residency_id)?;
         within_term(&r, start, "first day of leave")?;
         within_term(&r, end, "last day of leave")?;
+        // A day is requested once: a request that is pending or approved and shares a day.
+        let other: Option<(NaiveDate, NaiveDate, String)> = leave_requests::table
+            .filter(leave_requests::residency_id.eq(residency_id))
+            .filter(leave_requests::status.ne("rejected"))
+            .filter(leave_requests::start_date.le(end))
+            .filter(leave_requests::end_date.ge(start))
+            .order(leave_requests::start_date.asc())
+            .select((
+                leave_requests::start_date,
+                leave_requests::end_date,
+                leave_requests::status,
+            ))
+            .first(conn)
+            .optional()?;
+        if let Some((s, e, status)) = other {
+            return Err(DispatchError::issue(
+                "start",
+                &start.to_string(),
+                "dispatch-leave-overlap",
+                format!(
+                    "leave from {s} to {e} ({status}) already covers some of these days; change that request or choose other days"
+                ),
+                vec![("start", s.to_string()), ("end", e.to_string()), ("status", status)],
+            ));
+        }
         let days = leave_days(start, end);
         let level = approver_level(days);
         let id: i64 = diesel::insert_into(leave_requests::table)

@@ -1,6 +1,8 @@
-//! `ringline dispatch plan|batches|confirm` and `ringline cadres list|skills|set-skill`: dispatched
-//! cadres (SPEC C7) on the command line, acting as the system (full scope; ID numbers and phones
-//! stay masked).
+//! `ringline dispatch plan|confirm` and `ringline cadres skills|set-skill`: what the command
+//! line does with dispatched cadres (SPEC C7) beyond the record kinds' own commands
+//! (`ringline dispatch list|show|add|edit|retire` for batches, `ringline cadres list|…` for the
+//! roster, [`super::records`]). It acts as the system (full scope; ID numbers and phones stay
+//! masked).
 //!
 //! `dispatch plan` runs the optimiser on a draft batch (storing the plan, as the web does) or
 //! shows a confirmed batch's plan; without `--batch` it takes the newest draft batch (the demo's
@@ -15,13 +17,13 @@ use chrono::NaiveDate;
 use clap::{Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::{Format, check_code, note_page, open, print_rows};
+use super::{Format, open, print_rows};
 use crate::access::Access;
 use crate::cadres::batch::{self, Batch, Breakdown, Plan};
-use crate::cadres::{self, AgeRule, CadreFilter, DispatchError, Skill};
+use crate::cadres::{self, DispatchError, Skill};
 use crate::config::Config;
 
-/// `ringline dispatch …`.
+/// `ringline dispatch …` beyond the batch records.
 #[derive(Debug, Subcommand)]
 pub enum DispatchCmd {
     /// Plan a batch: the optimal cadre → village pairs with each score explained (a draft batch
@@ -36,12 +38,6 @@ pub enum DispatchCmd {
         #[arg(long, value_enum, default_value_t)]
         format: PlanFormat,
     },
-    /// List the dispatch batches.
-    Batches {
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
     /// Confirm a draft batch's plan: one residency per pair (start = the reference date).
     Confirm {
         /// Batch id or name.
@@ -49,39 +45,9 @@ pub enum DispatchCmd {
     },
 }
 
-/// `ringline cadres …`.
+/// `ringline cadres …` beyond the roster records.
 #[derive(Debug, Subcommand)]
 pub enum CadresCmd {
-    /// List the cadre roster (ID numbers and phones masked).
-    List {
-        /// Only cadres of this town or unit area (a division code).
-        #[arg(long)]
-        under: Option<String>,
-        /// Only cadres with this skill (key).
-        #[arg(long)]
-        skill: Option<String>,
-        /// Only young cadres.
-        #[arg(long)]
-        young: bool,
-        /// Only cadres without a running residency.
-        #[arg(long)]
-        available: bool,
-        /// Ages on this date (default today).
-        #[arg(long)]
-        on: Option<NaiveDate>,
-        /// Young age limit (default from the configuration, 40).
-        #[arg(long)]
-        young_max_age: Option<u32>,
-        /// Rows to show.
-        #[arg(long, default_value_t = 500)]
-        limit: i64,
-        /// Rows to skip.
-        #[arg(long, default_value_t = 0)]
-        offset: i64,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
     /// List the skill list (keys and labels).
     Skills {
         /// Output format.
@@ -153,6 +119,9 @@ pub struct PlanJson {
     pub max_size: i32,
     /// Ages are computed on this date.
     pub reference_date: NaiveDate,
+    /// The stored plan predates a change of the batch's settings, pins or forbidden pairs: the
+    /// last plan, to be run again before it can be confirmed.
+    pub outdated: bool,
     /// The pairs, by village code.
     pub pairs: Vec<PairJson>,
     /// Sum of the pairs' scores of the whole plan; `null` when the reader's scope does not
@@ -169,6 +138,7 @@ pub fn plan_json(plan: &Plan) -> PlanJson {
         min_size: plan.batch.min_size,
         max_size: plan.batch.max_size,
         reference_date: plan.batch.reference_date,
+        outdated: plan.batch.plan_outdated,
         pairs: plan
             .pairs
             .iter()
@@ -206,10 +176,10 @@ fn find(conn: &mut crate::db::DbConn, wanted: Option<&str>) -> Result<Batch> {
     let system = Access::system();
     match wanted {
         Some(w) => batch::find_batch(conn, &system, w)?
-            .with_context(|| format!("no dispatch batch has the id or name {w:?}; see `ringline dispatch batches`")),
+            .with_context(|| format!("no dispatch batch has the id or name {w:?}; see `ringline dispatch list`")),
         None => batch::default_batch(conn, &system)?.context(
             "there is no dispatch batch yet: the demo creates one on the first `ringline serve` \
-             (or run `ringline generate`); see `ringline dispatch batches`",
+             (or run `ringline generate`), or create one with `ringline dispatch add`; see `ringline dispatch list`",
         ),
     }
 }
@@ -241,40 +211,6 @@ pub fn dispatch(config: &Config, cmd: DispatchCmd) -> Result<ExitCode> {
                 batch::stored_plan(&mut conn, &system, b.id)?.context("the batch disappeared")?
             };
             print_plan(&plan, format)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        DispatchCmd::Batches { format } => {
-            let rows = batch::batches(&mut conn, &system)?;
-            print_rows(
-                format,
-                &[
-                    "id",
-                    "name",
-                    "status",
-                    "reference_date",
-                    "size",
-                    "young_max_age",
-                    "pairs",
-                    "total_score",
-                    "residencies",
-                    "plan_error",
-                ],
-                &rows,
-                |b| {
-                    vec![
-                        b.id.to_string(),
-                        b.name.clone(),
-                        b.status.clone(),
-                        b.reference_date.to_string(),
-                        format!("{}–{}", b.min_size, b.max_size),
-                        b.young_max_age.map_or_else(|| "any".into(), |a| a.to_string()),
-                        withheld(b.pairs),
-                        withheld(b.total_score),
-                        withheld(b.residencies),
-                        b.plan_error_key.clone().unwrap_or_default(),
-                    ]
-                },
-            )?;
             Ok(ExitCode::SUCCESS)
         }
         DispatchCmd::Confirm { batch: wanted } => {
@@ -357,74 +293,6 @@ pub fn cadres_cmd(config: &Config, cmd: CadresCmd) -> Result<ExitCode> {
     let mut conn = db.conn()?;
     let system = Access::system();
     match cmd {
-        CadresCmd::List {
-            under,
-            skill,
-            young,
-            available,
-            on,
-            young_max_age,
-            limit,
-            offset,
-            format,
-        } => {
-            check_code("--under", &under)?;
-            let ages = AgeRule {
-                on: on.unwrap_or_else(|| chrono::Utc::now().date_naive()),
-                young_max_age: young_max_age.unwrap_or(config.young_max_age),
-            };
-            let filter = CadreFilter {
-                under,
-                skill,
-                young: young.then_some(true),
-                available: available.then_some(true),
-                ..Default::default()
-            };
-            let (rows, total) = cadres::cadres(&mut conn, &system, &filter, ages, limit, offset)?;
-            print_rows(
-                format,
-                &[
-                    "id",
-                    "name",
-                    "sex",
-                    "age",
-                    "young",
-                    "id_number",
-                    "phone",
-                    "source",
-                    "home_village",
-                    "skills",
-                    "residency",
-                ],
-                &rows,
-                |c| {
-                    vec![
-                        c.id.to_string(),
-                        c.name.clone(),
-                        c.sex.clone(),
-                        c.age.to_string(),
-                        c.young.to_string(),
-                        c.id_number.clone(),
-                        c.phone.clone().unwrap_or_default(),
-                        c.source_name.clone().unwrap_or_default(),
-                        c.home_village_name.clone().unwrap_or_default(),
-                        c.skills.join(";"),
-                        c.residency
-                            .as_ref()
-                            .map(|r| {
-                                format!(
-                                    "{} until {}",
-                                    r.village_name.clone().unwrap_or_else(|| r.village_code.clone()),
-                                    r.end_date
-                                )
-                            })
-                            .unwrap_or_default(),
-                    ]
-                },
-            )?;
-            note_page(rows.len(), offset, total);
-            Ok(ExitCode::SUCCESS)
-        }
         CadresCmd::Skills { format } => {
             let rows = cadres::skills(&mut conn)?;
             print_rows(format, &["key", "zh", "en", "sort_order"], &rows, |s| {

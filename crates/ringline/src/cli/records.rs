@@ -7,7 +7,9 @@
 //! - `ringline KIND edit ID FIELD=VALUE …` — the given fields over the stored ones;
 //! - `ringline KIND retire ID [--reason R] [--date YYYY-MM-DD] [--note TEXT]`.
 //!
-//! The command line acts as the system (every scope); each write is audited as `system`.
+//! The command line acts as the system (every scope); each write is audited as `system`. Some
+//! kinds add commands of their own: `ringline dispatch plan|confirm` (a batch's plan) and
+//! `ringline cadres skills|set-skill` (the skill list).
 
 use std::process::ExitCode;
 
@@ -129,7 +131,13 @@ pub fn command(k: KindId) -> clap::Command {
                 .arg(Arg::new("note").long("note").default_value("").help("A note")),
         );
     }
-    c
+    // Commands of a kind beyond records: planning and confirming a batch, the skill list.
+    use clap::Subcommand;
+    match k {
+        KindId::Batches => super::dispatch_cmd::DispatchCmd::augment_subcommands(c),
+        KindId::Cadres => super::dispatch_cmd::CadresCmd::augment_subcommands(c),
+        _ => c,
+    }
 }
 
 fn format_of(m: &ArgMatches) -> Format {
@@ -228,14 +236,14 @@ pub fn run(config: &Config, k: KindId, m: &ArgMatches) -> Result<ExitCode> {
         }
         Some(("add", m)) => {
             let raw = raw_values(k, m)?;
-            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::system());
+            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::current());
             let id = write_result(ops.create(&mut cx, &raw))?;
             println!("Created {} {id}.", d.one(en));
         }
         Some(("edit", m)) => {
             let id = m.get_one::<String>("id").cloned().unwrap_or_default();
             let raw = raw_values(k, m)?;
-            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::system());
+            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::current());
             write_result(ops.edit(&mut cx, &id, &raw))?;
             println!("Changed {} {id}.", d.one(en));
         }
@@ -250,11 +258,23 @@ pub fn run(config: &Config, k: KindId, m: &ArgMatches) -> Result<ExitCode> {
                 date,
                 note: m.get_one::<String>("note").cloned().unwrap_or_default(),
             };
-            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::system());
+            let mut cx = Cx::new(&mut conn, &access, crate::clock::Clock::current());
             write_result(ops.retire(&mut cx, &id, &how))?;
             println!("Retired {} {id}.", d.one(en));
         }
-        _ => bail!("choose list, show, add, edit or retire (see --help)"),
+        _ => {
+            use clap::FromArgMatches;
+            drop(conn);
+            return match k {
+                KindId::Batches => {
+                    super::dispatch_cmd::dispatch(config, super::dispatch_cmd::DispatchCmd::from_arg_matches(m)?)
+                }
+                KindId::Cadres => {
+                    super::dispatch_cmd::cadres_cmd(config, super::dispatch_cmd::CadresCmd::from_arg_matches(m)?)
+                }
+                _ => bail!("choose list, show, add, edit or retire (see --help)"),
+            };
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -254,6 +254,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    skill_aliases (alias) {
+        alias -> Text,
+        skill -> Text,
+    }
+}
+
+diesel::table! {
     cadres (id) {
         id -> BigInt,
         name -> Text,
@@ -268,6 +275,8 @@ diesel::table! {
         illustrative -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        retired_on -> Nullable<Date>,
+        retire_reason -> Nullable<Text>,
     }
 }
 
@@ -376,6 +385,8 @@ diesel::table! {
         days -> Integer,
         updated_at -> Timestamp,
         updated_by -> Text,
+        confirmed_by -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -494,6 +505,7 @@ diesel::joinable!(members -> party_orgs (party_org_id));
 diesel::joinable!(cadres -> units (source_unit_id));
 diesel::joinable!(cadre_skills -> cadres (cadre_id));
 diesel::joinable!(cadre_skills -> skills (skill));
+diesel::joinable!(skill_aliases -> skills (skill));
 diesel::joinable!(twinning -> units (unit_id));
 diesel::joinable!(village_needs -> skills (skill));
 diesel::joinable!(batch_rules -> dispatch_batches (batch_id));
@@ -527,6 +539,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     party_org_units,
     members,
     skills,
+    skill_aliases,
     cadres,
     cadre_skills,
     twinning,

@@ -87,7 +87,7 @@ impl SummaryRow {
 
 /// Today's date in China (UTC+8, no daylight saving), for defaults such as the summary year.
 pub fn china_today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+    crate::clock::Clock::current().today()
 }
 
 /// The default year of summaries: the last full year in China today ([`super::last_full_year`]).

@@ -395,14 +395,14 @@ pub fn dispatch_demo(conn: &mut DbConn, county_code: &str) -> DbResult<DispatchD
         max_size: 12,
         ..BatchInput::new(EARLIER_BATCH, county_code, date(EARLIER_DATE))
     };
-    let earlier_id = batch::create_batch_as(conn, &system, &earlier, true).map_err(task)?;
+    let earlier_id = batch::create_batch_as(conn, &system, &earlier, true).map_err(|e| task(e.into()))?;
     batch::run(conn, &system, earlier_id).map_err(task)?;
     let stays = batch::confirm(conn, &system, earlier_id).map_err(task)?;
     residency_records(conn, &mut rng, &stays)?;
 
     // The draft batch, planned.
     let draft = BatchInput::new(DEMO_BATCH, county_code, reference);
-    let draft_id = batch::create_batch_as(conn, &system, &draft, true).map_err(task)?;
+    let draft_id = batch::create_batch_as(conn, &system, &draft, true).map_err(|e| task(e.into()))?;
     let plan = batch::run(conn, &system, draft_id).map_err(task)?;
 
     Ok(DispatchDemo {

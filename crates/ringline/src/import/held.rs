@@ -19,13 +19,15 @@ use ringline_core::division::DivisionCode;
 use ringline_core::mask::{mask_id_number, mask_phone};
 use serde::{Deserialize, Serialize};
 
-use super::dispatch_kinds::{CadreIn, update_cadre};
-use super::framework::{Held, ImportError, member_json, update_member};
+use super::framework::ImportError;
 use crate::access::{Access, Permission};
 use crate::audit::{self, Change};
+use crate::cadres::kinds::{Cadres, CheckedCadre};
 use crate::db::schema::{cadres, held_rows, members, party_orgs, units};
 use crate::db::{DbConn, DbError, DbResult, now};
+use crate::kind::Kind;
 use crate::registry::NewMember;
+use crate::registry::member::Members;
 use crate::registry::query::{Pred, all, division_names, restrict_codes};
 
 /// The kinds whose rows may be held.
@@ -142,27 +144,6 @@ struct Row {
     held_at: chrono::NaiveDateTime,
 }
 
-/// Keeps a row of `kind` for the county (inside the import's transaction), replacing an earlier
-/// held row for the same record and place. Not audited on its own: the import's one entry,
-/// identical to that of an import of a new record, covers it, and the decision is audited.
-pub(super) fn hold<T: Serialize>(
-    conn: &mut DbConn,
-    access: &Access,
-    kind: &str,
-    h: &Held<T>,
-    file: &str,
-) -> Result<(), ImportError> {
-    let json = serde_json::to_string(&h.row).map_err(|e| DbError::Task(format!("held row: {e}")))?;
-    let place = Place {
-        record_id: h.record_id,
-        record_division: &h.record_division,
-        row_division: &h.row_division,
-        line: h.line,
-    };
-    hold_json(conn, access, kind, &place, &json, file)?;
-    Ok(())
-}
-
 /// Where a held row belongs: the stored record, its division, the row's division, the row's line.
 pub struct Place<'a> {
     /// The stored record's id.
@@ -175,7 +156,10 @@ pub struct Place<'a> {
     pub line: usize,
 }
 
-/// [`hold`] for a row already serialised as JSON (the generic import of [`crate::kind`]).
+/// Keeps a row of `kind`, serialised as JSON, for the county (inside the import's transaction of
+/// the generic import of [`crate::kind`]), replacing an earlier held row for the same record and
+/// place. Not audited on its own: the import's one entry, identical to that of an import of a
+/// new record, covers it, and the decision is audited.
 pub fn hold_json(conn: &mut DbConn, access: &Access, kind: &str, h: &Place, json: &str, file: &str) -> DbResult<()> {
     diesel::delete(
         held_rows::table
@@ -225,7 +209,7 @@ pub fn list(conn: &mut DbConn, access: &Access) -> DbResult<Vec<HeldRow>> {
     for r in rows {
         let (name, id_number, phone, row_place, record) = match r.kind.as_str() {
             "cadres" => {
-                let c: CadreIn = parse(&r.row_json)?;
+                let c: CheckedCadre = parse(&r.row_json)?;
                 let place = cadre_source(conn, c.cadre.source_unit_id, c.cadre.source_town.as_deref())?;
                 let stored: Option<(String, Option<i64>, Option<String>)> = cadres::table
                     .find(r.record_id)
@@ -393,7 +377,7 @@ fn stale(what: &str) -> HeldError {
 
 fn transfer_member(conn: &mut DbConn, access: &Access, r: &Row) -> Result<Transferred, HeldError> {
     let mut m: NewMember = parse(&r.row_json)?;
-    let stored = super::framework::load_members(conn, &[m.id_number.as_str()])?.remove(&m.id_number);
+    let stored = crate::registry::member::load_by_numbers(conn, &[m.id_number.as_str()])?.remove(&m.id_number);
     let before = match stored {
         Some((id, s)) if id == r.record_id && access.sees_code(&s.division_code) => s,
         _ => return Err(stale("the member is no longer registered where the row was held")),
@@ -414,8 +398,18 @@ fn transfer_member(conn: &mut DbConn, access: &Access, r: &Row) -> Result<Transf
         m.employer_unit_id = None;
     }
     m.updated_at = now();
-    update_member(conn, r.record_id, &m)?;
+    Members::update(conn, &r.record_id.to_string(), &m)?;
     Ok(("member", member_json(&before), member_json(&m), m.division_code))
+}
+
+/// A member as the audit log keeps it: ID number and phone masked.
+fn member_json(m: &NewMember) -> serde_json::Value {
+    serde_json::json!({
+        "name": m.name, "id_number": mask_id_number(&m.id_number),
+        "phone": m.phone.as_deref().map(mask_phone), "status": m.status,
+        "join_date": m.join_date, "party_org_id": m.party_org_id, "employer": m.employer,
+        "employer_unit_id": m.employer_unit_id, "home_community": m.home_community,
+    })
 }
 
 fn unit_exists(conn: &mut DbConn, id: i64) -> DbResult<bool> {
@@ -428,7 +422,7 @@ fn unit_exists(conn: &mut DbConn, id: i64) -> DbResult<bool> {
 }
 
 /// A cadre as the audit log keeps it: ID number and phone masked.
-fn cadre_json(c: &CadreIn) -> serde_json::Value {
+fn cadre_json(c: &CheckedCadre) -> serde_json::Value {
     let n = &c.cadre;
     serde_json::json!({
         "name": n.name, "id_number": mask_id_number(&n.id_number),
@@ -439,9 +433,9 @@ fn cadre_json(c: &CadreIn) -> serde_json::Value {
 }
 
 fn transfer_cadre(conn: &mut DbConn, access: &Access, r: &Row) -> Result<Transferred, HeldError> {
-    let mut c: CadreIn = parse(&r.row_json)?;
-    let stored =
-        super::dispatch_kinds::load_cadres(conn, std::slice::from_ref(&c.cadre.id_number))?.remove(&c.cadre.id_number);
+    let mut c: CheckedCadre = parse(&r.row_json)?;
+    let stored = crate::cadres::kinds::load_by_numbers(conn, std::slice::from_ref(&c.cadre.id_number))?
+        .remove(&c.cadre.id_number);
     let before = match stored {
         Some((id, s)) if id == r.record_id && access.sees_code(&s.cadre.division_code) => s,
         _ => return Err(stale("the cadre is no longer on the roster where the row was held")),
@@ -461,7 +455,7 @@ fn transfer_cadre(conn: &mut DbConn, access: &Access, r: &Row) -> Result<Transfe
         _ => return Err(stale("the row's source unit or town is no longer in your area")),
     }
     c.cadre.updated_at = now();
-    update_cadre(conn, r.record_id, &c)?;
+    Cadres::update(conn, &r.record_id.to_string(), &c)?;
     Ok(("cadre", cadre_json(&before), cadre_json(&c), c.cadre.division_code))
 }
 

@@ -1,7 +1,6 @@
 //! Imports: reading files into validated records, planning the change against the database
 //! (a dry run), and applying it atomically.
 
-mod dispatch_kinds;
 pub mod divisions;
 pub mod framework;
 pub mod held;

@@ -101,41 +101,39 @@ impl KindSpec {
     }
 }
 
-/// Every importable kind's key, in dependency order (units before organizations before members;
-/// the dispatch kinds after the units they name, work logs after the residencies of the cadres;
-/// the economy kinds last, development chains and brands naming units and organizations).
-pub const KIND_KEYS: &[&str] = &[
-    "units",
-    "orgs",
-    "members",
-    "cadres",
-    "twinning",
-    "needs",
-    "work_logs",
-    "products",
-    "chains",
-    "brands",
-    "income",
-    "targets",
-];
+/// The file layouts kept as constants (`UNITS`, `ORGS` and `MEMBERS`: the layouts the members'
+/// held-row transfer, the scale generator and the benchmarks read). Every importable kind is
+/// described by [`crate::kind`]; its layout is derived from that description.
+pub const KINDS: &[&KindSpec] = &[&UNITS, &ORGS, &MEMBERS];
 
-/// The file layouts written out here, of the kinds not described by [`crate::kind`] (and of
-/// the registry kinds, whose layouts the scale generator writes files with).
-pub const KINDS: &[&KindSpec] = &[&UNITS, &ORGS, &MEMBERS, &CADRES, &TWINNING, &NEEDS, &WORK_LOGS];
-
-/// The kind with this key (one of [`KIND_KEYS`]; `party_orgs` is accepted for `orgs`).
+/// The importable kind with this key (`units`, `orgs`, `members`, `cadres`, `twinning`,
+/// `needs`, `work_logs`, `products`, `chains`, `brands`, `income`, `targets`; `party_orgs` is
+/// accepted for `orgs`), in the layout derived from its description; kinds not importable
+/// (dispatch batches, programs, zones) are not found.
 pub fn kind(key: &str) -> Option<&'static KindSpec> {
     let key = if key == "party_orgs" { "orgs" } else { key };
     if let Some(id) = crate::kind::KindId::parse(key) {
-        return Some(crate::kind::file_spec(id));
+        return id.desc().importable.then(|| crate::kind::file_spec(id));
     }
     KINDS.iter().copied().find(|k| k.key == key)
 }
 
-/// Every importable kind's file layout, in dependency order (kinds described by
-/// [`crate::kind`] in their derived layout).
+/// Every importable kind's file layout, in dependency order: the kinds described by
+/// [`crate::kind`] (units before organizations before members; the dispatch kinds after the
+/// units they name, work logs after the residencies of the cadres), then the economy kinds
+/// (development chains and brands naming units and organizations).
 pub fn kinds() -> Vec<&'static KindSpec> {
-    KIND_KEYS.iter().filter_map(|k| kind(k)).collect()
+    crate::kind::KindId::ALL
+        .iter()
+        .filter(|k| k.desc().importable)
+        .map(|k| crate::kind::file_spec(*k))
+        .chain(
+            KINDS
+                .iter()
+                .copied()
+                .filter(|k| crate::kind::KindId::parse(k.key).is_none()),
+        )
+        .collect()
 }
 
 /// Unit kinds (SPEC glossary "unit"): `(key, Chinese, English)`. Coverage (SPEC C3) counts
@@ -504,201 +502,6 @@ pub const MEMBERS: KindSpec = KindSpec {
     ],
 };
 
-/// Dispatched cadres (SPEC C7, 选派干部名册). Natural key: the citizen ID number.
-pub const CADRES: KindSpec = KindSpec {
-    key: "cadres",
-    zh: "选派干部",
-    en: "dispatched cadres",
-    natural_key: "id_number",
-    columns: &[
-        ColumnSpec {
-            key: "name",
-            zh: "姓名",
-            en: "name",
-            aliases: &["干部姓名"],
-            required: true,
-            cell: CellKind::Text,
-            note_zh: "",
-            note_en: "",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "id_number",
-            zh: "公民身份号码",
-            en: "id_number",
-            aliases: &["身份证号码", "身份证号", "身份证", "证件号码", "id number", "id_card"],
-            required: true,
-            cell: CellKind::Code,
-            note_zh: "18位；年龄和性别由此得出",
-            note_en: "18 characters; age and sex are derived from it",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "phone",
-            zh: "手机号码",
-            en: "phone",
-            aliases: &["联系电话", "电话", "手机", "mobile"],
-            required: false,
-            cell: CellKind::Code,
-            note_zh: "11位手机号",
-            note_en: "11-digit mobile number",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "source",
-            zh: "派出单位",
-            en: "source",
-            aliases: &["选派单位", "所在单位", "工作单位", "source_unit"],
-            required: true,
-            cell: CellKind::Text,
-            note_zh: "县直单位的统一社会信用代码或全称；乡镇干部填写乡镇的12位区划代码或名称",
-            note_en: "A county unit's credit code or full name; for a town cadre the town's 12-digit code or name",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "skills",
-            zh: "专长",
-            en: "skills",
-            aliases: &["特长", "技能", "专业特长"],
-            required: false,
-            cell: CellKind::Text,
-            note_zh: "多个用、或；分隔，如：农业种植、电子商务（见专长清单）",
-            note_en: "Separate several with 、 or ; e.g. agriculture; e-commerce (see the skill list)",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "home_village",
-            zh: "家乡村",
-            en: "home_village",
-            aliases: &["家乡村代码", "户籍村", "户籍所在村", "home village"],
-            required: false,
-            cell: CellKind::Code,
-            note_zh: "户籍所在村的12位区划代码；不会被选派到家乡村",
-            note_en: "12-digit code of the home village; a cadre is never sent there",
-            choices: &[],
-        },
-    ],
-};
-
-/// Twinning pairs (SPEC C7, 结对帮扶): a county unit and a village. Natural key: both.
-pub const TWINNING: KindSpec = KindSpec {
-    key: "twinning",
-    zh: "结对帮扶",
-    en: "twinning",
-    natural_key: "unit+village",
-    columns: &[
-        ColumnSpec {
-            key: "unit",
-            zh: "结对单位",
-            en: "unit",
-            aliases: &["帮扶单位", "结对帮扶单位", "unit_credit_code"],
-            required: true,
-            cell: CellKind::Text,
-            note_zh: "单位的统一社会信用代码或全称",
-            note_en: "The unit's credit code or full name",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "village",
-            zh: "结对村代码",
-            en: "village",
-            aliases: &["结对村", "村代码", "village_code"],
-            required: true,
-            cell: CellKind::Code,
-            note_zh: "12位统计用区划代码",
-            note_en: "12-digit NBS division code of the village",
-            choices: &[],
-        },
-    ],
-};
-
-/// Village needs (SPEC C7, 需求清单): one skill a village needs, with its priority. Natural key:
-/// village and skill.
-pub const NEEDS: KindSpec = KindSpec {
-    key: "needs",
-    zh: "村需求",
-    en: "village needs",
-    natural_key: "village+skill",
-    columns: &[
-        ColumnSpec {
-            key: "village",
-            zh: "村代码",
-            en: "village",
-            aliases: &["村(社区)代码", "区划代码", "village_code"],
-            required: true,
-            cell: CellKind::Code,
-            note_zh: "12位统计用区划代码",
-            note_en: "12-digit NBS division code of the village",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "skill",
-            zh: "需求专长",
-            en: "skill",
-            aliases: &["专长", "需求", "所需专长"],
-            required: true,
-            cell: CellKind::Text,
-            note_zh: "一行一项专长：名称或代码（见专长清单）",
-            note_en: "One skill per row: its name or key (see the skill list)",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "priority",
-            zh: "优先级",
-            en: "priority",
-            aliases: &["紧迫程度", "优先程度"],
-            required: true,
-            cell: CellKind::Integer,
-            note_zh: "1、2或3，3最紧迫",
-            note_en: "1, 2 or 3; 3 is the most urgent",
-            choices: &[],
-        },
-    ],
-};
-
-/// Work logs of residencies (SPEC C7, 驻村日志). Natural key: the cadre, the date and the text.
-pub const WORK_LOGS: KindSpec = KindSpec {
-    key: "work_logs",
-    zh: "驻村日志",
-    en: "work logs",
-    natural_key: "id_number+date+content",
-    columns: &[
-        ColumnSpec {
-            key: "id_number",
-            zh: "公民身份号码",
-            en: "id_number",
-            aliases: &["身份证号码", "身份证号", "身份证", "id number"],
-            required: true,
-            cell: CellKind::Code,
-            note_zh: "驻村干部的身份证号码",
-            note_en: "The dispatched cadre's ID number",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "date",
-            zh: "日期",
-            en: "date",
-            aliases: &["工作日期", "日志日期"],
-            required: true,
-            cell: CellKind::Date,
-            note_zh: "须在驻村期间内，如 2026-03-02",
-            note_en: "Within the residency, e.g. 2026-03-02",
-            choices: &[],
-        },
-        ColumnSpec {
-            key: "content",
-            zh: "工作内容",
-            en: "content",
-            aliases: &["内容", "日志内容", "工作情况"],
-            required: true,
-            cell: CellKind::Text,
-            note_zh: "",
-            note_en: "",
-            choices: &[],
-        },
-    ],
-};
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -731,10 +534,11 @@ mod tests {
         assert_eq!(kind("members").map(|k| k.key), Some("members"));
         assert_eq!(kind("party_orgs").map(|k| k.key), Some("orgs"));
         assert_eq!(kind("cadres").map(|k| k.key), Some("cadres"));
-        assert_eq!(kind("work_logs").map(|k| k.natural_key_columns().len()), Some(3));
+        // One log per cadre and day: the ID number and the date.
+        assert_eq!(kind("work_logs").map(|k| k.natural_key_columns().len()), Some(2));
         assert!(kind("dispatch").is_none());
         assert_eq!(kind("income").map(|k| k.natural_key_columns().len()), Some(3));
         assert_eq!(kind("targets").map(|k| k.natural_key), Some("year+village"));
-        assert_eq!(kinds().len(), KIND_KEYS.len(), "every kind has a layout");
+        assert_eq!(kinds().len(), 12, "every importable kind has a layout");
     }
 }

@@ -155,16 +155,22 @@ pub fn cell(t: Tr, column: &Column, record: &Value, places: &Places) -> Cell {
                 None => Cell::Text(name),
             }
         }
-        Show::List => match v {
-            Value::Array(items) => Cell::Text(
-                items
-                    .iter()
-                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-                    .collect::<Vec<_>>()
-                    .join("、"),
-            ),
-            _ => Cell::Text(text()),
-        },
+        Show::List => {
+            // A label in both languages (a skill of the editable list) in the reader's.
+            let item = |i: &Value| match i {
+                Value::String(s) => s.clone(),
+                Value::Object(o) => {
+                    let zh = o.get("zh").and_then(Value::as_str).unwrap_or_default();
+                    let en = o.get("en").and_then(Value::as_str).unwrap_or_default();
+                    t.pick(zh, en).to_string()
+                }
+                other => other.to_string(),
+            };
+            match v {
+                Value::Array(items) => Cell::Text(items.iter().map(item).collect::<Vec<_>>().join("、")),
+                other => Cell::Text(item(other)),
+            }
+        }
     }
 }
 

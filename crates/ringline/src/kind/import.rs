@@ -695,7 +695,7 @@ pub fn undo(conn: &mut DbConn, access: &Access, id: i64) -> Result<Run, WriteErr
 /// Undoes the changes of one run for kind `K` (see [`undo`]).
 pub(super) fn undo_kind<K: Kind>(conn: &mut DbConn, access: &Access, changes: &[Change]) -> Result<(), WriteError> {
     let desc = desc_of::<K>();
-    let mut cx = Cx::new(conn, access, crate::clock::Clock::system());
+    let mut cx = Cx::new(conn, access, crate::clock::Clock::current());
     let parse = |s: &str| -> Raw { Raw(serde_json::from_str(s).unwrap_or_default()) };
     // First check every record, then write: a refusal changes nothing.
     let mut restore: Vec<(String, K::New)> = Vec::new();

@@ -151,7 +151,8 @@ pub enum Show {
     Place,
     /// The name of a record of another kind, linked to it by the id in the column `id_key`.
     Link(KindId, &'static str),
-    /// A list of texts.
+    /// A list of texts, or of labels in both languages (`{"zh", "en"}`, shown in the reader's;
+    /// also one such label alone).
     List,
 }
 
@@ -303,6 +304,16 @@ pub enum KindId {
     Orgs,
     /// Party members (党员).
     Members,
+    /// Dispatched cadres (选派干部名册).
+    Cadres,
+    /// Twinning pairs of a county unit and a village (结对帮扶).
+    Twinning,
+    /// Village needs: a skill and its priority (村需求).
+    Needs,
+    /// Work logs of residencies (驻村日志).
+    WorkLogs,
+    /// Dispatch batches (选派批次).
+    Batches,
     /// Programs (示范创建方案).
     Programs,
     /// Zones (示范区 / 示范带).
@@ -327,6 +338,11 @@ impl KindId {
         KindId::Units,
         KindId::Orgs,
         KindId::Members,
+        KindId::Cadres,
+        KindId::Twinning,
+        KindId::Needs,
+        KindId::Batches,
+        KindId::WorkLogs,
         KindId::Products,
         KindId::Chains,
         KindId::Brands,
@@ -340,6 +356,11 @@ impl KindId {
             KindId::Units => &Driver::<crate::registry::unit::Units>::NEW,
             KindId::Orgs => &Driver::<crate::registry::org::Orgs>::NEW,
             KindId::Members => &Driver::<crate::registry::member::Members>::NEW,
+            KindId::Cadres => &Driver::<crate::cadres::kinds::Cadres>::NEW,
+            KindId::Twinning => &Driver::<crate::cadres::kinds::Twinning>::NEW,
+            KindId::Needs => &Driver::<crate::cadres::kinds::Needs>::NEW,
+            KindId::WorkLogs => &Driver::<crate::cadres::work_log::WorkLogs>::NEW,
+            KindId::Batches => &Driver::<crate::cadres::batch_kind::Batches>::NEW,
             KindId::Programs => &Driver::<crate::zones::kinds::Programs>::NEW,
             KindId::Zones => &Driver::<crate::zones::kinds::Zones>::NEW,
             KindId::Products => &Driver::<crate::economy::product::Products>::NEW,
@@ -434,6 +455,22 @@ pub enum WriteError {
     Db(#[from] DbError),
 }
 
+impl WriteError {
+    /// A stable code: the rule key of the first problem of [`WriteError::Invalid`], the key of
+    /// a [`WriteError::Conflict`], `not-found`, `forbidden` or `internal`.
+    pub fn code(&self) -> String {
+        match self {
+            WriteError::Invalid(issues) => issues
+                .first()
+                .map_or_else(|| "invalid-input".to_string(), |i| i.key.clone()),
+            WriteError::NotFound => "not-found".into(),
+            WriteError::Forbidden => "forbidden".into(),
+            WriteError::Conflict(key, _) => (*key).to_string(),
+            WriteError::Db(_) => "internal".into(),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for WriteError {
     fn from(e: diesel::result::Error) -> Self {
         WriteError::Db(DbError::from(e))
@@ -499,6 +536,21 @@ pub trait Kind: 'static + Send + Sync {
         None
     }
 
+    /// A stored record that may no longer change or be retired (a confirmed batch): the
+    /// conflict's key (its text is `error-<key>`) and an English message; `None` (the default):
+    /// it may.
+    fn frozen(n: &Self::New) -> Option<(&'static str, String)> {
+        let _ = n;
+        None
+    }
+
+    /// What a new record's form starts from: defaults a person may change (a batch's size
+    /// range, the caller's county). Default: nothing.
+    fn defaults(cx: &mut Cx) -> DbResult<Raw> {
+        let _ = cx;
+        Ok(Raw::default())
+    }
+
     /// Whether the record was generated for the demo (illustrative); a real import or form
     /// that matches it makes it real. Default: no such mark.
     fn illustrative(n: &Self::New) -> bool {
@@ -562,6 +614,8 @@ pub trait Ops: Sync {
     fn get_json(&self, conn: &mut DbConn, access: &Access, id: &str) -> DbResult<Option<serde_json::Value>>;
     /// The values an edit form starts from (personal fields left out).
     fn form_values(&self, cx: &mut Cx, id: &str) -> DbResult<Option<Raw>>;
+    /// The values a new record's form starts from ([`Kind::defaults`]).
+    fn form_defaults(&self, cx: &mut Cx) -> DbResult<Raw>;
     /// Creates a record from typed values; returns its id.
     fn create(&self, cx: &mut Cx, raw: &Raw) -> Result<String, WriteError>;
     /// Changes a record: the given values over the stored ones.
@@ -621,6 +675,10 @@ impl<K: Kind> Ops for Driver<K> {
             raw.0.remove(f.key);
         }
         Ok(Some(raw))
+    }
+
+    fn form_defaults(&self, cx: &mut Cx) -> DbResult<Raw> {
+        K::defaults(cx)
     }
 
     fn create(&self, cx: &mut Cx, raw: &Raw) -> Result<String, WriteError> {

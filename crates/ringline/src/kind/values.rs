@@ -24,6 +24,8 @@ pub const MAX_NAME: usize = 100;
 pub const MAX_TEXT: usize = 500;
 /// Longest multi-line text accepted (logs, minutes), in characters.
 pub const MAX_LONG_TEXT: usize = 5_000;
+/// What separates the items of a field of several values ([`Ty::Multi`](super::Ty::Multi)).
+pub const SEPARATORS: [char; 7] = ['、', ';', '；', ',', '，', '/', '／'];
 
 /// Where typed values come from: `None` when the field is absent (a file without the column,
 /// a form or body without the key), `Some("")` when present and empty.
@@ -369,6 +371,17 @@ impl<'a> Values<'a> {
                 None
             }
         }
+    }
+
+    /// The items of a field of [`Ty::Multi`](super::Ty::Multi), as typed: split at `、`, `;`,
+    /// `,` or `/` (half- or full-width), each cleaned; empty items dropped. Each item is one
+    /// line of text: an item with an invisible character is refused and left out.
+    pub fn several(&mut self, key: &str) -> Vec<String> {
+        let text = self.text(key);
+        text.split(SEPARATORS)
+            .map(cell::clean)
+            .filter(|p| !p.is_empty())
+            .collect()
     }
 
     /// An optional date.

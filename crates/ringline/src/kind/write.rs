@@ -12,20 +12,43 @@ fn invalid(errors: Vec<Issue>) -> WriteError {
 }
 
 /// The natural key already held by another record (or one outside the caller's scope, which
-/// is reported the same way: a key that exists is never revealed as "elsewhere").
+/// is reported the same way: a key that exists is never revealed as "elsewhere"). A kind may
+/// say it in its own words with the locale text `issue-key-taken-{kind}` (its rule key is then
+/// `key-taken-{kind}`, `_` written `-`), which gets the record's values of the natural key that
+/// are not personal data as `value`.
 fn taken<K: Kind>(cx: &mut Cx, n: &K::New, except: Option<&str>) -> Result<Option<Issue>, WriteError> {
     let desc = desc_of::<K>();
     let stored = K::stored(cx, &[n])?;
     match stored.into_iter().next().flatten() {
         Some(s) if Some(s.id.as_str()) != except => {
             let field = desc.natural_key.first().copied().unwrap_or("");
-            Ok(Some(Issue {
+            let own = format!("key-taken-{}", desc.key.replace('_', "-"));
+            let en = crate::i18n::Tr(crate::i18n::Lang::En);
+            let raw = K::values(cx, n)?;
+            let value = desc
+                .natural_key
+                .iter()
+                .filter(|k| !desc.field(k).is_some_and(|f| f.personal))
+                .map(|k| raw.text(k).to_string())
+                .collect::<Vec<_>>()
+                .join(" / ");
+            let mut issue = Issue {
                 field: field.into(),
                 column: field.into(),
+                value,
                 key: "key-taken".into(),
                 message: "another record already has this value; open that record instead".into(),
                 ..Issue::default()
-            }))
+            };
+            // The text's `value` must be given: a missing argument counts as a missing text.
+            if en
+                .try_args(&format!("issue-{own}"), &[("value", issue.value.clone())])
+                .is_some()
+            {
+                issue.key = own;
+                issue.message = issue.text(en);
+            }
+            Ok(Some(issue))
         }
         _ => Ok(None),
     }
@@ -54,7 +77,9 @@ pub fn create<K: Kind>(cx: &mut Cx, raw: &Raw) -> Result<String, WriteError> {
         return Err(WriteError::Forbidden);
     }
     crate::db::write_transaction(cx.conn, |conn| {
+        let illustrative = cx.illustrative;
         let mut cx = Cx::new(conn, cx.access, cx.clock);
+        cx.illustrative = illustrative;
         let mut v = Values::new(desc, raw);
         let n = K::check(&mut v, &mut cx)?;
         let Some(n) = n.filter(|_| v.errors.is_empty()) else {
@@ -98,8 +123,13 @@ pub fn edit<K: Kind>(cx: &mut Cx, id: &str, raw: &Raw) -> Result<(), WriteError>
         return Err(WriteError::Forbidden);
     }
     crate::db::write_transaction(cx.conn, |conn| {
+        let illustrative = cx.illustrative;
         let mut cx = Cx::new(conn, cx.access, cx.clock);
+        cx.illustrative = illustrative;
         let stored = K::load(&mut cx, id)?.ok_or(WriteError::NotFound)?;
+        if let Some((key, message)) = K::frozen(&stored) {
+            return Err(WriteError::Conflict(key, message));
+        }
         let before = K::values(&mut cx, &stored)?;
         let mut typed = raw.clone();
         for f in desc.fields.iter().filter(|f| f.personal) {
@@ -157,8 +187,13 @@ pub fn retire<K: Kind>(cx: &mut Cx, id: &str, how: &RetireInput) -> Result<(), W
         return Err(WriteError::Forbidden);
     }
     crate::db::write_transaction(cx.conn, |conn| {
+        let illustrative = cx.illustrative;
         let mut cx = Cx::new(conn, cx.access, cx.clock);
+        cx.illustrative = illustrative;
         let stored = K::load(&mut cx, id)?.ok_or(WriteError::NotFound)?;
+        if let Some((key, message)) = K::frozen(&stored) {
+            return Err(WriteError::Conflict(key, message));
+        }
         let reasons = match desc.retire {
             Retire::Never => return Err(WriteError::Forbidden),
             Retire::Keep(reasons) => reasons,

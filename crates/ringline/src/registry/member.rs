@@ -507,7 +507,7 @@ fn adult_on(birth: NaiveDate) -> Option<NaiveDate> {
 
 /// Stored members by ID number: one scan of the unique index when the table is not much larger
 /// than the list, else lookups in chunks.
-fn load_by_numbers(conn: &mut DbConn, numbers: &[&str]) -> DbResult<HashMap<String, (i64, NewMember)>> {
+pub(crate) fn load_by_numbers(conn: &mut DbConn, numbers: &[&str]) -> DbResult<HashMap<String, (i64, NewMember)>> {
     let stored: i64 = members::table.count().get_result(conn)?;
     let ids: Vec<i64> = if stored <= (numbers.len() as i64).saturating_mul(4) {
         let wanted: HashSet<&str> = numbers.iter().copied().collect();

@@ -734,7 +734,7 @@ pub fn member_unmasked(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<
 fn with_member_details(conn: &mut DbConn, access: &Access, rows: Vec<MemberRow>) -> DbResult<Vec<Member>> {
     let orgs = visible_orgs(conn, access, &dedup_ids(rows.iter().map(|r| r.party_org_id)))?;
     let homes = division_names(conn, rows.iter().filter_map(|r| r.home_community.clone()))?;
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::Clock::current().today();
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -107,7 +107,6 @@ pub fn routes() -> Vec<Route> {
         super::imports::template,
         super::held::api_held,
         super::held::api_decide,
-        super::dispatch::api_batches,
         super::dispatch::api_plan,
         super::dispatch::api_run,
         super::economy::api_summary,

@@ -1,33 +1,40 @@
-//! Dispatch pages (SPEC C7): the list of dispatch batches, a batch with its rules and its stored
-//! plan (every pair explained), and the changes a county administrator makes there — run the
-//! optimiser, pin or forbid a pair, remove a pin, confirm the batch (creating residencies). Also
-//! the JSON routes `GET /api/v1/dispatch/batches`, `GET /api/v1/dispatch/batches/{id}/plan` and
-//! `POST /api/v1/dispatch/batches/{id}/run`.
+//! Dispatch pages (SPEC C7): a batch with its rules and its stored plan (every pair explained),
+//! and the changes a county administrator makes there — run the optimiser, pin or forbid a
+//! pair, remove a pin, confirm the batch (creating residencies, after ticking that it cannot
+//! be undone); a cadre's page with the residencies; residency pages with work logs, attendance
+//! (confirmed by the town) and leave, and the town and county board. Also the JSON routes
+//! `GET /api/v1/dispatch/batches/{id}/plan` and `POST /api/v1/dispatch/batches/{id}/run`.
+//!
+//! Lists, exports, forms and the JSON API of batches, cadres, twinning, needs and work logs are
+//! the generic ones of their record kinds ([`super::records`]); these pages link to them.
 //!
 //! Reads go through the scoped data layer ([`crate::cadres::batch`]); changes need
 //! [`Permission::Dispatch`] (checked by the route guard and again by the data layer) and a
 //! scope covering the batch's county. A village outside the caller's scope is neither coded
 //! nor named, and whole-batch totals are withheld from callers who do not cover the county
-//! (both done by the data layer).
+//! (both done by the data layer). No page links to a record the reader cannot open.
 
 use std::collections::BTreeSet;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
+use axum::routing::post;
 use serde::Deserialize;
 
 use super::pages::{Chrome, error_page, html};
+use super::records::{Actions, SavedQuery};
 use super::{ApiUser, AppError, AppState, Guard, PageUser, Route, route};
 use crate::access::{Access, Permission};
 use crate::cadres::batch::{self, Batch, BatchRule, Plan, PlannedPair, RuleKind};
 use crate::cadres::residency::{self, AttendanceMonth, LeaveFilter, LeaveRequest, Residency, ResidencyFilter, WorkLog};
-use crate::cadres::{self, AgeRule, Cadre, CadreFilter, DispatchError, Skill};
+use crate::cadres::{self, AgeRule, Cadre, DispatchError, Skill};
 use crate::cli::dispatch_cmd::{PlanJson, plan_json};
 use crate::i18n::Tr;
+use crate::kind::KindId;
 
 /// Dispatch routes, each with its guard.
 pub fn routes() -> Vec<Route> {
@@ -36,13 +43,11 @@ pub fn routes() -> Vec<Route> {
     let d = Permission::Dispatch;
     let rec = Permission::RecordResidency;
     vec![
-        route(M::GET, "/dispatch", Login, get(batches_page)),
         route(M::GET, "/dispatch/{id}", Login, get(batch_page)),
         route(M::POST, "/dispatch/{id}/run", Perm(d), post(run_form)),
         route(M::POST, "/dispatch/{id}/confirm", Perm(d), post(confirm_form)),
         route(M::POST, "/dispatch/{id}/rules", Perm(d), post(rule_form)),
         route(M::POST, "/dispatch/{id}/rules/remove", Perm(d), post(remove_rule_form)),
-        route(M::GET, "/cadres", Login, get(cadres_page)),
         route(M::GET, "/cadres/{id}", Login, get(cadre_page)),
         route(M::GET, "/residencies", Login, get(board_page)),
         route(M::GET, "/residencies/{id}", Login, get(residency_page)),
@@ -53,6 +58,12 @@ pub fn routes() -> Vec<Route> {
             Perm(rec),
             post(attendance_form),
         ),
+        route(
+            M::POST,
+            "/residencies/{id}/attendance/confirm",
+            Perm(Permission::DecideLeave),
+            post(confirm_attendance_form),
+        ),
         route(M::POST, "/residencies/{id}/leave", Perm(rec), post(leave_form)),
         route(M::POST, "/residencies/{id}/evaluation", Perm(d), post(evaluation_form)),
         route(
@@ -61,7 +72,6 @@ pub fn routes() -> Vec<Route> {
             Perm(Permission::DecideLeave),
             post(decide_form),
         ),
-        route(M::GET, "/api/v1/dispatch/batches", Login, get(api_batches)),
         route(M::GET, "/api/v1/dispatch/batches/{id}/plan", Login, get(api_plan)),
         route(M::POST, "/api/v1/dispatch/batches/{id}/run", Perm(d), post(api_run)),
     ]
@@ -73,10 +83,18 @@ pub fn app_error(e: DispatchError) -> AppError {
         DispatchError::Db(e) => AppError::from(e),
         DispatchError::Forbidden => AppError::Forbidden,
         DispatchError::NotFound => AppError::NotFound,
+        DispatchError::Issues(issues) => AppError::Invalid(issues),
         other => AppError::BadRequest {
             code: other.code(),
             message: other.to_string(),
         },
+    }
+}
+
+impl DispatchError {
+    /// The web error for this refusal ([`app_error`]).
+    pub fn into_app(self) -> AppError {
+        app_error(self)
     }
 }
 
@@ -140,6 +158,8 @@ fn batch_view(t: Tr, b: Batch) -> BatchView {
 pub struct PairView {
     /// The pair.
     pub p: PlannedPair,
+    /// The cadre: name, birth year and source.
+    pub who: String,
     /// Village code when the caller sees it.
     pub village_code: Option<String>,
     /// Each part of the score in words.
@@ -175,6 +195,7 @@ fn pair_view(t: Tr, p: PlannedPair) -> PairView {
         parts.push(t.get("dispatch-part-none"));
     }
     PairView {
+        who: cadre_label(&p.cadre_name, p.cadre_birth_year, p.cadre_source.as_deref()),
         village_code: p.village_code.clone(),
         words: p.breakdown.words(t.lang().code()),
         parts,
@@ -186,28 +207,12 @@ fn pair_view(t: Tr, p: PlannedPair) -> PairView {
 pub struct RuleView {
     /// The rule.
     pub r: BatchRule,
+    /// The cadre: name, birth year and source.
+    pub who: String,
     /// Village code when the caller sees it (needed by the remove form).
     pub village_code: Option<String>,
     /// Kind label.
     pub kind: String,
-}
-
-#[derive(Template)]
-#[template(path = "dispatch_batches.html")]
-struct BatchesPage {
-    c: Chrome,
-    rows: Vec<BatchView>,
-}
-
-async fn batches_page(State(state): State<AppState>, u: PageUser) -> Response {
-    let access = u.access.clone();
-    match state.db.run(move |c| batch::batches(c, &access)).await {
-        Ok(rows) => html(&BatchesPage {
-            c: Chrome::of(&u),
-            rows: rows.into_iter().map(|b| batch_view(u.t, b)).collect(),
-        }),
-        Err(e) => error_page(u.t, e.into()),
-    }
 }
 
 #[derive(Template)]
@@ -219,16 +224,26 @@ struct BatchPage {
     /// The whole plan's total; withheld from callers who do not cover the county.
     total_score: Option<i64>,
     rules: Vec<RuleView>,
-    /// Eligible cadres for the pin/forbid form: id, name and age.
-    eligible: Vec<(i64, String, i32)>,
+    /// Cadres the pin/forbid form offers: those the batch may plan (no running residency, within
+    /// the batch's age limit), each as id and "name (birth year, source) · age".
+    eligible: Vec<(i64, String)>,
     can_change: bool,
     draft: bool,
+    /// The stored plan predates a change of the settings or rules.
+    outdated: bool,
     weights: String,
     residencies: String,
     summary: String,
+    /// Edit and delete (a draft), through the generic forms.
+    a: Actions,
 }
 
-async fn batch_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+async fn batch_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Query(sq): Query<SavedQuery>,
+) -> Response {
     let access = u.access.clone();
     let result = state
         .db
@@ -239,8 +254,15 @@ async fn batch_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i
             let rules = batch::rules(c, &access, id)?;
             let mut eligible = Vec::new();
             if can_change && plan.batch.is_draft() {
+                // The optimiser's cadres, less those the age rule excludes everywhere.
                 let ids: BTreeSet<i64> = batch::inputs(c, &access, id)?
-                    .map(|i| i.cadres.iter().map(|x| x.id).collect())
+                    .map(|i| {
+                        i.cadres
+                            .iter()
+                            .filter(|x| i.rules.young_max_age.is_none_or(|max| x.age <= max))
+                            .map(|x| x.id)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let ages = AgeRule {
                     on: plan.batch.reference_date,
@@ -250,12 +272,11 @@ async fn batch_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i
                         .and_then(|a| u32::try_from(a).ok())
                         .unwrap_or(cadres::DEFAULT_YOUNG_MAX_AGE),
                 };
-                let (roster, _) = cadres::cadres(c, &access, &CadreFilter::default(), ages, 5_000, 0)?;
+                let (roster, _) = cadres::cadres(c, &access, &cadres::CadreFilter::default(), ages, 5_000, 0)?;
                 eligible = roster
                     .into_iter()
                     .filter(|x| ids.contains(&x.id))
-                    .map(|x| (x.id, x.name, x.age))
-                    .collect();
+                    .collect::<Vec<Cadre>>();
             }
             Ok::<_, AppError>((plan, rules, eligible, can_change))
         })
@@ -271,6 +292,7 @@ async fn batch_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i
         total_score,
     } = plan;
     let draft = b.is_draft();
+    let outdated = b.plan_outdated;
     let weights = t.args(
         "dispatch-weights",
         &[
@@ -279,7 +301,7 @@ async fn batch_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i
         ],
     );
     let residencies = match b.residencies {
-        Some(n) => t.args("dispatch-residencies", &[("count", n.to_string())]),
+        Some(n) => t.args("dispatch-residencies-count", &[("count", n.to_string())]),
         None => String::new(),
     };
     let summary = match total_score {
@@ -289,6 +311,9 @@ async fn batch_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i
         ),
         None => t.args("dispatch-plan-summary-scoped", &[("pairs", pairs.len().to_string())]),
     };
+    let mut a = Actions::new(&u, KindId::Batches, b.id, sq.saved.as_deref());
+    a.can_edit &= can_change && draft;
+    a.can_retire &= can_change && draft;
     html(&BatchPage {
         weights,
         residencies,
@@ -305,14 +330,38 @@ async fn batch_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i
                 } else {
                     t.get("dispatch-forbidden")
                 },
+                who: cadre_label(&r.cadre_name, r.cadre_birth_year, r.cadre_source.as_deref()),
                 r,
             })
             .collect(),
-        eligible,
+        eligible: eligible
+            .into_iter()
+            .map(|x| {
+                let who = cadre_label(&x.name, x.birth_year, x.source_name.as_deref());
+                (
+                    x.id,
+                    t.args("dispatch-eligible", &[("cadre", who), ("age", x.age.to_string())]),
+                )
+            })
+            .collect(),
         can_change,
         draft,
+        outdated,
+        a,
         v: batch_view(t, b),
     })
+}
+
+/// A cadre as lists and pickers show one: "name (birth year, source)" — two cadres may share a
+/// name.
+pub fn cadre_label(name: &str, birth_year: i32, source: Option<&str>) -> String {
+    cadres::CadreTag {
+        name: name.to_string(),
+        birth_year,
+        source: source.map(str::to_string),
+        division_code: String::new(),
+    }
+    .label()
 }
 
 fn back(id: i64) -> Response {
@@ -329,10 +378,41 @@ async fn run_form(State(state): State<AppState>, u: PageUser, Path(id): Path<i64
     }
 }
 
-/// POST /dispatch/{id}/confirm — one residency per planned pair.
-async fn confirm_form(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+/// The confirmation form: `understood` must be ticked (confirming cannot be undone).
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    understood: Option<String>,
+}
+
+/// POST /dispatch/{id}/confirm — one residency per planned pair; refused (422,
+/// `dispatch-confirm-unticked`) unless the box saying it cannot be undone is ticked.
+async fn confirm_form(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
     let access = u.access.clone();
-    match state.db.run(move |c| batch::confirm(c, &access, id)).await {
+    let ticked = f.understood.as_deref().map(str::trim).is_some_and(|v| !v.is_empty());
+    let result = state
+        .db
+        .run(move |c| {
+            if !ticked {
+                // Who may not act on the batch learns that first (404, 403, confirmed).
+                batch::may_act(c, &access, id)?;
+                return Err(DispatchError::issue(
+                    "understood",
+                    "",
+                    "dispatch-confirm-unticked",
+                    "tick the box saying you understand that confirming cannot be undone",
+                    Vec::new(),
+                ));
+            }
+            batch::confirm(c, &access, id)
+        })
+        .await;
+    match result {
         Ok(_) => back(id),
         Err(e) => error_page(u.t, app_error(e)),
     }
@@ -357,7 +437,7 @@ fn cadre_id(f: &RuleForm) -> Result<i64, AppError> {
     })
 }
 
-/// POST /dispatch/{id}/rules — pins or forbids a pair (clears the stored plan).
+/// POST /dispatch/{id}/rules — pins or forbids a pair (the stored plan is out of date).
 async fn rule_form(
     State(state): State<AppState>,
     u: PageUser,
@@ -418,9 +498,6 @@ async fn remove_rule_form(
 // ---------------------------------------------------------------------------------------------
 // Cadre roster
 
-/// Cadres listed on one roster page.
-const ROSTER_PAGE: i64 = 500;
-
 /// A cadre prepared for display (ID number and phone masked by the data layer; no division
 /// code shown).
 pub struct CadreView {
@@ -468,51 +545,6 @@ fn cadre_view(t: Tr, skills: &[Skill], c: Cadre) -> CadreView {
     }
 }
 
-fn ages(state: &AppState) -> AgeRule {
-    AgeRule {
-        on: chrono::Utc::now().date_naive(),
-        young_max_age: state.config.young_max_age,
-    }
-}
-
-#[derive(Template)]
-#[template(path = "cadres.html")]
-struct CadresPage {
-    c: Chrome,
-    rows: Vec<CadreView>,
-    count_label: String,
-    young_rule: String,
-    any_illustrative: bool,
-}
-
-async fn cadres_page(State(state): State<AppState>, u: PageUser) -> Response {
-    let access = u.access.clone();
-    let rule = ages(&state);
-    let result = state
-        .db
-        .run(move |c| {
-            let skills = cadres::skills(c)?;
-            let (rows, total) = cadres::cadres(c, &access, &CadreFilter::default(), rule, ROSTER_PAGE, 0)?;
-            Ok::<_, AppError>((skills, rows, total))
-        })
-        .await;
-    let (skills, rows, total) = match result {
-        Ok(r) => r,
-        Err(e) => return error_page(u.t, e),
-    };
-    let t = u.t;
-    html(&CadresPage {
-        c: Chrome::of(&u),
-        count_label: t.args(
-            "cadre-count",
-            &[("shown", rows.len().to_string()), ("total", total.to_string())],
-        ),
-        any_illustrative: rows.iter().any(|r| r.illustrative),
-        rows: rows.into_iter().map(|r| cadre_view(t, &skills, r)).collect(),
-        young_rule: t.args("cadre-young-rule", &[("age", rule.young_max_age.to_string())]),
-    })
-}
-
 /// A residency prepared for display.
 pub struct ResidencyView {
     /// The residency.
@@ -528,11 +560,19 @@ struct CadrePage {
     v: CadreView,
     sex: String,
     residencies: Vec<ResidencyView>,
+    /// The reason the cadre left the roster, when retired.
+    left: Option<String>,
+    a: Actions,
 }
 
-async fn cadre_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
+async fn cadre_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Query(sq): Query<SavedQuery>,
+) -> Response {
     let access = u.access.clone();
-    let rule = ages(&state);
+    let rule = AgeRule::today();
     let result = state
         .db
         .run(move |c| {
@@ -558,8 +598,22 @@ async fn cadre_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i
             .find(|c| c.0 == key)
             .map_or_else(|| key.to_string(), |c| if zh { c.1 } else { c.2 }.to_string())
     };
+    let mut a = Actions::new(&u, KindId::Cadres, cadre.id, sq.saved.as_deref());
+    let left = cadre.retire_reason.as_deref().map(|r| {
+        format!(
+            "{} {}",
+            label(crate::cadres::kinds::CADRE_LEAVE_REASONS, r),
+            cadre.retired_on.map(|d| d.to_string()).unwrap_or_default()
+        )
+    });
+    if left.is_some() {
+        a.can_edit = false;
+        a.can_retire = false;
+    }
     html(&CadrePage {
         c: Chrome::of(&u),
+        left,
+        a,
         sex: label(crate::import::spec::SEXES, &cadre.sex),
         residencies: history
             .into_iter()
@@ -603,6 +657,8 @@ fn choice_label(t: Tr, choices: &[(&str, &str, &str)], key: &str) -> String {
 pub struct LeaveView {
     /// The request.
     pub l: LeaveRequest,
+    /// The cadre: name, birth year and source.
+    pub who: String,
     /// Status label.
     pub status: String,
     /// Approver level label.
@@ -613,6 +669,7 @@ pub struct LeaveView {
 
 fn leave_view(t: Tr, access: &Access, l: LeaveRequest) -> LeaveView {
     LeaveView {
+        who: cadre_label(&l.cadre_name, l.cadre_birth_year, l.cadre_source.as_deref()),
         status: choice_label(t, residency::LEAVE_STATUSES, &l.status),
         level: choice_label(t, residency::APPROVER_LEVELS, &l.approver_level),
         decidable: l.status == "pending" && residency::may_decide(access, &l.approver_level),
@@ -625,6 +682,8 @@ fn leave_view(t: Tr, access: &Access, l: LeaveRequest) -> LeaveView {
 struct ResidencyPage {
     c: Chrome,
     r: Residency,
+    /// The cadre: name, birth year and source.
+    who: String,
     evaluation: String,
     logs: Vec<WorkLog>,
     months: Vec<AttendanceMonth>,
@@ -633,6 +692,8 @@ struct ResidencyPage {
     today: String,
     can_record: bool,
     can_evaluate: bool,
+    /// The caller may confirm the days a cadre reports (town and county administrators).
+    can_confirm: bool,
 }
 
 async fn residency_page(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>) -> Response {
@@ -658,6 +719,7 @@ async fn residency_page(State(state): State<AppState>, u: PageUser, Path(id): Pa
     let t = u.t;
     html(&ResidencyPage {
         c: Chrome::of(&u),
+        who: cadre_label(&r.cadre_name, r.cadre_birth_year, r.cadre_source.as_deref()),
         evaluation: r
             .evaluation
             .as_deref()
@@ -670,9 +732,10 @@ async fn residency_page(State(state): State<AppState>, u: PageUser, Path(id): Pa
             .iter()
             .map(|g| (g.0.to_string(), choice_label(t, residency::GRADES, g.0)))
             .collect(),
-        today: chrono::Utc::now().date_naive().to_string(),
+        today: state.clock.today().to_string(),
         can_record: u.access.can(Permission::RecordResidency),
         can_evaluate: u.access.can(Permission::Dispatch),
+        can_confirm: u.access.can(Permission::DecideLeave),
         r,
     })
 }
@@ -688,19 +751,21 @@ pub struct LogForm {
     content: String,
 }
 
+/// POST /residencies/{id}/logs — a work log entry, checked like any other way in (the record
+/// kind `work_logs`): a second entry for the day is refused with the stored one named.
 async fn log_form(State(state): State<AppState>, u: PageUser, Path(id): Path<i64>, Form(f): Form<LogForm>) -> Response {
-    let day = match date("date", &f.date) {
-        Ok(d) => d,
-        Err(e) => return error_page(u.t, e),
-    };
     let access = u.access.clone();
+    let clock = state.clock;
     match state
         .db
-        .run(move |c| residency::add_work_log(c, &access, id, day, &f.content))
+        .run(move |c| {
+            let mut cx = crate::kind::Cx::new(c, &access, clock);
+            crate::cadres::work_log::add_for_residency(&mut cx, id, f.date.trim(), &f.content)
+        })
         .await
     {
         Ok(_) => back_to(id),
-        Err(e) => error_page(u.t, app_error(e)),
+        Err(e) => error_page(u.t, DispatchError::from(e).into_app()),
     }
 }
 
@@ -724,6 +789,30 @@ async fn attendance_form(
     match state
         .db
         .run(move |c| residency::set_attendance(c, &access, id, f.month.trim(), days))
+        .await
+    {
+        Ok(_) => back_to(id),
+        Err(e) => error_page(u.t, app_error(e)),
+    }
+}
+
+/// The attendance confirmation form: the month confirmed.
+#[derive(Debug, Deserialize)]
+pub struct ConfirmMonthForm {
+    month: String,
+}
+
+/// POST /residencies/{id}/attendance/confirm — the town (or county) confirms a month's days.
+async fn confirm_attendance_form(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ConfirmMonthForm>,
+) -> Response {
+    let access = u.access.clone();
+    match state
+        .db
+        .run(move |c| residency::confirm_attendance(c, &access, id, f.month.trim()))
         .await
     {
         Ok(_) => back_to(id),
@@ -826,8 +915,10 @@ async fn evaluation_form(
 pub struct BoardRow {
     /// The residency.
     pub r: Residency,
-    /// The last months: (month, days, compliant).
-    pub months: Vec<(String, i32, bool)>,
+    /// The cadre: name, birth year and source.
+    pub who: String,
+    /// The last months: (month, days, compliant, confirmed by the town).
+    pub months: Vec<(String, i32, bool, bool)>,
 }
 
 #[derive(Template)]
@@ -847,7 +938,7 @@ async fn board_page(State(state): State<AppState>, u: PageUser) -> Response {
         .db
         .run(move |c| {
             let filter = ResidencyFilter {
-                on: Some(chrono::Utc::now().date_naive()),
+                on: Some(crate::clock::Clock::current().today()),
                 ..Default::default()
             };
             let (list, _) = residency::residencies(c, &access, &filter, 1_000, 0)?;
@@ -857,7 +948,11 @@ async fn board_page(State(state): State<AppState>, u: PageUser) -> Response {
                 months.sort_by(|a, b| b.month.cmp(&a.month));
                 months.truncate(BOARD_MONTHS);
                 rows.push(BoardRow {
-                    months: months.into_iter().map(|m| (m.month, m.days, m.compliant)).collect(),
+                    who: cadre_label(&r.cadre_name, r.cadre_birth_year, r.cadre_source.as_deref()),
+                    months: months
+                        .into_iter()
+                        .map(|m| (m.month, m.days, m.compliant, m.confirmed_at.is_some()))
+                        .collect(),
                     r,
                 });
             }
@@ -890,19 +985,6 @@ async fn board_page(State(state): State<AppState>, u: PageUser) -> Response {
 
 // ---------------------------------------------------------------------------------------------
 // JSON
-
-/// GET /api/v1/dispatch/batches — the batches the caller sees.
-#[utoipa::path(get, path = "/api/v1/dispatch/batches", responses((status = 200, body = Vec<Batch>), (status = 401)))]
-pub async fn api_batches(State(state): State<AppState>, u: ApiUser) -> Result<Json<Vec<Batch>>, AppError> {
-    let access = u.access.clone();
-    let mut rows = state.db.run(move |c| batch::batches(c, &access)).await?;
-    for b in &mut rows {
-        if !u.access.sees_code(&b.county_code) {
-            b.county_code = String::new();
-        }
-    }
-    Ok(Json(rows))
-}
 
 /// GET /api/v1/dispatch/batches/{id}/plan — the stored plan, as `ringline dispatch plan
 /// --format json` prints it.

@@ -768,6 +768,7 @@ impl Server {
     /// which no longer run left in the data folder (see [`uploads`]).
     pub async fn bind(config: Config, db: Db) -> std::io::Result<Server> {
         let listener = tokio::net::TcpListener::bind(&config.bind).await?;
+        crate::cadres::set_young_max_age(config.young_max_age);
         let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs);
         let body_timeout = std::time::Duration::from_secs(config.body_timeout_secs);
         let jobs = imports::Jobs::new(config.data_dir().join(uploads::UPLOADS_FOLDER));
@@ -780,7 +781,7 @@ impl Server {
             db,
             config: Arc::new(config),
             jobs: Arc::new(jobs),
-            clock: crate::clock::Clock::system(),
+            clock: crate::clock::Clock::current(),
         };
         Ok(Server {
             listener,

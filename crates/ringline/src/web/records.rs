@@ -153,8 +153,31 @@ pub fn routes() -> Vec<Route> {
 pub fn has_own_page(k: KindId) -> bool {
     matches!(
         k,
-        KindId::Units | KindId::Orgs | KindId::Members | KindId::Programs | KindId::Zones
+        KindId::Units
+            | KindId::Orgs
+            | KindId::Members
+            | KindId::Programs
+            | KindId::Zones
+            | KindId::Cadres
+            | KindId::Batches
     )
+}
+
+/// Pages beside a kind's list, linked from it: `(label key, path)`. The dispatch kinds link to
+/// each other, the residencies and the batches.
+pub fn related(k: KindId) -> &'static [(&'static str, &'static str)] {
+    const DISPATCH: &[(&str, &str)] = &[
+        ("nav-dispatch", "/dispatch"),
+        ("nav-cadres", "/cadres"),
+        ("twinning", "/twinning"),
+        ("needs", "/needs"),
+        ("nav-residencies", "/residencies"),
+        ("work_logs", "/work_logs"),
+    ];
+    match k {
+        KindId::Cadres | KindId::Twinning | KindId::Needs | KindId::WorkLogs | KindId::Batches => DISPATCH,
+        _ => &[],
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,6 +497,8 @@ struct ListPage {
     narrowed: Option<(String, String, String)>,
     /// What was just done to a record (retired, deleted), if anything.
     done: Option<String>,
+    /// Pages beside the list: (label, path).
+    related: Vec<(String, &'static str)>,
 }
 
 fn to_params(q: HashMap<String, String>) -> HashMap<String, String> {
@@ -579,6 +604,11 @@ async fn list_page(
                 "record-retired"
             })
         }),
+        related: related(k)
+            .iter()
+            .filter(|(_, p)| *p != format!("/{}", d.key))
+            .map(|(label, p)| (t.get(label), *p))
+            .collect(),
     })
 }
 
@@ -832,7 +862,21 @@ fn division_options(
     use crate::divisions::{self, ListFilter};
     let mut out = Vec::new();
     let mut towns: HashMap<String, String> = HashMap::new();
-    for level in [Level::Town, Level::Village] {
+    let wanted: &[Level] = if levels.contains(&Level::County) {
+        &[Level::County, Level::Town, Level::Village]
+    } else {
+        &[Level::Town, Level::Village]
+    };
+    for &level in wanted {
+        let needed = match level {
+            Level::Village => levels.contains(&Level::Village),
+            // Towns also label villages.
+            Level::Town => levels.contains(&Level::Town) || levels.contains(&Level::Village),
+            _ => true,
+        };
+        if !needed {
+            continue;
+        }
         let list = divisions::list(
             conn,
             access,
@@ -896,9 +940,17 @@ fn ref_options(
                 .or_else(|| r.get("credit_code"))
                 .and_then(|v| v.as_str())
                 .map(str::to_string);
-            let label = match &code {
-                Some(c) => format!("{name} · {c}"),
-                None => name.clone(),
+            // People who may share a name (cadres) are told apart by birth year and source.
+            let person = r.get("birth_year").and_then(|v| v.as_i64()).map(|year| {
+                match r.get("source_name").and_then(|v| v.as_str()) {
+                    Some(source) => format!("{name} ({year}, {source})"),
+                    None => format!("{name} ({year})"),
+                }
+            });
+            let label = match (&code, person) {
+                (_, Some(p)) => p,
+                (Some(c), None) => format!("{name} · {c}"),
+                (None, None) => name.clone(),
             };
             Some((name, label))
         })
@@ -1064,7 +1116,16 @@ async fn new_form(
         .filter(|(key, _)| d.field(key).is_some_and(|f| !f.personal))
         .collect());
     let u2 = u.clone();
-    match state.db.run(move |c| form_page(&u2, c, k, None, &start, &[])).await {
+    let st = state.clone();
+    match state
+        .db
+        .run(move |c| {
+            let mut values = with_cx(&st, c, &u2.access, |cx| k.ops().form_defaults(cx))?;
+            values.0.extend(start.0);
+            form_page(&u2, c, k, None, &values, &[])
+        })
+        .await
+    {
         Ok(p) => html(&p),
         Err(e) => error_page(t, e),
     }

@@ -258,10 +258,6 @@ pub(super) fn headers(t: Tr, keys: &[&str]) -> Vec<String> {
     keys.iter().map(|k| t.get(k)).collect()
 }
 
-pub(super) fn illustrative_cell(t: Tr, b: bool) -> String {
-    if b { t.get("illustrative") } else { String::new() }
-}
-
 pub(super) async fn export(
     state: &AppState,
     t: Tr,

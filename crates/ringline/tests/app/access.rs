@@ -91,20 +91,17 @@ fn reviewed() -> Vec<(&'static str, &'static str, Guard)> {
         ("POST", "/api/v1/import/held/{id}", Perm(Import)),
         ("POST", "/api/v1/import/{kind}", Perm(Import)),
         ("GET", "/api/v1/import/templates/{file}", Login),
-        ("GET", "/dispatch", Login),
-        ("GET", "/cadres", Login),
         ("GET", "/residencies", Login),
         ("GET", "/residencies/{id}", Login),
         ("POST", "/residencies/{id}/logs", Perm(RecordResidency)),
         ("POST", "/residencies/{id}/attendance", Perm(RecordResidency)),
+        // The town (or county) confirms the days a cadre reports.
+        ("POST", "/residencies/{id}/attendance/confirm", Perm(DecideLeave)),
         ("POST", "/residencies/{id}/leave", Perm(RecordResidency)),
         ("POST", "/residencies/{id}/evaluation", Perm(Dispatch)),
         ("POST", "/leave/{id}/decide", Perm(DecideLeave)),
         ("GET", "/cadres/{id}", Login),
         ("GET", "/dispatch/{id}", Login),
-        ("GET", "/cadres.xlsx", Login),
-        ("GET", "/needs.xlsx", Login),
-        ("GET", "/work-logs.xlsx", Login),
         ("GET", "/dispatch/{id}/plan.xlsx", Login),
         ("GET", "/economy", Login),
         ("GET", "/economy.xlsx", Login),
@@ -119,7 +116,6 @@ fn reviewed() -> Vec<(&'static str, &'static str, Guard)> {
         ("POST", "/dispatch/{id}/confirm", Perm(Dispatch)),
         ("POST", "/dispatch/{id}/rules", Perm(Dispatch)),
         ("POST", "/dispatch/{id}/rules/remove", Perm(Dispatch)),
-        ("GET", "/api/v1/dispatch/batches", Login),
         ("GET", "/api/v1/dispatch/batches/{id}/plan", Login),
         ("POST", "/api/v1/dispatch/batches/{id}/run", Perm(Dispatch)),
     ]
@@ -127,10 +123,13 @@ fn reviewed() -> Vec<(&'static str, &'static str, Guard)> {
 
 /// Who may write and retire each record kind (SPEC C3, C10: county and town administrators
 /// keep the registry within their scope; the economy kinds (C4, C5) are theirs too, as their
-/// imports have been), and whether the kind has a detail page of its own.
+/// imports have been; SPEC C7: they keep the roster, twinning and village
+/// needs too, whoever records residencies keeps their work logs, and only county
+/// administrators plan batches), and whether the kind has a detail page of its own (a cadre's
+/// residencies, a batch's plan).
 fn reviewed_kinds() -> Vec<(&'static str, Guard, bool)> {
     use Guard::Perm;
-    use Permission::Import;
+    use Permission::{Dispatch, Import, RecordResidency};
     vec![
         // Programs and zones are the county's plan: changing them needs the configure permission
         // (county administrators) and a scope covering the county.
@@ -144,6 +143,11 @@ fn reviewed_kinds() -> Vec<(&'static str, Guard, bool)> {
         ("brands", Perm(Import), false),
         ("income", Perm(Import), false),
         ("targets", Perm(Import), false),
+        ("cadres", Perm(Import), true),
+        ("twinning", Perm(Import), false),
+        ("needs", Perm(Import), false),
+        ("work_logs", Perm(RecordResidency), false),
+        ("dispatch", Perm(Dispatch), true),
     ]
 }
 

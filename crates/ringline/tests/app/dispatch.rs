@@ -20,6 +20,7 @@ use ringline::db::schema::{audit_log, residencies, units};
 use ringline::generate;
 use ringline::import::framework::{self, OnExisting, Options, Report};
 use ringline::import::spec;
+use ringline::kind::{Cx, KindId, Raw};
 use ringline::registry::{self, NewUnit};
 
 use crate::datong;
@@ -34,20 +35,20 @@ on_both_backends!(
 );
 
 /// The four villages of the fixture, in 东峡镇.
-const V1: &str = "630121103204"; // 杏花庄村委会
-const V2: &str = "630121103205"; // 仙米村委会
-const V3: &str = "630121103206"; // 田家沟村委会
-const V4: &str = "630121103207"; // 尔麻村委会
-const DONGXIA: &str = "630121103000";
-const CHENGGUAN: &str = "630121101000";
+pub(crate) const V1: &str = "630121103204"; // 杏花庄村委会
+pub(crate) const V2: &str = "630121103205"; // 仙米村委会
+pub(crate) const V3: &str = "630121103206"; // 田家沟村委会
+pub(crate) const V4: &str = "630121103207"; // 尔麻村委会
+pub(crate) const DONGXIA: &str = "630121103000";
+pub(crate) const CHENGGUAN: &str = "630121101000";
 
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(crate) fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("date")
 }
 
 /// Ids of the fixture's cadres C1–C4.
-struct Fixture {
-    c: [i64; 4],
+pub(crate) struct Fixture {
+    pub(crate) c: [i64; 4],
 }
 
 /// The fixture, on the reference date 2026-11-01 (10 points per priority point, 5 for twinning):
@@ -70,7 +71,7 @@ struct Fixture {
 /// | C2 | 30 (agri 3) | 0 | × home village (would be 20 + 10) | 0 |
 /// | C3 | × age 45 > 40 | × age | × age | × age |
 /// | C4 | 15 (tourism 1 + twin 5) | 0 | 0 | 20 (tourism 2) |
-fn fixture_data(conn: &mut DbConn) -> Fixture {
+pub(crate) fn fixture_data(conn: &mut DbConn) -> Fixture {
     let at = ringline::db::now();
     let unit = |name: &str, division: &str| NewUnit {
         name: name.into(),
@@ -159,7 +160,9 @@ fn fixture_data(conn: &mut DbConn) -> Fixture {
         ],
     )
     .expect("cadres");
+    // Needs and twinning through their record kinds, as a form or the API writes them.
     let system = Access::system();
+    let mut cx = Cx::new(conn, &system, ringline::clock::Clock::system());
     for (v, s, p) in [
         (V1, "agriculture", 3),
         (V1, "tourism", 1),
@@ -168,17 +171,24 @@ fn fixture_data(conn: &mut DbConn) -> Fixture {
         (V3, "agriculture", 1),
         (V4, "tourism", 2),
     ] {
-        cadres::set_need(conn, &system, v, s, p).expect("need");
+        let raw = Raw::of([("village", v), ("skill", s), ("priority", &p.to_string())]);
+        KindId::Needs.ops().create(&mut cx, &raw).expect("need");
     }
-    assert!(cadres::set_twinning(conn, &system, u1, V2).expect("twin"));
-    assert!(cadres::set_twinning(conn, &system, u2, V1).expect("twin"));
-    assert!(!cadres::set_twinning(conn, &system, u2, V1).expect("twin again"));
+    for (unit, village) in [("测试单位一", V2), ("测试单位二", V1)] {
+        let raw = Raw::of([("unit", unit), ("village", village)]);
+        KindId::Twinning.ops().create(&mut cx, &raw).expect("twin");
+    }
+    let again = KindId::Twinning
+        .ops()
+        .create(&mut cx, &Raw::of([("unit", "测试单位二"), ("village", V1)]))
+        .expect_err("twin again");
+    assert_eq!(again.code(), "key-taken", "a pair is stored once");
     Fixture {
         c: [ids[0], ids[1], ids[2], ids[3]],
     }
 }
 
-fn batch_input(name: &str, min: u32, max: u32) -> BatchInput {
+pub(crate) fn batch_input(name: &str, min: u32, max: u32) -> BatchInput {
     BatchInput {
         min_size: min,
         max_size: max,
@@ -265,13 +275,16 @@ async fn plan_is_the_hand_computed_optimum(app: TestApp) {
     // Pin C1 → V1 (30): V1 is taken, C2 has nothing positive left (V2 0, V3 home, V4 0) and
     // stays home (fewest pairs); C4's best is V4 (20). 30 + 20 = 50 with 2 pairs (≥ min 2).
     batch::set_rule(&mut conn, &system, b, f.c[0], V1, RuleKind::Pin).expect("pin");
-    let cleared = batch::stored_plan(&mut conn, &system, b)
+    // A rule change keeps the last plan, marked out of date, and it cannot be confirmed.
+    let outdated = batch::stored_plan(&mut conn, &system, b)
         .expect("read")
         .expect("visible");
-    assert!(
-        cleared.pairs.is_empty() && cleared.batch.planned_at.is_none(),
-        "a rule change clears the plan"
-    );
+    assert_eq!(pairs(&outdated), pairs(&plan), "the last plan stays visible");
+    assert!(outdated.batch.plan_outdated && outdated.batch.planned_at.is_none());
+    assert!(matches!(
+        batch::confirm(&mut conn, &system, b),
+        Err(DispatchError::PlanOutdated)
+    ));
     let plan = batch::run(&mut conn, &system, b).expect("a plan with the pin");
     assert_eq!(pairs(&plan), expect(&f, &[(1, V1, 30, true), (4, V4, 20, false)]));
     assert_eq!(plan.total_score, Some(50));
@@ -348,7 +361,7 @@ async fn plan_is_the_hand_computed_optimum(app: TestApp) {
 
 /// Runs the `ringline` binary on the test app's database (SQLite only: the PostgreSQL URL is
 /// not kept by the harness); `None` on PostgreSQL.
-fn cli(app: &TestApp, args: &[&str]) -> Option<std::process::Output> {
+pub(crate) fn cli(app: &TestApp, args: &[&str]) -> Option<std::process::Output> {
     if app.backend != crate::harness::Backend::Sqlite {
         return None;
     }
@@ -367,7 +380,7 @@ fn cli(app: &TestApp, args: &[&str]) -> Option<std::process::Output> {
     )
 }
 
-fn access(conn: &mut DbConn, role: Role, scope: &str) -> Access {
+pub(crate) fn access(conn: &mut DbConn, role: Role, scope: &str) -> Access {
     Access::resolve(conn, 4242, "tester", role, Scope::parse(scope).expect("scope")).expect("access")
 }
 

@@ -69,9 +69,10 @@ async fn demo_batch_on_the_web(app: TestApp) {
     let text = list.text();
     assert!(text.contains(generate::DEMO_BATCH), "{text}");
     assert!(text.contains(&format!("href=\"/dispatch/{id}\"")));
-    let (status, batches) = viewer.get_json("/api/v1/dispatch/batches").await;
+    // The batches' list is the record kind's (`/api/v1/dispatch`).
+    let (status, batches) = viewer.get_json("/api/v1/dispatch").await;
     assert_eq!(status, 200);
-    assert_eq!(batches.as_array().map(Vec::len), Some(2), "{batches}");
+    assert_eq!(batches["items"].as_array().map(Vec::len), Some(2), "{batches}");
 
     // The stored plan: 20–30 pairs, each with a breakdown adding up to its score.
     let (status, plan) = viewer.get_json(&format!("/api/v1/dispatch/batches/{id}/plan")).await;
@@ -137,7 +138,8 @@ async fn demo_batch_on_the_web(app: TestApp) {
         403
     );
 
-    // Forbid the first pair: the plan is cleared; Run finds another without it.
+    // Forbid the first pair: the last plan stays, marked out of date (and the page shows it so,
+    // without the confirmation); Run finds another without it.
     let (c0, v0, _, _) = first[0].clone();
     let (_, v1, _, _) = first[1].clone();
     let r = admin
@@ -148,7 +150,14 @@ async fn demo_batch_on_the_web(app: TestApp) {
         .await;
     assert_eq!(r.status, 303, "{}", r.text());
     let (_, plan) = admin.get_json(&format!("/api/v1/dispatch/batches/{id}/plan")).await;
-    assert!(pairs(&plan).is_empty(), "{plan}");
+    assert_eq!(pairs(&plan), first, "the last plan stays: {plan}");
+    assert_eq!(plan["outdated"].as_bool(), Some(true), "{plan}");
+    let html = admin.get(&format!("/dispatch/{id}")).await.text();
+    assert!(html.contains("方案已过期") && !html.contains("还没有方案"), "{html}");
+    assert!(
+        !html.contains("确认选派"),
+        "an out-of-date plan is not offered for confirmation"
+    );
     assert_eq!(admin.post_form(&format!("/dispatch/{id}/run"), &[]).await.status, 303);
     let (_, plan) = admin.get_json(&format!("/api/v1/dispatch/batches/{id}/plan")).await;
     let after = pairs(&plan);
@@ -182,7 +191,7 @@ async fn demo_batch_on_the_web(app: TestApp) {
     let html = admin.get(&format!("/dispatch/{id}")).await.text();
     assert!(html.contains("<span class=\"tag pinned\">"));
 
-    // Removing the forbidden mark clears the plan again.
+    // Removing the forbidden mark leaves the plan out of date again.
     let r = admin
         .post_form(
             &format!("/dispatch/{id}/rules/remove"),
@@ -191,18 +200,38 @@ async fn demo_batch_on_the_web(app: TestApp) {
         .await;
     assert_eq!(r.status, 303);
     let (_, plan) = admin.get_json(&format!("/api/v1/dispatch/batches/{id}/plan")).await;
-    assert!(pairs(&plan).is_empty());
+    assert_eq!(plan["outdated"].as_bool(), Some(true), "{plan}");
 
-    // Confirming without a plan is refused; after a run it creates one residency per pair.
+    // Confirming an out-of-date plan is refused; after a run, confirming without ticking that
+    // it cannot be undone is refused, and with it creates one residency per pair.
+    let tick = [("understood", "yes")];
     assert_eq!(
-        admin.post_form(&format!("/dispatch/{id}/confirm"), &[]).await.status,
+        admin.post_form(&format!("/dispatch/{id}/confirm"), &tick).await.status,
         422
     );
     assert_eq!(admin.post_form(&format!("/dispatch/{id}/run"), &[]).await.status, 303);
     let (_, plan) = admin.get_json(&format!("/api/v1/dispatch/batches/{id}/plan")).await;
+    assert_eq!(plan["outdated"].as_bool(), Some(false), "{plan}");
     let n = pairs(&plan).len() as i64;
+    let html = admin.get(&format!("/dispatch/{id}")).await.text();
+    let (plan_at, confirm_at) = (html.find("class=\"plan"), html.find("name=\"understood\""));
+    assert!(
+        plan_at.is_some() && confirm_at.is_some() && plan_at < confirm_at,
+        "the confirmation comes after the plan"
+    );
+    let unticked = admin.post_form(&format!("/dispatch/{id}/confirm"), &[]).await;
+    assert_eq!(unticked.status, 422);
+    assert!(unticked.text().contains("不能撤销"), "{}", unticked.text());
     assert_eq!(
-        admin.post_form(&format!("/dispatch/{id}/confirm"), &[]).await.status,
+        batch::batch(&mut app.conn(), &Access::system(), id)
+            .expect("read")
+            .expect("batch")
+            .status,
+        "draft",
+        "nothing was confirmed"
+    );
+    assert_eq!(
+        admin.post_form(&format!("/dispatch/{id}/confirm"), &tick).await.status,
         303
     );
     let b = batch::batch(&mut app.conn(), &Access::system(), id)
@@ -382,11 +411,17 @@ async fn dispatch_exports(app: TestApp) {
     };
 
     // Roster: one row per cadre, ID numbers masked; the town admin gets the town's cadres.
+    // (The record kind's export: a number column first, then the kind's columns.)
     let all = cells(&admin.get("/cadres.xlsx").await);
     assert_eq!(all.len(), 1 + roster.len());
-    assert_eq!(all[0][4], "身份证号");
+    let id_col = all[0]
+        .iter()
+        .position(|h| h == "公民身份号码")
+        .expect("the ID number column");
     assert!(
-        all[1..].iter().all(|r| r[4].len() == 18 && r[4].contains('*')),
+        all[1..]
+            .iter()
+            .all(|r| r[id_col].len() == 18 && r[id_col].contains('*')),
         "{all:?}"
     );
     let mine = cells(&town.get("/cadres.xlsx").await);
@@ -396,12 +431,16 @@ async fn dispatch_exports(app: TestApp) {
         .count();
     assert_eq!(mine.len(), 1 + in_town);
 
-    // Needs: one row per village and skill, headed like the needs import.
+    // Needs: one row per village and skill, headed like the needs import (after the number
+    // column of the record kind's export, with the village's and town's names beside).
     let n = cells(&admin.get("/needs.xlsx").await);
     let expected: usize = needs.iter().map(|v| v.needs.len()).sum();
     assert!(expected > 0);
     assert_eq!(n.len(), 1 + expected);
-    assert_eq!(&n[0][..3], &["村代码", "需求专长", "优先级"]);
+    assert_eq!(
+        (n[0][1].as_str(), n[0][4].as_str(), n[0][5].as_str()),
+        ("村代码", "需求专长", "优先级")
+    );
     let town_needs = cells(&town.get("/needs.xlsx").await);
     let expected_town: usize = needs
         .iter()
@@ -409,7 +448,7 @@ async fn dispatch_exports(app: TestApp) {
         .map(|v| v.needs.len())
         .sum();
     assert_eq!(town_needs.len(), 1 + expected_town);
-    assert!(town_needs[1..].iter().all(|r| r[0].starts_with("630121103")));
+    assert!(town_needs[1..].iter().all(|r| r[1].starts_with("630121103")));
     // Imported back, every row matches; as these are demo records, a real import would update
     // each one only to clear its demo mark (the values are the same).
     let dir = tempfile::tempdir().expect("tempdir");
@@ -464,13 +503,18 @@ async fn dispatch_exports(app: TestApp) {
     }
     assert_eq!(town.get("/dispatch/999999/plan.xlsx").await.status, 404);
 
-    // Work logs: every entry once; the town admin only the town's.
-    let l = cells(&admin.get("/work-logs.xlsx").await);
+    // Work logs (the record kind's export, `/work_logs.xlsx`): every entry once; the town
+    // admin only the town's.
+    let l = cells(&admin.get("/work_logs.xlsx").await);
     assert_eq!(l.len(), 1 + logs.len());
-    let tl = cells(&town.get("/work-logs.xlsx").await);
+    let tl = cells(&town.get("/work_logs.xlsx").await);
     assert_eq!(
         tl.len(),
         1 + logs.iter().filter(|(v, _)| v.starts_with("630121103")).count()
     );
-    assert!(tl[1..].iter().all(|r| r[1].starts_with("630121103")));
+    let code_col = tl[0]
+        .iter()
+        .position(|h| h == "村代码")
+        .expect("the village code column");
+    assert!(tl[1..].iter().all(|r| r[code_col].starts_with("630121103")));
 }

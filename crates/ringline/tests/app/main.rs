@@ -40,6 +40,7 @@ mod calls;
 mod concurrency;
 mod datong;
 mod dispatch;
+mod dispatch_kinds;
 mod dispatch_web;
 mod economy;
 mod economy_import;

@@ -139,12 +139,7 @@ GET      /api/v1/import/runs                200      200      403      403      
 POST     /api/v1/import/runs/{id}/undo      404      404      403      403      403      403      403      404
 POST     /api/v1/import/{kind}              200      422      403      403      403      403      403      422
 GET      /api/v1/import/templates/{file}    200      200      200      200      200      200      200      200
-GET      /dispatch                          200      200      200      200      200      200      200      200
-GET      /cadres                            200      200      200      200      200      200      200      200
 GET      /cadres/{id}                       404      404      404      404      404      404      404      404
-GET      /cadres.xlsx                       200      200      200      200      200      200      200      200
-GET      /needs.xlsx                        200      200      200      200      200      200      200      200
-GET      /work-logs.xlsx                    200      200      200      200      200      200      200      200
 GET      /dispatch/{id}/plan.xlsx           404      404      404      404      404      404      404      404
 GET      /economy                           200      200      200      200      200      200      200      200
 GET      /economy.xlsx                      200      200      200      200      200      200      200      200
@@ -159,6 +154,7 @@ GET      /residencies                       200      200      200      200      
 GET      /residencies/{id}                  404      404      404      404      404      404      404      404
 POST     /residencies/{id}/logs             404      404      404      403      404      403      403      404
 POST     /residencies/{id}/attendance       404      404      404      403      404      403      403      404
+POST     /residencies/{id}/attendance/confirm 404    404      403      403      403      403      403      404
 POST     /residencies/{id}/leave            404      404      404      403      404      403      403      404
 POST     /residencies/{id}/evaluation       404      403      403      403      403      403      403      403
 POST     /leave/{id}/decide                 404      404      403      403      403      403      403      404
@@ -167,7 +163,6 @@ POST     /dispatch/{id}/run                 404      403      403      403      
 POST     /dispatch/{id}/confirm             404      403      403      403      403      403      403      403
 POST     /dispatch/{id}/rules               404      403      403      403      403      403      403      403
 POST     /dispatch/{id}/rules/remove        404      403      403      403      403      403      403      403
-GET      /api/v1/dispatch/batches           200      200      200      200      200      200      200      200
 GET      /api/v1/dispatch/batches/{id}/plan 404      404      404      404      404      404      404      404
 POST     /api/v1/dispatch/batches/{id}/run  404      403      403      403      403      403      403      403
 ";
@@ -207,6 +202,13 @@ const KIND_WRITERS: &[(&str, &[&str])] = &[
     ("brands", &["county", "town", "zadmin"]),
     ("income", &["county", "town", "zadmin"]),
     ("targets", &["county", "town", "zadmin"]),
+    // SPEC C7: the roster, twinning and village needs are kept like the registry; work logs by
+    // whoever records residencies (not a unit admin or a viewer); batches by the county only.
+    ("cadres", &["county", "town", "zadmin"]),
+    ("twinning", &["county", "town", "zadmin"]),
+    ("needs", &["county", "town", "zadmin"]),
+    ("work_logs", &["county", "town", "reporter", "cadre", "zadmin"]),
+    ("dispatch", &["county"]),
 ];
 
 /// The kinds of [`KIND_WRITERS`] whose records the matrix world holds besides the registry's
@@ -220,6 +222,11 @@ fn economy_kind(path: &str) -> Option<&'static str> {
         .into_iter()
         .find(|k| rest.starts_with(&format!("/{k}/{{id}}")))
 }
+
+/// The kinds the matrix world holds no records of (the dispatch kinds): their `{id}` routes are
+/// asked for an id nobody has, like [`dispatch_record`] routes (scoping of real records is
+/// checked in dispatch_web.rs and dispatch_kinds.rs).
+const NO_RECORDS: &[&str] = &["cadres", "twinning", "needs", "work_logs", "dispatch"];
 
 /// Kinds that are never retired (a program keeps its history): no retire routes.
 const NEVER_RETIRED: &[&str] = &["programs"];
@@ -247,35 +254,49 @@ fn kind_table() -> String {
         };
         let all = |s: &str| vec![s; COLUMNS.len()].join(" ");
         let own_page = ringline::kind::KindId::parse(k).is_some_and(ringline::web::records::has_own_page);
-        if !own_page {
-            out.push_str(&format!("GET /{k}/{{id}} {}\n", all("200/404")));
-        }
+        // With records: inside / outside the scope; without: an id nobody has.
+        let (edit, saved, retired, get) = if NO_RECORDS.contains(k) {
+            (("404", "403"), ("404", "403"), ("404", "403"), "404")
+        } else {
+            (
+                ("200/404", "403/403"),
+                ("303/404", "403/403"),
+                ("422/404", "403/403"),
+                "200/404",
+            )
+        };
         let retire = [
-            ("GET", format!("/{k}/{{id}}/retire"), cell("200/404", "403/403")),
-            ("POST", format!("/{k}/{{id}}/retire"), cell("422/404", "403/403")),
-            ("POST", format!("/api/v1/{k}/{{id}}/retire"), cell("422/404", "403/403")),
+            ("GET", format!("/{k}/{{id}}/retire"), cell(edit.0, edit.1)),
+            ("POST", format!("/{k}/{{id}}/retire"), cell(retired.0, retired.1)),
+            ("POST", format!("/api/v1/{k}/{{id}}/retire"), cell(retired.0, retired.1)),
         ];
         let retire = if NEVER_RETIRED.contains(k) {
             Vec::new()
         } else {
             retire.to_vec()
         };
-        for (m, p, cells) in [
+        let mut rows = vec![
             ("GET", format!("/{k}"), all("200")),
             ("GET", format!("/{k}.xlsx"), all("200")),
             ("GET", format!("/{k}/new"), cell("200", "403")),
             ("POST", format!("/{k}/new"), cell("422", "403")),
-            ("GET", format!("/{k}/{{id}}/edit"), cell("200/404", "403/403")),
-            ("POST", format!("/{k}/{{id}}/edit"), cell("303/404", "403/403")),
+            ("GET", format!("/{k}/{{id}}/edit"), cell(edit.0, edit.1)),
+            ("POST", format!("/{k}/{{id}}/edit"), cell(saved.0, saved.1)),
             ("GET", format!("/api/v1/{k}"), all("200")),
             ("POST", format!("/api/v1/{k}"), cell("422", "403")),
-            ("GET", format!("/api/v1/{k}/{{id}}"), all("200/404")),
-            ("PATCH", format!("/api/v1/{k}/{{id}}"), cell("200/404", "403/403")),
+            ("GET", format!("/api/v1/{k}/{{id}}"), all(get)),
+            (
+                "PATCH",
+                format!("/api/v1/{k}/{{id}}"),
+                cell(saved.0.replace("303", "200").as_str(), saved.1),
+            ),
             ("GET", format!("/api/v1/lookup/{k}"), all("200")),
-        ]
-        .into_iter()
-        .chain(retire)
-        {
+        ];
+        rows.extend(retire);
+        if !own_page {
+            rows.push(("GET", format!("/{k}/{{id}}"), all(get)));
+        }
+        for (m, p, cells) in rows {
             out.push_str(&format!("{m} {p} {cells}\n"));
         }
     }
@@ -332,12 +353,16 @@ fn scoped(method: &str, path: &str) -> bool {
         || (method == "POST" && (path == "/admin/users" || path == "/api/v1/users"))
 }
 
-/// Dispatch routes naming a batch, cadre, residency or leave request by id: the matrix world
-/// has none of these records, so each is asked for an id nobody has (a single status per
-/// caller; scoping of real records is checked in dispatch_web.rs).
+/// Dispatch routes naming a batch, cadre, twinning pair, need, work log, residency or leave
+/// request by id: the matrix world has none of these records, so each is asked for an id
+/// nobody has (a single status per caller; scoping of real records is checked in
+/// dispatch_web.rs and dispatch_kinds.rs).
 fn dispatch_record(path: &str) -> bool {
     path.contains("/dispatch")
-        || path.starts_with("/cadres/")
+        || path.contains("/cadres/")
+        || path.contains("/twinning/")
+        || path.contains("/needs/")
+        || path.contains("/work_logs/")
         || path.starts_with("/residencies/")
         || path.starts_with("/leave/")
 }
@@ -758,6 +783,7 @@ async fn request(app: &TestApp, c: &mut Caller, w: &World, method: &str, route: 
                 ("POST", "/residencies/{id}/attendance") => {
                     s.post_form(&path, &[("month", "2026-11"), ("days", "22")]).await
                 }
+                ("POST", "/residencies/{id}/attendance/confirm") => s.post_form(&path, &[("month", "2026-11")]).await,
                 ("POST", "/residencies/{id}/leave") => {
                     s.post_form(
                         &path,

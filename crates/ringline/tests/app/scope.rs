@@ -624,8 +624,8 @@ async fn plans_and_the_audit_log_withhold_what_lies_outside(app: TestApp) {
         );
     }
     assert!(!plan.to_string().contains(&outside_name) && !plan.to_string().contains(&outside_village));
-    let (_, batches) = s.get_json("/api/v1/dispatch/batches").await;
-    for b in batches.as_array().expect("batches") {
+    let (_, batches) = s.get_json("/api/v1/dispatch").await;
+    for b in batches["items"].as_array().expect("batches") {
         assert_eq!(
             (b["pairs"].clone(), b["total_score"].clone(), b["residencies"].clone()),
             (Value::Null, Value::Null, Value::Null),
