@@ -5,9 +5,10 @@
 //! The pages are those of `ringline::web::route_specs()`: every GET route except the JSON API
 //! (`/api/…`), static files (`/static/…`), downloads (`….xlsx`, `/import/templates/{file}`), the
 //! health check and the language switch (a redirect). Path parameters are filled from the
-//! county demo (`generate::demo_with`, a small one) and from two imports made in the browser
-//! (one with errors, one applied), so no page is an empty shell; a route this test cannot fill
-//! fails it, so a new page cannot slip by.
+//! county demo (`generate::demo_with`, a small one: the first record of every record kind, and
+//! richer records for some pages) and from two imports made in the browser (one with errors, one
+//! applied), so no page is an empty shell; a route this test cannot fill fails it, so a new page
+//! cannot slip by.
 //!
 //! With `RINGLINE_SCREENSHOTS=<folder>`, each page is also photographed there, whole, at the
 //! test's width.
@@ -15,11 +16,10 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use ringline::db::schema::{
-    brands, cadres, collective_income, development_chains, dispatch_batches, income_targets, lead_products, members,
-    party_orgs, programs, residencies, units, users, zones,
-};
+use ringline::access::Access;
+use ringline::db::schema::{dispatch_batches, lead_products, party_orgs, residencies, users, zones};
 use ringline::generate;
+use ringline::kind::{KindId, ListQuery};
 
 use crate::app::COUNTY;
 use crate::driver::{Browser, Ctx};
@@ -77,123 +77,89 @@ fn first(found: QueryResult<i64>, what: &str) -> String {
         .to_string()
 }
 
-/// Writes the demo (a small one: 1,000 members) and returns an id for each kind of page.
+/// Writes the demo (a small one: 1,000 members) and returns an id for each kind of page: the
+/// first record of every record kind (as its list gives it), then richer choices for some
+/// pages, and the ids of the pages that are no record kind's.
 fn demo_ids(cx: &Ctx) -> HashMap<&'static str, String> {
     let mut conn = cx.app.conn();
     let conn = &mut *conn;
     generate::demo_with(conn, COUNTY, 1000, &generate::Options::default()).expect("the demo");
-    let zone = first(zones::table.select(zones::id).order(zones::id).first(conn), "zone");
-    let batch = first(
-        dispatch_batches::table
-            .filter(dispatch_batches::name.eq(generate::DEMO_BATCH))
-            .select(dispatch_batches::id)
-            .first(conn),
-        "draft batch",
+    let mut ids = HashMap::new();
+    for &k in KindId::ALL {
+        let page = k
+            .ops()
+            .list_json(
+                conn,
+                &Access::system(),
+                &ListQuery {
+                    limit: 1,
+                    ..ListQuery::default()
+                },
+            )
+            .unwrap_or_else(|e| panic!("listing {}: {e}", k.key()));
+        let item = page
+            .items
+            .first()
+            .unwrap_or_else(|| panic!("the demo has no {}", k.key()));
+        let id = match &item["id"] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            other => panic!("{}: an id, not {other}", k.key()),
+        };
+        ids.insert(k.key(), id);
+    }
+    // The draft batch with its plan, pins and confirmation form.
+    ids.insert(
+        "dispatch",
+        first(
+            dispatch_batches::table
+                .filter(dispatch_batches::name.eq(generate::DEMO_BATCH))
+                .select(dispatch_batches::id)
+                .first(conn),
+            "draft batch",
+        ),
     );
     // The county party committee: its page lists the town committees under it.
-    let org = first(
-        party_orgs::table
-            .filter(party_orgs::code.eq(COUNTY))
-            .select(party_orgs::id)
-            .first(conn),
-        "county committee",
+    ids.insert(
+        "orgs",
+        first(
+            party_orgs::table
+                .filter(party_orgs::code.eq(COUNTY))
+                .select(party_orgs::id)
+                .first(conn),
+            "county committee",
+        ),
     );
+    let zone = first(zones::table.select(zones::id).order(zones::id).first(conn), "zone");
+    ids.insert("economy/zones", zone);
+    ids.insert("divisions", DONGXIA.to_string());
     let village: String = lead_products::table
         .select(lead_products::village_code)
         .order(lead_products::id)
         .first(conn)
         .expect("the demo has a lead product");
-    HashMap::from([
-        (
-            "programs",
-            first(programs::table.select(programs::id).first(conn), "program"),
+    ids.insert("villages", village);
+    ids.insert(
+        "residencies",
+        first(
+            residencies::table
+                .select(residencies::id)
+                .order(residencies::id)
+                .first(conn),
+            "residency",
         ),
-        ("zones", zone.clone()),
-        ("economy/zones", zone),
-        ("divisions", DONGXIA.to_string()),
-        ("villages", village),
-        (
-            "units",
-            first(units::table.select(units::id).order(units::id).first(conn), "unit"),
+    );
+    ids.insert(
+        "admin/users",
+        first(
+            users::table
+                .filter(users::username.eq("admin"))
+                .select(users::id)
+                .first(conn),
+            "admin",
         ),
-        ("orgs", org),
-        (
-            "members",
-            first(
-                members::table.select(members::id).order(members::id).first(conn),
-                "member",
-            ),
-        ),
-        ("dispatch", batch),
-        (
-            "cadres",
-            first(cadres::table.select(cadres::id).order(cadres::id).first(conn), "cadre"),
-        ),
-        (
-            "residencies",
-            first(
-                residencies::table
-                    .select(residencies::id)
-                    .order(residencies::id)
-                    .first(conn),
-                "residency",
-            ),
-        ),
-        (
-            "products",
-            first(
-                lead_products::table
-                    .select(lead_products::id)
-                    .order(lead_products::id)
-                    .first(conn),
-                "lead product",
-            ),
-        ),
-        (
-            "chains",
-            first(
-                development_chains::table
-                    .select(development_chains::id)
-                    .order(development_chains::id)
-                    .first(conn),
-                "development chain",
-            ),
-        ),
-        (
-            "brands",
-            first(brands::table.select(brands::id).order(brands::id).first(conn), "brand"),
-        ),
-        (
-            "income",
-            first(
-                collective_income::table
-                    .select(collective_income::id)
-                    .order(collective_income::id)
-                    .first(conn),
-                "collective income",
-            ),
-        ),
-        (
-            "targets",
-            first(
-                income_targets::table
-                    .select(income_targets::id)
-                    .order(income_targets::id)
-                    .first(conn),
-                "income target",
-            ),
-        ),
-        (
-            "admin/users",
-            first(
-                users::table
-                    .filter(users::username.eq("admin"))
-                    .select(users::id)
-                    .first(conn),
-                "admin",
-            ),
-        ),
-    ])
+    );
+    ids
 }
 
 /// Checks the page shown for `path`: it is the page (not the login page, not an error page);
