@@ -472,6 +472,41 @@ impl Browser {
             .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
     }
 
+    /// Types the date `y-m-d` into the date field matching `css` with the keyboard, as a person
+    /// does: the field emptied, then the year, month and day in the order the browser shows
+    /// them (its locale's, as `Intl.DateTimeFormat` reports it). Month and day move on after two
+    /// digits; the year takes up to six, so an arrow key moves on from it. Checks that the field
+    /// took the date.
+    pub async fn type_date(&self, css: &str, y: i32, m: u32, d: u32) {
+        let order = self
+            .js(
+                "return new Intl.DateTimeFormat(undefined, {year: 'numeric', month: '2-digit', day: '2-digit'})
+                   .formatToParts(new Date(2027, 2, 1)).filter(p => p.type !== 'literal').map(p => p.type);",
+                vec![],
+            )
+            .await;
+        let right = char::from(fantoccini::key::Key::Right);
+        let mut keys = String::new();
+        for part in order.as_array().expect("the date's parts") {
+            match part.as_str() {
+                Some("year") => keys.push_str(&format!("{y:04}{right}")),
+                Some("month") => keys.push_str(&format!("{m:02}")),
+                Some("day") => keys.push_str(&format!("{d:02}")),
+                other => panic!("a date part {other:?}"),
+            }
+        }
+        let e = self.find(css).await;
+        e.clear().await.unwrap_or_else(|err| panic!("clearing {css}: {err}"));
+        e.send_keys(&keys)
+            .await
+            .unwrap_or_else(|err| panic!("typing into {css}: {err}"));
+        assert_eq!(
+            self.value(css).await,
+            format!("{y:04}-{m:02}-{d:02}"),
+            "{css} took the date (parts typed in the order {order})"
+        );
+    }
+
     /// Chooses the option of value `value` in the `<select>` matching `css`.
     pub async fn select(&self, css: &str, value: &str) {
         self.find(css)

@@ -270,8 +270,9 @@ pub async fn upload_units(b: &Browser, app: &App, name: &str, text: &str) -> Str
     job
 }
 
-/// The rows of the report's table under the heading `heading`: (row, column, value, reason).
-async fn report_rows(b: &Browser, heading: &str) -> Vec<[String; 4]> {
+/// The first four cells of each row of the table in the section headed `heading` (an import
+/// report's: row, column, value, reason).
+pub async fn report_rows(b: &Browser, heading: &str) -> Vec<[String; 4]> {
     let rows = b
         .js(
             "for (const s of document.querySelectorAll('main section')) {

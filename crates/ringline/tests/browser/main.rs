@@ -8,7 +8,8 @@
 //!
 //! The flows are those a person does: log in; create a party member through the form, mistake
 //! and correction included, then move them to another organization; retire a unit; import a
-//! file with errors, read the report, apply the fixed file and undo it. Every page a county
+//! file with errors, read the report, apply the fixed file and undo it; create a dispatch batch,
+//! run its plan, pin a pair and confirm it. Every page a county
 //! administrator can open must fit a phone's width without the page scrolling sideways.
 
 /// For each `async fn name(cx: Ctx)`, generates the tests `name_desktop` and `name_phone`, each
@@ -32,6 +33,7 @@ macro_rules! at_both_widths {
 }
 
 mod app;
+mod dispatch;
 mod driver;
 mod flows;
 mod pages;
