@@ -12,11 +12,12 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::dispatch::skill_labels;
-use super::registry::{export, headers, stream_rows};
+use super::export::{export, headers, rows_workbook};
 use super::{AppError, AppState, Guard, PageUser, Route, route};
 use crate::cadres::batch;
 use crate::cadres::{self, Skill};
 use crate::i18n::Tr;
+use crate::kind::export::Cell;
 
 /// Export routes, each with its guard.
 pub fn routes() -> Vec<Route> {
@@ -41,31 +42,36 @@ const PLAN_HEADERS: [&str; 11] = [
 
 /// The plan's rows as the caller may see them (villages outside the scope and the total of a
 /// county the caller does not cover are withheld by the data layer).
-fn plan_rows(t: Tr, skills: &[Skill], plan: &batch::Plan) -> Vec<Vec<String>> {
+fn plan_rows(t: Tr, skills: &[Skill], plan: &batch::Plan) -> Vec<Vec<Cell>> {
     let lang = t.lang().code();
-    let mut rows: Vec<Vec<String>> = plan
+    let text = |s: Option<&String>| s.map_or(Cell::Empty, |s| Cell::Text(s.clone()));
+    let mut rows: Vec<Vec<Cell>> = plan
         .pairs
         .iter()
         .map(|p| {
             vec![
-                p.village_code.clone().unwrap_or_default(),
-                p.village_name.clone().unwrap_or_default(),
-                p.town_name.clone().unwrap_or_default(),
-                p.cadre_name.clone(),
-                p.cadre_age.to_string(),
-                p.cadre_source.clone().unwrap_or_default(),
-                skill_labels(t, skills, &p.cadre_skills),
-                p.score.to_string(),
-                p.breakdown.words(lang),
-                if p.pinned { t.get("dispatch-yes") } else { String::new() },
-                String::new(),
+                p.village_code.clone().map_or(Cell::Empty, Cell::Code),
+                text(p.village_name.as_ref()),
+                text(p.town_name.as_ref()),
+                Cell::Text(p.cadre_name.clone()),
+                Cell::Int(i64::from(p.cadre_age)),
+                text(p.cadre_source.as_ref()),
+                Cell::Text(skill_labels(t, skills, &p.cadre_skills)),
+                Cell::Int(p.score),
+                Cell::Text(p.breakdown.words(lang)),
+                if p.pinned {
+                    Cell::Text(t.get("dispatch-yes"))
+                } else {
+                    Cell::Empty
+                },
+                Cell::Empty,
             ]
         })
         .collect();
     if let Some(sum) = plan.total_score.filter(|_| !plan.pairs.is_empty()) {
-        let mut total = vec![String::new(); PLAN_HEADERS.len()];
-        total[0] = t.get("dispatch-col-total");
-        total[10] = sum.to_string();
+        let mut total = vec![Cell::Empty; PLAN_HEADERS.len()];
+        total[0] = Cell::Text(t.get("dispatch-col-total"));
+        total[10] = Cell::Int(sum);
         rows.push(total);
     }
     rows
@@ -80,7 +86,7 @@ async fn plan_xlsx(State(state): State<AppState>, u: PageUser, Path(id): Path<i6
         let plan = batch::stored_plan(c, &access, id)?.ok_or(AppError::NotFound)?;
         let skills = cadres::skills(c)?;
         let rows = plan_rows(t, &skills, &plan);
-        stream_rows(&plan.batch.name, &headers(t, &PLAN_HEADERS), rows)
+        rows_workbook(&plan.batch.name, t, headers(t, &PLAN_HEADERS), rows)
     })
     .await
 }

@@ -22,9 +22,10 @@ use serde_json::{Value, json};
 
 use super::api::Paging;
 use super::export::typed_workbook;
+use super::export::{export, headers};
 use super::pages::{Chrome, error_page, html};
 use super::records::EXPORT_PAGE;
-use super::registry::{choice_label, division_code, export, headers, percent};
+use super::registry::{choice_label, division_code, percent};
 use super::{ApiUser, AppError, AppState, Guard, PageUser, Route, route};
 use crate::access::Access;
 use crate::db::DbConn;

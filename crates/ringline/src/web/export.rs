@@ -182,13 +182,31 @@ pub fn xlsx_response(filename: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-fn headers(t: Tr, keys: &[&str]) -> Vec<String> {
+/// Column headers in the page language, from their locale keys.
+pub fn headers(t: Tr, keys: &[&str]) -> Vec<String> {
     keys.iter().map(|k| t.get(k)).collect()
+}
+
+/// Runs `work` (which builds a workbook) on the blocking pool and answers it as a download named
+/// `filename`, or the error as a page.
+pub async fn export(
+    state: &AppState,
+    t: Tr,
+    filename: &str,
+    work: impl FnOnce(&mut crate::db::DbConn) -> Result<Vec<u8>, AppError> + Send + 'static,
+) -> Response {
+    match state.db.run(work).await {
+        Ok(bytes) => xlsx_response(filename, bytes),
+        Err(e) => error_page(t, e),
+    }
 }
 
 /// Serves a typed workbook of rows computed at once (small lists: divisions, zone villages,
 /// coverage, the audit log), numbered 1…n in a first 序号 column.
-fn rows_workbook(sheet: &str, t: Tr, headers: Vec<String>, rows: Vec<Vec<Cell>>) -> Result<Vec<u8>, AppError> {
+///
+/// # Errors
+/// [`AppError::Internal`] when the workbook cannot be written.
+pub fn rows_workbook(sheet: &str, t: Tr, headers: Vec<String>, rows: Vec<Vec<Cell>>) -> Result<Vec<u8>, AppError> {
     let mut rows = Some(rows);
     typed_workbook(sheet, Some(&t.get("reg-col-id")), &headers, |_| {
         Ok(rows.take().unwrap_or_default())
@@ -349,6 +367,43 @@ pub fn audit_workbook(t: Tr, entries: &[crate::audit::Entry]) -> Result<Vec<u8>,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_workbooks_hold_numbers_in_pages() {
+        use calamine::{Data, Reader, Xlsx};
+        let mut calls = 0;
+        let bytes = typed_workbook(
+            "单位",
+            Some("序号"),
+            &["代码".to_string(), "人数".to_string()],
+            |offset| {
+                calls += 1;
+                Ok(match offset {
+                    0 => vec![
+                        vec![Cell::Code("000000000001".into()), Cell::Int(3)],
+                        vec![Cell::Code("000000000002".into()), Cell::Empty],
+                    ],
+                    2 => vec![vec![Cell::Code("630121103201".into()), Cell::Rate(0.5)]],
+                    _ => Vec::new(),
+                })
+            },
+        )
+        .expect("writes");
+        assert_eq!(calls, 3, "pages until an empty one");
+        let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("reads");
+        let range = x.worksheet_range("单位").expect("sheet");
+        let rows: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(
+            rows[1],
+            [Data::Float(1.0), Data::String("000000000001".into()), Data::Float(3.0)]
+        );
+        assert_eq!(rows[2][..2], [Data::Float(2.0), Data::String("000000000002".into())]);
+        assert_eq!(
+            rows[3],
+            [Data::Float(3.0), Data::String("630121103201".into()), Data::Float(0.5)]
+        );
+    }
 
     #[test]
     fn workbook_round_trips_through_calamine() {

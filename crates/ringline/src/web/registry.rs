@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use ringline_core::division::DivisionCode;
 use serde::Deserialize;
 
-use super::export::{excel_text, xlsx_response};
+use super::export::{export, headers};
 use super::pages::{Chrome, error_page, html};
 use super::{AppError, AppState, Guard, PageUser, Route, route};
 use crate::access::{Access, Permission};
@@ -196,77 +196,6 @@ impl Pager {
                 format!("{}–{} / {total}", offset + 1, offset + shown)
             },
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// XLSX
-
-/// Writes a one-sheet workbook row by row (constant memory), reading the rows from `page`
-/// (called with limit and offset) in pages of [`EXPORT_PAGE`] until it returns fewer, or
-/// [`EXPORT_MAX`] rows are written. Codes stay text.
-pub fn stream_workbook(
-    sheet: &str,
-    headers: &[String],
-    mut page: impl FnMut(i64, i64) -> Result<Vec<Vec<String>>, AppError>,
-) -> Result<Vec<u8>, AppError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let x = |e: rust_xlsxwriter::XlsxError| AppError::Internal(e.to_string());
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet_with_constant_memory().map_err(x)?;
-    let name: String = sheet.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
-    ws.set_name(&name).map_err(x)?;
-    let bold = Format::new().set_bold();
-    for (i, h) in headers.iter().enumerate() {
-        ws.set_column_width(i as u16, 16).map_err(x)?;
-        ws.write_string_with_format(0, i as u16, h, &bold).map_err(x)?;
-    }
-    ws.set_freeze_panes(1, 0).map_err(x)?;
-    let mut written: i64 = 0;
-    while written < EXPORT_MAX {
-        let limit = EXPORT_PAGE.min(EXPORT_MAX - written);
-        let rows = page(limit, written)?;
-        let n = rows.len() as i64;
-        for (i, row) in rows.iter().enumerate() {
-            let r = (written + i as i64 + 1) as u32;
-            for (c, v) in row.iter().enumerate() {
-                if !v.is_empty() {
-                    ws.write_string(r, c as u16, excel_text(v)).map_err(x)?;
-                }
-            }
-        }
-        written += n;
-        if n < limit {
-            break;
-        }
-    }
-    wb.save_to_buffer().map_err(x)
-}
-
-/// A one-sheet workbook of rows already loaded (a summary, a plan), through [`stream_workbook`].
-pub fn stream_rows(sheet: &str, headers: &[String], rows: Vec<Vec<String>>) -> Result<Vec<u8>, AppError> {
-    stream_workbook(sheet, headers, |limit, offset| {
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(rows.len());
-        let end = start
-            .saturating_add(usize::try_from(limit).unwrap_or(0))
-            .min(rows.len());
-        Ok(rows[start..end].to_vec())
-    })
-}
-
-pub(super) fn headers(t: Tr, keys: &[&str]) -> Vec<String> {
-    keys.iter().map(|k| t.get(k)).collect()
-}
-
-pub(super) async fn export(
-    state: &AppState,
-    t: Tr,
-    filename: &str,
-    work: impl FnOnce(&mut DbConn) -> Result<Vec<u8>, AppError> + Send + 'static,
-) -> Response {
-    match state.db.run(work).await {
-        Ok(bytes) => xlsx_response(filename, bytes),
-        Err(e) => error_page(t, e),
     }
 }
 
@@ -854,52 +783,5 @@ mod tests {
         assert_eq!(place("630121103201", Some("南滩村委会"), &towns), "东峡镇 › 南滩村委会");
         assert_eq!(place("630121103000", Some("东峡镇"), &towns), "东峡镇");
         assert_eq!(place("630121101001", Some("佰胜社区"), &towns), "佰胜社区");
-    }
-
-    #[test]
-    fn exports_stream_in_pages() {
-        use calamine::{Reader, Xlsx};
-        let mut calls = 0;
-        let bytes = stream_workbook(
-            "单位",
-            &["代码".to_string(), "名称".to_string()],
-            |limit, offset| {
-                calls += 1;
-                assert_eq!(limit, EXPORT_PAGE);
-                Ok(if offset == 0 {
-                    (0..EXPORT_PAGE)
-                        .map(|i| vec![format!("{i:012}"), "甲".into()])
-                        .collect()
-                } else {
-                    vec![vec!["630121103201".into(), "乙".into()]]
-                })
-            },
-        )
-        .expect("writes");
-        assert_eq!(calls, 2);
-        let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("reads");
-        let range = x.worksheet_range("单位").expect("sheet");
-        let rows: Vec<Vec<String>> = range
-            .rows()
-            .map(|r| r.iter().map(|c| c.to_string()).collect())
-            .collect();
-        assert_eq!(rows.len() as i64, EXPORT_PAGE + 2);
-        assert_eq!(rows[0], ["代码", "名称"]);
-        assert_eq!(rows[1], ["000000000000", "甲"]);
-        assert_eq!(rows[rows.len() - 1], ["630121103201", "乙"]);
-    }
-
-    #[test]
-    fn loaded_rows_are_written_once_each_across_pages() {
-        use calamine::{Reader, Xlsx};
-        let n = EXPORT_PAGE as usize + 5;
-        let loaded: Vec<Vec<String>> = (0..n).map(|i| vec![i.to_string()]).collect();
-        let bytes = stream_rows("s", &["n".to_string()], loaded).expect("writes");
-        let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("reads");
-        let range = x.worksheet_range("s").expect("sheet");
-        let cells: Vec<String> = range.rows().skip(1).map(|r| r[0].to_string()).collect();
-        assert_eq!(cells.len(), n);
-        assert_eq!(cells[0], "0");
-        assert_eq!(cells[n - 1], (n - 1).to_string());
     }
 }
