@@ -1267,3 +1267,81 @@ pub fn explain_pair(
         village_code: village,
     })
 }
+
+/// One pair of a plan as JSON (the API's plan and `dispatch plan --format json`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct PairJson {
+    /// The cadre's id.
+    pub cadre: i64,
+    /// The cadre's name.
+    pub cadre_name: String,
+    /// The village's 12-digit code; empty when the village lies outside the reader's scope
+    /// (the API's scoped plan, where the pair is shown for its cadre).
+    pub village: String,
+    /// The village's name; `null` when it lies outside the reader's scope.
+    pub village_name: Option<String>,
+    /// The town's name; `null` like the village's.
+    pub town_name: Option<String>,
+    /// The pair's score.
+    pub score: i64,
+    /// How the score is made up.
+    pub breakdown: Breakdown,
+    /// The breakdown in words (English).
+    pub explanation: String,
+    /// Pinned by a user.
+    pub pinned: bool,
+}
+
+/// A plan as JSON (the API's plan and `dispatch plan --format json`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct PlanJson {
+    /// The batch's id.
+    pub batch_id: i64,
+    /// The batch's name.
+    pub batch: String,
+    /// `draft` or `confirmed`.
+    pub status: String,
+    /// Smallest batch.
+    pub min_size: i32,
+    /// Largest batch.
+    pub max_size: i32,
+    /// Ages are computed on this date.
+    pub reference_date: chrono::NaiveDate,
+    /// The stored plan predates a change of the batch's settings, pins or forbidden pairs: the
+    /// last plan, to be run again before it can be confirmed.
+    pub outdated: bool,
+    /// The pairs, by village code.
+    pub pairs: Vec<PairJson>,
+    /// Sum of the pairs' scores of the whole plan; `null` when the reader's scope does not
+    /// cover the batch's county (the API's scoped plan), as the sum includes pairs outside it.
+    pub total_score: Option<i64>,
+}
+
+/// A plan as the JSON document the API answers and `dispatch plan --format json` prints.
+pub fn plan_json(plan: &Plan) -> PlanJson {
+    PlanJson {
+        batch_id: plan.batch.id,
+        batch: plan.batch.name.clone(),
+        status: plan.batch.status.clone(),
+        min_size: plan.batch.min_size,
+        max_size: plan.batch.max_size,
+        reference_date: plan.batch.reference_date,
+        outdated: plan.batch.plan_outdated,
+        pairs: plan
+            .pairs
+            .iter()
+            .map(|p| PairJson {
+                cadre: p.cadre_id,
+                cadre_name: p.cadre_name.clone(),
+                village: p.village_code.clone().unwrap_or_default(),
+                village_name: p.village_name.clone(),
+                town_name: p.town_name.clone(),
+                score: p.score,
+                explanation: p.breakdown.words("en"),
+                breakdown: p.breakdown.clone(),
+                pinned: p.pinned,
+            })
+            .collect(),
+        total_score: plan.total_score,
+    }
+}

@@ -13,13 +13,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use chrono::NaiveDate;
 use clap::{Subcommand, ValueEnum};
-use serde::Serialize;
 
 use super::{Format, open, print_rows};
 use crate::access::Access;
-use crate::cadres::batch::{self, Batch, Breakdown, Plan};
+use crate::cadres::batch::{self, Batch, Plan};
 use crate::cadres::{self, DispatchError, Skill};
 use crate::config::Config;
 
@@ -80,83 +78,7 @@ pub enum PlanFormat {
     Json,
 }
 
-/// One pair of `dispatch plan --format json`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct PairJson {
-    /// The cadre's id.
-    pub cadre: i64,
-    /// The cadre's name.
-    pub cadre_name: String,
-    /// The village's 12-digit code; empty when the village lies outside the reader's scope
-    /// (the API's scoped plan, where the pair is shown for its cadre).
-    pub village: String,
-    /// The village's name; `null` when it lies outside the reader's scope.
-    pub village_name: Option<String>,
-    /// The town's name; `null` like the village's.
-    pub town_name: Option<String>,
-    /// The pair's score.
-    pub score: i64,
-    /// How the score is made up.
-    pub breakdown: Breakdown,
-    /// The breakdown in words (English).
-    pub explanation: String,
-    /// Pinned by a user.
-    pub pinned: bool,
-}
-
-/// `dispatch plan --format json`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct PlanJson {
-    /// The batch's id.
-    pub batch_id: i64,
-    /// The batch's name.
-    pub batch: String,
-    /// `draft` or `confirmed`.
-    pub status: String,
-    /// Smallest batch.
-    pub min_size: i32,
-    /// Largest batch.
-    pub max_size: i32,
-    /// Ages are computed on this date.
-    pub reference_date: NaiveDate,
-    /// The stored plan predates a change of the batch's settings, pins or forbidden pairs: the
-    /// last plan, to be run again before it can be confirmed.
-    pub outdated: bool,
-    /// The pairs, by village code.
-    pub pairs: Vec<PairJson>,
-    /// Sum of the pairs' scores of the whole plan; `null` when the reader's scope does not
-    /// cover the batch's county (the API's scoped plan), as the sum includes pairs outside it.
-    pub total_score: Option<i64>,
-}
-
-/// The JSON document `dispatch plan --format json` prints for a plan.
-pub fn plan_json(plan: &Plan) -> PlanJson {
-    PlanJson {
-        batch_id: plan.batch.id,
-        batch: plan.batch.name.clone(),
-        status: plan.batch.status.clone(),
-        min_size: plan.batch.min_size,
-        max_size: plan.batch.max_size,
-        reference_date: plan.batch.reference_date,
-        outdated: plan.batch.plan_outdated,
-        pairs: plan
-            .pairs
-            .iter()
-            .map(|p| PairJson {
-                cadre: p.cadre_id,
-                cadre_name: p.cadre_name.clone(),
-                village: p.village_code.clone().unwrap_or_default(),
-                village_name: p.village_name.clone(),
-                town_name: p.town_name.clone(),
-                score: p.score,
-                explanation: p.breakdown.words("en"),
-                breakdown: p.breakdown.clone(),
-                pinned: p.pinned,
-            })
-            .collect(),
-        total_score: plan.total_score,
-    }
-}
+pub use crate::cadres::batch::{PairJson, PlanJson, plan_json};
 
 /// A whole-batch figure, or `-` where the scope withholds it (never for the command line, which
 /// acts as the system).

@@ -318,6 +318,64 @@ fn by_zone(
         .collect())
 }
 
+/// One row of `economy summary --format json` (and of its CSV): amounts in fen, fractions 0–1.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SummaryJson {
+    /// Zone id, town code or county code.
+    pub key: String,
+    /// Zone, town or county name.
+    pub name: String,
+    /// The year.
+    pub year: i32,
+    /// Villages of the group.
+    pub villages: usize,
+    /// Villages that reported income this year.
+    pub reported: usize,
+    /// Empty-shell villages (income 0).
+    pub empty_shell: usize,
+    /// Weak villages.
+    pub weak: usize,
+    /// Ordinary villages.
+    pub ordinary: usize,
+    /// Strong villages.
+    pub strong: usize,
+    /// Fraction (0–1) of the reported villages with at least 50,000 yuan.
+    pub share_at_least_50k: Option<f64>,
+    /// Total income of the reported villages, fen.
+    pub total_fen: i64,
+    /// Mean income, fen.
+    pub mean_fen: Option<i64>,
+    /// Median income, fen.
+    pub median_fen: Option<i64>,
+    /// Like-for-like growth over the year before, a fraction.
+    pub growth: Option<f64>,
+    /// Sum of the villages' targets for the year, fen.
+    pub target_total_fen: Option<i64>,
+}
+
+/// The rows `economy summary --format json` prints.
+pub fn summary_json(rows: &[SummaryRow]) -> Vec<SummaryJson> {
+    rows.iter()
+        .map(|r| SummaryJson {
+            key: r.key.clone(),
+            name: r.name.clone(),
+            year: r.year,
+            villages: r.villages,
+            reported: r.reported,
+            empty_shell: r.summary.counts.empty_shell,
+            weak: r.summary.counts.weak,
+            ordinary: r.summary.counts.ordinary,
+            strong: r.summary.counts.strong,
+            share_at_least_50k: r.summary.share_at_least_50k,
+            total_fen: r.summary.total.fen(),
+            mean_fen: r.summary.mean.map(Cny::fen),
+            median_fen: r.summary.median.map(Cny::fen),
+            growth: r.growth,
+            target_total_fen: r.target_total.map(Cny::fen),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,9 +30,9 @@ use super::records::{Actions, SavedQuery};
 use super::{ApiUser, AppError, AppState, Guard, PageUser, Route, route};
 use crate::access::{Access, Permission};
 use crate::cadres::batch::{self, Batch, BatchRule, Plan, PlannedPair, RuleKind};
+use crate::cadres::batch::{PlanJson, plan_json};
 use crate::cadres::residency::{self, AttendanceMonth, LeaveFilter, LeaveRequest, Residency, ResidencyFilter, WorkLog};
 use crate::cadres::{self, AgeRule, Cadre, DispatchError, Skill};
-use crate::cli::dispatch_cmd::{PlanJson, plan_json};
 use crate::i18n::Tr;
 use crate::kind::KindId;
 

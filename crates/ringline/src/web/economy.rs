@@ -1058,7 +1058,7 @@ async fn villages_xlsx(State(state): State<AppState>, u: PageUser, Query(q): Que
 pub struct SummaryApiRow {
     /// The figures, as the command line prints them.
     #[serde(flatten)]
-    pub row: crate::cli::economy_cmd::SummaryJson,
+    pub row: crate::economy::summary::SummaryJson,
     /// Name (English) of a zone.
     pub name_en: Option<String>,
     /// Whether demo data is behind the row.
@@ -1082,7 +1082,7 @@ pub async fn api_summary(
         .db
         .run(move |c| summary::summary(c, &access, year, by, program, &th))
         .await?;
-    let json = crate::cli::economy_cmd::summary_json(&rows);
+    let json = crate::economy::summary::summary_json(&rows);
     Ok(Json(
         rows.into_iter()
             .zip(json)

@@ -1156,7 +1156,7 @@ async fn same_day_logs_joined_by_the_upgrade(app: TestApp) {
     let mut conn = app.conn();
     conn.batch_execute("DROP INDEX work_logs_day_idx")
         .expect("index dropped");
-    let forgotten = diesel::sql_query("DELETE FROM __diesel_schema_migrations WHERE version = '20261208000002'")
+    let forgotten = diesel::sql_query("DELETE FROM __diesel_schema_migrations WHERE version = '20261208000004'")
         .execute(&mut conn)
         .expect("migration forgotten");
     assert_eq!(forgotten, 1, "the migration was applied once");

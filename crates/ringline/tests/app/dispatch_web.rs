@@ -480,11 +480,12 @@ async fn dispatch_exports(app: TestApp) {
     assert_eq!(p.len(), 1 + planned.len() + 1);
     let total: i64 = p[1..=planned.len()]
         .iter()
-        .map(|r| r[7].parse::<i64>().expect("score"))
+        .map(|r| r[8].parse::<i64>().expect("score"))
         .sum();
     assert_eq!(Some(total), plan["total_score"].as_i64());
-    assert_eq!(p.last().expect("total row")[10], total.to_string());
-    let codes: Vec<String> = p[1..=planned.len()].iter().map(|r| r[0].clone()).collect();
+    // 序号 first, then the plan's columns; scores are numbers.
+    assert_eq!(p.last().expect("total row")[11], total.to_string());
+    let codes: Vec<String> = p[1..=planned.len()].iter().map(|r| r[1].clone()).collect();
     let mut api_codes: Vec<String> = planned.iter().map(|q| q.1.clone()).collect();
     api_codes.sort();
     let mut sorted = codes.clone();
@@ -494,10 +495,10 @@ async fn dispatch_exports(app: TestApp) {
     // name and town), and no total row: the total counts pairs outside the town.
     let tp = cells(&town.get(&format!("/dispatch/{id}/plan.xlsx")).await);
     assert!(tp.len() > 1, "the town's cadres and villages have pairs");
-    assert!(tp.iter().all(|r| r[0] != "总分"), "no total row");
+    assert!(tp.iter().all(|r| r[1] != "总分"), "no total row");
     for r in &tp[1..] {
         assert!(
-            r[0].starts_with("630121103") || (r[0].is_empty() && r[1].is_empty() && r[2].is_empty()),
+            r[1].starts_with("630121103") || (r[1].is_empty() && r[2].is_empty() && r[3].is_empty()),
             "{r:?}"
         );
     }
