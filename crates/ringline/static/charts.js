@@ -1,7 +1,9 @@
 // Draws the charts of a page with Apache ECharts (echarts.min.js, vendored). Each chart is an
 // element with class "chart" and its ECharts option as JSON in data-option; the server writes
 // the option, so no inline script is needed (the Content-Security-Policy allows none).
-// Tooltip formatters are named by a string the server sets: "percent" or "yuan".
+// Tooltip formatters are named by a string the server sets: "percent" or "yuan". A legend stays
+// on one line, paged with arrows when it is wider than the chart (on a phone), so it never runs
+// into the plot below it.
 (function () {
   'use strict';
   var formatters = {
@@ -19,6 +21,9 @@
       try { option = JSON.parse(el.getAttribute('data-option')); } catch (e) { continue; }
       if (option.tooltip && typeof option.tooltip.valueFormatter === 'string') {
         option.tooltip.valueFormatter = formatters[option.tooltip.valueFormatter];
+      }
+      if (option.legend && !option.legend.type) {
+        option.legend.type = 'scroll';
       }
       var chart = echarts.init(el, null, { renderer: 'canvas' });
       chart.setOption(option);

@@ -137,3 +137,32 @@ async fn migrations_match_the_declared_schema(app: TestApp) {
 }
 
 on_both_backends!(migrations_match_the_declared_schema);
+
+/// Every migration of a backend has a version of its own: diesel takes the version from the
+/// folder name up to the first `_` and records it once applied, so a second folder with the
+/// same version is never run (two branches each adding `2026-12-08-000001_…` left the dispatch
+/// kinds' columns uncreated). Both backends list the same folders.
+#[test]
+fn migration_versions_are_unique() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut names = BTreeMap::new();
+    for backend in ["sqlite", "postgres"] {
+        let mut folders: Vec<String> = std::fs::read_dir(dir.join(backend))
+            .unwrap_or_else(|e| panic!("migrations/{backend}: {e}"))
+            .map(|e| e.expect("a folder entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        folders.sort();
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for f in &folders {
+            let version = f.split('_').next().unwrap_or_default().to_string();
+            if let Some(other) = seen.insert(version.clone(), f.clone()) {
+                panic!("migrations/{backend}: {other} and {f} share the version {version}");
+            }
+        }
+        names.insert(backend, folders);
+    }
+    assert_eq!(
+        names["sqlite"], names["postgres"],
+        "both backends list the same migrations"
+    );
+}
