@@ -112,6 +112,14 @@ impl Tr {
             .unwrap_or_else(|| key.to_string())
     }
 
+    /// The text of key `<prefix>-<value>`, or `value` itself when there is no such key (values
+    /// from the data that have no translation).
+    pub fn label(&self, prefix: &str, value: &str) -> String {
+        let key = format!("{prefix}-{value}");
+        let s = self.get(&key);
+        if s == key { value.to_string() } else { s }
+    }
+
     /// The text for `key` with named arguments, or `None` when the key is missing.
     pub fn try_args(&self, key: &str, args: &[(&str, String)]) -> Option<String> {
         let s = self.args(key, args);

@@ -588,49 +588,55 @@ fn start_run(conn: &mut DbConn, access: &Access, desc: &Desc, file: &str, at: ch
         .get_result(conn)?)
 }
 
-/// Whether `access` may see and undo the run: the importer's scope lies within the caller's.
-fn may_touch(access: &Access, run: &Run) -> bool {
+/// The runs `access` may see and undo, as a condition: the importer's scope lies within the
+/// caller's (a division scope: the run's area starts with its code prefix; a zone scope: runs
+/// made by that zone's users).
+fn visible_runs(access: &Access) -> crate::db::query::Pred<import_runs::table> {
     match &access.scope {
-        crate::access::Scope::All => true,
-        crate::access::Scope::Division(c) => !run.scope.starts_with("zone:") && run.scope.starts_with(c.prefix()),
-        crate::access::Scope::Zone(id) => run.scope == format!("zone:{id}"),
+        crate::access::Scope::All => crate::db::query::all(Vec::new()),
+        crate::access::Scope::Division(c) => {
+            let prefix = c.prefix().to_string();
+            match crate::db::prefix_end(&prefix) {
+                Some(end) => Box::new(import_runs::scope.ge(prefix).and(import_runs::scope.lt(end))),
+                None => Box::new(import_runs::scope.ge(prefix)),
+            }
+        }
+        crate::access::Scope::Zone(id) => Box::new(import_runs::scope.eq(format!("zone:{id}"))),
     }
 }
 
 /// Applied imports the caller may undo, newest first.
 pub fn runs(conn: &mut DbConn, access: &Access, limit: i64) -> DbResult<Vec<Run>> {
-    let rows: Vec<Run> = import_runs::table
+    Ok(import_runs::table
+        .filter(visible_runs(access))
         .order(import_runs::id.desc())
         .select(Run::as_select())
-        .limit(limit.saturating_mul(4).max(limit))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| may_touch(access, r))
-        .take(usize::try_from(limit).unwrap_or(0))
-        .collect())
+        .limit(limit)
+        .load(conn)?)
 }
 
 /// One applied import, if the caller may see it.
 pub fn run_record(conn: &mut DbConn, access: &Access, id: i64) -> DbResult<Option<Run>> {
-    let r: Option<Run> = import_runs::table
-        .find(id)
+    Ok(import_runs::table
+        .filter(import_runs::id.eq(id))
+        .filter(visible_runs(access))
         .select(Run::as_select())
         .first(conn)
-        .optional()?;
-    Ok(r.filter(|r| may_touch(access, r)))
+        .optional()?)
 }
 
 /// How many records the import `id` wrote, and how many of them it created.
 ///
 /// # Errors
 /// Database failures.
-pub fn run_size(conn: &mut DbConn, id: i64) -> DbResult<(usize, usize)> {
-    let befores: Vec<Option<String>> = import_changes::table
-        .filter(import_changes::run_id.eq(id))
-        .select(import_changes::before_json)
-        .load(conn)?;
-    Ok((befores.len(), befores.iter().filter(|b| b.is_none()).count()))
+pub fn run_size(conn: &mut DbConn, id: i64) -> DbResult<(i64, i64)> {
+    let of_run = import_changes::table.filter(import_changes::run_id.eq(id));
+    let all = of_run.count().get_result(conn)?;
+    let created = of_run
+        .filter(import_changes::before_json.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok((all, created))
 }
 
 /// Undoes the applied import `id`: deletes the records it created and puts back the values it

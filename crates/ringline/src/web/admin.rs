@@ -367,6 +367,20 @@ fn value_text(v: Option<&serde_json::Value>) -> String {
     }
 }
 
+/// The record kind an audit entry's `entity` names, if it is one described by [`crate::kind`].
+fn audited_kind(entity: &str) -> Option<crate::kind::KindId> {
+    crate::kind::KindId::ALL
+        .iter()
+        .copied()
+        .find(|k| k.desc().entity == entity)
+}
+
+/// An audit entry's `entity` in the page language: a record kind's name for one record, else
+/// its `audit-entity-*` label.
+pub(super) fn entity_name(t: crate::i18n::Tr, entity: &str) -> String {
+    audited_kind(entity).map_or_else(|| t.label("audit-entity", entity), |k| k.desc().one(t))
+}
+
 /// Builds [`ShownEntry`]s, looking up the names of the records (within the reader's scope).
 fn shown_entries(
     conn: &mut crate::db::DbConn,
@@ -377,10 +391,7 @@ fn shown_entries(
     let mut names: std::collections::HashMap<(String, String), Option<String>> = Default::default();
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
-        let kind = crate::kind::KindId::ALL
-            .iter()
-            .copied()
-            .find(|k| k.desc().entity == e.entity);
+        let kind = audited_kind(&e.entity);
         let label = |key: &str| match kind {
             Some(k) => {
                 let l = k.desc().label(t, key);
@@ -390,11 +401,7 @@ fn shown_entries(
                     l
                 }
             }
-            None => {
-                let k = format!("audit-field-{key}");
-                let l = t.get(&k);
-                if l == k { key.to_string() } else { l }
-            }
+            None => t.label("audit-field", key),
         };
         let parse = |j: &Option<String>| -> serde_json::Map<String, serde_json::Value> {
             j.as_deref()
@@ -436,19 +443,8 @@ fn shown_entries(
             }
             _ => (e.entity_id.clone(), None),
         };
-        let entity = match kind {
-            Some(k) => k.desc().one(t),
-            None => {
-                let key = format!("audit-entity-{}", e.entity);
-                let l = t.get(&key);
-                if l == key { e.entity.clone() } else { l }
-            }
-        };
-        let action = {
-            let key = format!("audit-action-{}", e.action);
-            let l = t.get(&key);
-            if l == key { e.action.clone() } else { l }
-        };
+        let entity = entity_name(t, &e.entity);
+        let action = t.label("audit-action", &e.action);
         out.push(ShownEntry {
             at: crate::clock::in_china(e.at).format("%Y-%m-%d %H:%M:%S").to_string(),
             username: e.username,

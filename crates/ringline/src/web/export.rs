@@ -12,27 +12,6 @@ use crate::i18n::Tr;
 use crate::kind::export::Cell;
 use crate::zones;
 
-/// A one-sheet workbook: a bold, frozen header row, then the rows as text (codes stay text so
-/// Excel does not turn them into numbers).
-pub fn workbook(sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet)?;
-    let bold = Format::new().set_bold();
-    for (i, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, i as u16, h, &bold)?;
-        ws.set_column_width(i as u16, 16)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string(r as u32 + 1, c as u16, excel_text(v))?;
-        }
-    }
-    ws.set_freeze_panes(1, 0)?;
-    wb.save_to_buffer()
-}
-
 /// Most data rows on one sheet (Excel's 1,048,576 rows less the header); a longer export goes
 /// on to a second sheet, and so on.
 pub const SHEET_ROWS: u32 = 1_048_575;
@@ -336,23 +315,15 @@ pub fn audit_workbook(t: Tr, entries: &[crate::audit::Entry]) -> Result<Vec<u8>,
         "audit-col-after",
         "audit-col-detail",
     ];
-    let label = |prefix: &str, v: &str| {
-        let key = format!("{prefix}-{v}");
-        let s = t.get(&key);
-        if s == key { v.to_string() } else { s }
-    };
     let rows: Vec<Vec<Cell>> = entries
         .iter()
         .map(|e| {
-            let entity = crate::kind::KindId::ALL
-                .iter()
-                .find(|k| k.desc().entity == e.entity)
-                .map_or_else(|| label("audit-entity", &e.entity), |k| k.desc().one(t));
+            let entity = super::admin::entity_name(t, &e.entity);
             vec![
                 Cell::Int(e.id),
                 Cell::Text(crate::clock::in_china(e.at).format("%Y-%m-%d %H:%M:%S").to_string()),
                 Cell::Text(e.username.clone()),
-                Cell::Text(label("audit-action", &e.action)),
+                Cell::Text(t.label("audit-action", &e.action)),
                 Cell::Text(entity),
                 Cell::Code(e.entity_id.clone()),
                 e.before_json.clone().map_or(Cell::Empty, Cell::Text),
@@ -403,23 +374,5 @@ mod tests {
             rows[3],
             [Data::Float(3.0), Data::String("630121103201".into()), Data::Float(0.5)]
         );
-    }
-
-    #[test]
-    fn workbook_round_trips_through_calamine() {
-        use calamine::{Reader, Xlsx};
-        let bytes = workbook(
-            "区划",
-            &["代码".to_string(), "名称".to_string()],
-            &[vec!["630121100202".into(), "闇门滩村委会".into()]],
-        )
-        .expect("writes");
-        let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("reads");
-        let range = x.worksheet_range("区划").expect("sheet");
-        let rows: Vec<Vec<String>> = range
-            .rows()
-            .map(|r| r.iter().map(|c| c.to_string()).collect())
-            .collect();
-        assert_eq!(rows, vec![vec!["代码", "名称"], vec!["630121100202", "闇门滩村委会"]]);
     }
 }

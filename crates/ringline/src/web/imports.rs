@@ -838,7 +838,7 @@ struct ShownRun {
 fn shown_run(t: Tr, run: crate::kind::import::Run) -> ShownRun {
     let at = |d: chrono::NaiveDateTime| crate::clock::in_china(d).format("%Y-%m-%d %H:%M").to_string();
     ShownRun {
-        kind: spec::kind(&run.kind).map_or_else(|| run.kind.clone(), |k| k.name(t.lang().code()).to_string()),
+        kind: crate::kind::KindId::parse(&run.kind).map_or_else(|| run.kind.clone(), |k| k.desc().name(t)),
         applied: at(run.applied_at),
         undone: run.undone_at.map(at).unwrap_or_default(),
         run,
@@ -874,8 +874,8 @@ async fn runs_page(State(state): State<AppState>, u: PageUser) -> Response {
 struct RunPage {
     c: Chrome,
     r: ShownRun,
-    records: usize,
-    created: usize,
+    records: i64,
+    created: i64,
     done: Option<String>,
     refused: Option<String>,
 }

@@ -159,9 +159,7 @@ impl Chrome {
     /// The text of key `<prefix>-<value>` in the page language, or `value` itself when there is
     /// no such key (values from the data that have no translation).
     pub fn label(&self, prefix: &str, value: &str) -> String {
-        let key = format!("{prefix}-{value}");
-        let s = self.t.get(&key);
-        if s == key { value.to_string() } else { s }
+        self.t.label(prefix, value)
     }
 
     /// A role's name in the page language.
